@@ -1,0 +1,1 @@
+"""Agents: the policy interface and learning agents."""

@@ -1,0 +1,1 @@
+"""Targeting baselines: scoring models and the policies built on them."""

@@ -1,0 +1,46 @@
+"""The policy interface every policy in journeygym shares."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+
+class Policy(ABC):
+    """A targeting policy: a batch of observations in, one action per customer out.
+
+    Subclasses set :attr:`name` and implement :meth:`act`; those that learn
+    override :meth:`fit`.  :meth:`get_params` returns what is recorded with
+    results, in scikit-learn's spirit.
+    """
+
+    name: str = "policy"
+
+    @abstractmethod
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """Return int64 actions of shape ``(n,)`` for observations of shape ``(n, D)``."""
+
+    def fit(self, *args: Any, **kwargs: Any) -> Policy:
+        """Train the policy; policies that do not learn return themselves."""
+        return self
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters recorded with every result of this policy."""
+        return {}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def check_observations(observations: Any) -> np.ndarray:
+    """Validate a batch of observations for :meth:`Policy.act`."""
+    array = np.asarray(observations)
+    if array.ndim != 2 or array.dtype.kind != "f":
+        raise ValueError(
+            f"observations: received dtype {array.dtype} and shape {array.shape}, expected a float array of shape "
+            "(n_customers, n_features); pass the env's observation batch."
+        )
+    return array

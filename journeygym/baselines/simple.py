@@ -1,0 +1,62 @@
+"""Trivial policies: never, random, always-<arm>."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from journeygym.baselines.base import Policy, check_observations
+
+
+class ConstantPolicy(Policy):
+    """Always take the same action (``action=0`` is "never")."""
+
+    def __init__(self, action: int, name: str | None = None) -> None:
+        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or action < 0:
+            raise ValueError(f"ConstantPolicy: received action {action!r}, expected a non-negative integer.")
+        self.action = int(action)
+        self.name = name or f"always_{self.action}"
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """The constant action for every customer."""
+        return np.full(check_observations(observations).shape[0], self.action, dtype=np.int64)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"action": self.action}
+
+
+class RandomPolicy(Policy):
+    """Each week, each customer gets action ``a`` with probability ``probabilities[a]``.
+
+    Uses its own generator, so it never shifts the simulator's random numbers.
+    The default is the Hillstrom trial's randomization: no e-mail 1/3, each arm 1/3.
+    """
+
+    name = "random"
+
+    def __init__(self, probabilities: tuple[float, ...] = (1 / 3, 1 / 3, 1 / 3), seed: int = 0) -> None:
+        probabilities = tuple(float(p) for p in probabilities)
+        if any(p < 0 for p in probabilities) or abs(sum(probabilities) - 1.0) > 1e-9:
+            raise ValueError(f"RandomPolicy: received probabilities {probabilities}, expected non-negative values summing to 1.")
+        self.probabilities = probabilities
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """Random actions drawn with :attr:`probabilities`."""
+        n = check_observations(observations).shape[0]
+        return self._rng.choice(len(self.probabilities), size=n, p=self.probabilities).astype(np.int64)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"probabilities": list(self.probabilities), "seed": self.seed}
+
+
+def simple_policies(seed: int = 0) -> dict[str, Policy]:
+    """The four simple policies by name."""
+    return {
+        "never": ConstantPolicy(0, "never"),
+        "random": RandomPolicy(seed=seed),
+        "always_mens": ConstantPolicy(1, "always_mens"),
+        "always_womens": ConstantPolicy(2, "always_womens"),
+    }

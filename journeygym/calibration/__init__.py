@@ -1,0 +1,1 @@
+"""Calibration: data loaders, the HMM, the Bayesian uplift models, assembly and the parameter artifact."""

@@ -1,0 +1,197 @@
+"""The parameter artifact: one versioned ``.npz`` file holding S parameter draws.
+
+Layout (format ``journeygym-artifact/1``): for every array field of
+:class:`~journeygym.envs.parameters.DynamicsParameters`, ``draws/<field>``
+stacked over draws (leading axis S) and ``mean/<field>``; the shared
+population model under ``population/...``; and ``metadata.json``, a JSON
+document with names, the scenario assumptions (labelled as assumptions) and
+provenance (package version, config hash, seed, data checksums, diagnostics).
+The file holds fitted, aggregated parameters only, never raw data rows.
+
+Writes are atomic: a failed save never leaves a half-written artifact or
+overwrites an existing one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from journeygym.envs.parameters import (
+    DynamicsParameters,
+    ParameterDraws,
+    ParameterError,
+    PopulationModel,
+    ScenarioAssumptions,
+)
+
+FORMAT_VERSION = "journeygym-artifact/1"
+DEFAULT_ARTIFACT_NAME = "default_artifact.npz"
+_ARRAY_FIELDS: tuple[str, ...] = (
+    "transition",
+    "initial_state_by_recency",
+    "purchase_prob",
+    "visit_prob",
+    "purchase_offset",
+    "purchase_covariate_effects",
+    "visit_covariate_effects",
+    "covariate_means",
+    "purchase_uplift",
+    "engagement_tilt",
+    "spend_log_mean",
+    "spend_log_sd",
+)
+
+
+class ArtifactError(ValueError):
+    """An artifact file is missing, unreadable or of an unknown format."""
+
+
+def default_artifact_path() -> Path:
+    """Path of the artifact shipped with the package."""
+    return Path(str(resources.files("journeygym") / "data" / DEFAULT_ARTIFACT_NAME))
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
+    """Write ``draws`` to ``path`` atomically (temporary file, then rename).
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {}
+    for name in _ARRAY_FIELDS:
+        arrays[f"draws/{name}"] = np.stack([np.asarray(getattr(d, name), dtype=np.float64) for d in draws.draws])
+        arrays[f"mean/{name}"] = np.asarray(getattr(draws.mean, name), dtype=np.float64)
+    arrays["population/cell_probabilities"] = draws.mean.population.cell_probabilities
+    arrays["population/history_quantiles"] = draws.mean.population.history_quantiles
+    metadata = {
+        "format": FORMAT_VERSION,
+        "state_names": list(draws.mean.state_names),
+        "action_names": list(draws.mean.action_names),
+        "assumptions": draws.assumptions.to_dict(),
+        **_to_jsonable(dict(draws.metadata)),
+    }
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays, **{"metadata.json": np.array(json.dumps(metadata, sort_keys=True))})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(buffer.getvalue())
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
+    """Read a parameter artifact; ``None`` reads the artifact shipped with the package.
+
+    Raises
+    ------
+    ArtifactError
+        If the file is missing, not an artifact, or of an unknown format version.
+    """
+    path = default_artifact_path() if path is None else Path(path)
+    if not path.is_file():
+        raise ArtifactError(
+            f"artifact: no file at {str(path)!r}; expected a journeygym artifact (.npz) written by "
+            "`journeygym calibrate --out FILE`, or pass artifact=None for the shipped default."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            contents = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"artifact: {str(path)!r} is not a readable .npz file ({exc}).") from exc
+    if "metadata.json" not in contents:
+        raise ArtifactError(f"artifact: {str(path)!r} has no metadata.json entry; it is not a journeygym artifact.")
+    metadata = json.loads(str(contents.pop("metadata.json")))
+    if metadata.get("format") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"artifact: {str(path)!r} has format {metadata.get('format')!r}, expected {FORMAT_VERSION!r}; "
+            "re-create it with this version's `journeygym calibrate`."
+        )
+    population = PopulationModel(
+        cell_probabilities=contents["population/cell_probabilities"],
+        history_quantiles=contents["population/history_quantiles"],
+    )
+    names = {"state_names": tuple(metadata["state_names"]), "action_names": tuple(metadata["action_names"])}
+
+    def parameters(prefix: str, index: int | None) -> DynamicsParameters:
+        values = {}
+        for name in _ARRAY_FIELDS:
+            value = contents[f"{prefix}/{name}"]
+            value = value[index] if index is not None else value
+            values[name] = float(value) if value.ndim == 0 else value
+        return DynamicsParameters(**values, population=population, **names)
+
+    n_draws = contents["draws/transition"].shape[0]
+    try:
+        draws = tuple(parameters("draws", i) for i in range(n_draws))
+        mean = parameters("mean", None)
+    except ParameterError as exc:
+        raise ArtifactError(f"artifact: {str(path)!r} holds invalid parameters: {exc}") from exc
+    provenance = {k: v for k, v in metadata.items() if k not in ("state_names", "action_names", "assumptions")}
+    provenance["path"] = str(path)
+    return ParameterDraws(
+        draws=draws,
+        mean=mean,
+        assumptions=ScenarioAssumptions(**{**metadata["assumptions"], "action_costs": tuple(metadata["assumptions"]["action_costs"])}),
+        metadata=provenance,
+    )
+
+
+def load_parameters(source: str | os.PathLike[str] | ParameterDraws | None = None) -> ParameterDraws:
+    """Resolve what an env was given as its parameters: ``None`` (shipped default), a path, or draws."""
+    if isinstance(source, ParameterDraws):
+        return source
+    if source is None or isinstance(source, (str, os.PathLike)):
+        return _cached_load(None if source is None else str(Path(source).resolve()))
+    raise ParameterError(
+        f"artifact: received {type(source).__name__}, expected None (the shipped default), "
+        "a path to an artifact file, or a ParameterDraws object."
+    )
+
+
+_CACHE: dict[tuple[str | None, float], ParameterDraws] = {}
+
+
+def _cached_load(path: str | None) -> ParameterDraws:
+    resolved = default_artifact_path() if path is None else Path(path)
+    try:
+        stamp = resolved.stat().st_mtime
+    except OSError:
+        return load_artifact(resolved)
+    key = (str(resolved), stamp)
+    if key not in _CACHE:
+        _CACHE[key] = load_artifact(resolved)
+    return _CACHE[key]

@@ -1,0 +1,232 @@
+"""``CustomerJourneyEnv``: one customer, one week per step (the kernel at N = 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from journeygym.envs.kernel import (
+    PopulationState,
+    StepOutcome,
+    draw_reset_noise,
+    draw_step_noise,
+    initial_population,
+    step_population,
+)
+from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
+from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.envs.simulation import ActionError, ArtifactSource, ParameterSelector, validate_reset_options
+
+RESET_OPTIONS: tuple[str, ...] = ("params",)
+
+
+class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
+    """A marketer's e-mail decisions for one customer over weeks.
+
+    Each step is one week.  The customer has a hidden engagement state (Dormant,
+    Exploring, Engaged, HighlyEngaged, Buyer) that moves by a hidden Markov
+    chain fitted on real purchase sequences; an e-mail tilts it towards more
+    engaged states and lifts the purchase probability by the uplift fitted on
+    the Hillstrom trial, both fading with e-mail fatigue.  Each e-mail may make
+    the customer unsubscribe.  See DESIGN 2.4 for the dynamics.
+
+    ## Action Space
+
+    ``Discrete(A)``; with the default parameters A = 3:
+
+    | Num | Action         | Cost (default)  |
+    |-----|----------------|-----------------|
+    | 0   | no action      | $0              |
+    | 1   | mens e-mail    | $0.05           |
+    | 2   | womens e-mail  | $0.05           |
+
+    An e-mail to an unsubscribed customer is not delivered: it costs nothing
+    and has no effect.
+
+    ## Observation Space
+
+    ``Box(0, 1, (20,), float32)`` for A = 3 (the column order is stable; see
+    :func:`journeygym.envs.observation.observation_columns` for the
+    descriptions):
+
+    | Index | Name                    | Range  |
+    |-------|-------------------------|--------|
+    | 0     | recency                 | [0, 1] |
+    | 1     | log_history             | [0, 1] |
+    | 2     | mens                    | {0, 1} |
+    | 3     | womens                  | {0, 1} |
+    | 4     | newbie                  | {0, 1} |
+    | 5-7   | zip_urban, zip_surburban, zip_rural | one-hot |
+    | 8-10  | channel_phone, channel_web, channel_multichannel | one-hot |
+    | 11    | history_segment         | [0, 1] |
+    | 12    | week_fraction           | [0, 1] |
+    | 13    | weeks_since_purchase    | [0, 1] |
+    | 14    | weeks_since_visit       | [0, 1] |
+    | 15    | purchases_last_4_weeks  | [0, 1] |
+    | 16    | visits_last_4_weeks     | [0, 1] |
+    | 17    | fatigue                 | [0, 1] |
+    | 18    | subscribed              | {0, 1} |
+    | 19-21 | last_action_<name>      | one-hot |
+    | 22    | log_cumulative_spend    | [0, 1] |
+
+    The hidden state is never observed; it is reported in ``info``.
+
+    ## Rewards
+
+    ``margin * spend - cost(action delivered)`` in dollars for the week.
+
+    ## Starting State
+
+    A new customer drawn from the population model fitted on the Hillstrom
+    table, with a hidden state drawn given the customer's recency, fatigue 0,
+    subscribed.
+
+    ## Episode End
+
+    Truncation after ``horizon`` weeks (default 52).  ``terminated`` is always
+    False (reserved for scenario rules).
+
+    ## Arguments
+
+    | Argument   | Default | Meaning |
+    |------------|---------|---------|
+    | params     | "mean"  | "mean", "sample" (a new posterior draw at each reset) or a draw index |
+    | artifact   | None    | parameter artifact path or ``ParameterDraws``; None = the shipped default |
+    | scenario   | None    | ``ScenarioAssumptions`` or a dict of overrides, e.g. ``{"kappa": 0.5}`` |
+    | horizon    | None    | weeks per episode (overrides the scenario's) |
+    | render_mode| None    | "ansi" for a one-line text summary |
+
+    ``reset(options={"params": ...})`` chooses the draw for that episode only.
+
+    ## Info
+
+    ``hidden_state`` (int), ``hidden_state_name``, ``draw`` (index, -1 for the
+    mean), ``week``, ``fatigue``, ``subscribed``; after a step also
+    ``purchase_prob``, ``visit_prob``, ``purchased``, ``visited``, ``spend``,
+    ``delivered``, ``unsubscribed``.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        params: str | int = "mean",
+        artifact: ArtifactSource = None,
+        scenario: ScenarioAssumptions | Mapping[str, Any] | None = None,
+        horizon: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode: received {render_mode!r}, expected None or one of {self.metadata['render_modes']}."
+            )
+        self.render_mode = render_mode
+        self._selector = ParameterSelector(artifact, params, scenario, horizon)
+        self.assumptions: ScenarioAssumptions = self._selector.assumptions
+        self.n_actions = len(self._selector.action_names)
+        self.action_space = spaces.Discrete(self.n_actions)
+        self.observation_space = observation_space(self._selector.action_names)
+        self._obs = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
+        self._dynamic_columns = DynamicColumnWriter(
+            self._obs, self.assumptions.horizon, self.assumptions.max_fatigue, self.n_actions
+        )
+        self._action = np.zeros(1, dtype=np.int64)
+        self._state: PopulationState | None = None
+        self._last: StepOutcome | None = None
+
+    @property
+    def draw_index(self) -> int:
+        """Index of the posterior draw in use (-1 for the mean)."""
+        return self._selector.draw_index
+
+    @property
+    def state(self) -> PopulationState:
+        """The customer's full state (arrays of length 1), hidden state included."""
+        if self._state is None:
+            raise RuntimeError("CustomerJourneyEnv: call reset() before reading the state.")
+        return self._state
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new customer; see the class docstring for ``options``."""
+        super().reset(seed=seed)
+        chosen = validate_reset_options(options, RESET_OPTIONS)
+        self._selector.choose(chosen.get("params"), self.np_random)
+        self._state = initial_population(self._selector.tables, draw_reset_noise(self.np_random, 1))
+        self._last = None
+        write_static_columns(self._state, self._obs)
+        return self._observe(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Play one week with ``action``."""
+        state = self._state
+        if state is None:
+            raise RuntimeError("CustomerJourneyEnv: call reset() before step().")
+        tables = self._selector.tables
+        if state.week[0] >= tables.horizon:
+            raise RuntimeError(
+                f"CustomerJourneyEnv: the episode ended after {tables.horizon} weeks; call reset() to start a new customer."
+            )
+        self._action[0] = self._check_action(action)
+        self._last = step_population(state, self._action, tables, draw_step_noise(self.np_random, 1))
+        truncated = bool(state.week[0] >= tables.horizon)
+        return self._observe(), float(self._last.reward[0]), False, truncated, self._info()
+
+    def _check_action(self, action: Any) -> int:
+        if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+            value = int(action)
+        elif isinstance(action, np.ndarray) and action.shape in ((), (1,)) and action.dtype.kind in "iu":
+            value = int(action.reshape(()))
+        else:
+            shape = getattr(action, "shape", None)
+            raise ActionError(
+                f"action: received {action!r} of type {type(action).__name__}"
+                f"{f' with shape {shape}' if shape is not None else ''}, "
+                f"expected one integer in [0, {self.n_actions - 1}]."
+            )
+        if not 0 <= value < self.n_actions:
+            raise ActionError(f"action: received {value}, expected an integer in [0, {self.n_actions - 1}].")
+        return value
+
+    def _observe(self) -> np.ndarray:
+        self._dynamic_columns.write(self._state)
+        return self._obs[0].copy()
+
+    def _info(self) -> dict[str, Any]:
+        state = self._state
+        hidden_state = int(state.hidden_state[0])
+        info: dict[str, Any] = {
+            "hidden_state": hidden_state,
+            "hidden_state_name": self._selector.parameters.state_names[hidden_state],
+            "draw": self._selector.draw_index,
+            "week": int(state.week[0]),
+            "fatigue": int(state.fatigue[0]),
+            "subscribed": bool(state.subscribed[0]),
+        }
+        last = self._last
+        if last is not None:
+            info.update(
+                purchase_prob=float(last.purchase_prob[0]),
+                visit_prob=float(last.visit_prob[0]),
+                purchased=bool(last.purchased[0]),
+                visited=bool(last.visited[0]),
+                spend=float(last.spend[0]),
+                delivered=bool(last.delivered[0]),
+                unsubscribed=bool(last.unsubscribed[0]),
+            )
+        return info
+
+    def render(self) -> str | None:
+        """With ``render_mode="ansi"``, a one-line summary of the customer's week."""
+        if self.render_mode != "ansi" or self._state is None:
+            return None
+        info = self._info()
+        return (
+            f"week {info['week']:>3}  state {info['hidden_state_name']:<13} fatigue {info['fatigue']}  "
+            f"subscribed {info['subscribed']}  spend ${info.get('spend', 0.0):.2f}"
+        )

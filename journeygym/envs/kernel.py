@@ -1,0 +1,395 @@
+"""The one dynamics kernel: a week of the customer journey for N customers at once.
+
+Everything here is vectorized numpy over customers (DESIGN 2.4, 2.8).  The
+kernel is split so that randomness and dynamics are separate:
+
+* :func:`draw_reset_noise` / :func:`draw_step_noise` draw every uniform a
+  reset or a step needs from one ``np.random.Generator``, one column per
+  customer;
+* :func:`initial_population` and :func:`step_population` are deterministic
+  functions of the state, the actions and that noise.
+
+So the same noise columns give the same customer whatever N is, which is how
+the single-customer env and the population env are tested to agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, ndtri
+
+from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.parameters import POPULATION_CELL_SHAPE, DynamicsParameters, ParameterError, ScenarioAssumptions
+
+#: Rows of the step noise block.
+STEP_NOISE_ROWS: tuple[str, ...] = ("unsubscribe", "transition", "visit", "purchase", "spend")
+#: Rows of the reset noise block.
+RESET_NOISE_ROWS: tuple[str, ...] = ("covariate_cell", "history", "initial_state")
+#: Cap of the "weeks since" counters.
+WEEKS_SINCE_CAP = 52
+_RECENT_WEEKS_MASK = 0b1111
+#: Most hidden states the transition sampler supports (it counts up to 8 comparisons per word).
+MAX_STATES = 9  # purchases and visits are counted over the last 4 weeks
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+@dataclass(frozen=True, eq=False)
+class KernelTables:
+    """Lookup tables compiled from one parameter set and one scenario.
+
+    Every per-week quantity that depends only on (action, segment, fatigue,
+    state) is precomputed, so a step is a handful of gathers and compares.
+    """
+
+    n_states: int
+    n_actions: int
+    n_segments: int
+    max_fatigue: int
+    horizon: int
+    #: Stride of the action in the flat (segment, action, fatigue, state) key.
+    action_stride: int
+    #: Stride of the segment in the flat key.
+    segment_stride: int
+    #: (G * A * (F+1) * K, W) cumulative transition probabilities by key without the
+    #: last column, padded with 2.0 (never reached) to W = 4 or 8 columns.
+    transition_cdf: np.ndarray
+    #: Word type, multiplier and shift that count the ones among W comparison bytes.
+    count_dtype: type
+    count_multiplier: np.unsignedinteger
+    count_shift: np.unsignedinteger
+    #: (G * A * (F+1) * K,) purchase logit without covariates, by key of the *next* state.
+    purchase_logit: np.ndarray
+    #: (K,) visit logit without covariates.
+    visit_logit: np.ndarray
+    #: (G * A * (F+1) * K,) unsubscribe probability by key (zero without an e-mail).
+    unsubscribe_prob: np.ndarray
+    #: (G * A * (F+1) * K,) fatigue after the week by key.
+    next_fatigue: np.ndarray
+    #: (WEEKS_SINCE_CAP + 1,) the "weeks since" counter one week later, capped.
+    next_weeks_since: np.ndarray
+    #: (16,) a 4-week event bit mask shifted by one week.
+    shifted_recent: np.ndarray
+    #: (A,) cost of each action when delivered.
+    action_cost: np.ndarray
+    margin: float
+    spend_log_mean: np.ndarray
+    spend_log_sd: float
+    purchase_covariate_effects: np.ndarray
+    visit_covariate_effects: np.ndarray
+    covariate_means: np.ndarray
+    #: (12, K - 1) cumulative initial-state distribution given recency.
+    initial_state_cdf: np.ndarray
+    #: flattened cumulative table of the categorical covariates.
+    population_cell_cdf: np.ndarray
+    history_quantiles: np.ndarray
+
+
+def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions) -> KernelTables:
+    """Precompute the kernel's lookup tables for one parameter set and scenario.
+
+    The e-mail tilt of DESIGN 2.4 step 3 is applied here:
+    ``P_a(z'|z) ~ A[z, z'] * exp(eta[a, seg] * m(f) * [z' > z])`` with
+    ``m(f) = exp(-kappa * f)``.
+    """
+    n_states, n_actions = params.n_states, params.n_actions
+    if n_states > MAX_STATES:
+        raise ParameterError(
+            f"DynamicsParameters.transition: received {n_states} states, expected at most {MAX_STATES} "
+            "(the kernel's transition sampler); fit the HMM with fewer states."
+        )
+    if len(assumptions.action_costs) != n_actions:
+        raise ParameterError(
+            f"ScenarioAssumptions.action_costs: received {len(assumptions.action_costs)} costs, expected one per "
+            f"action ({n_actions}: {params.action_names})."
+        )
+    n_segments = len(HISTORY_SEGMENTS)
+    n_fatigue = assumptions.max_fatigue + 1
+    fatigue_levels = np.arange(n_fatigue)
+    effect_multiplier = np.exp(-assumptions.kappa * fatigue_levels)  # m(f)
+    # Every per-key table has axes (segment G, action A, fatigue F+1, state K).
+    emails = (np.arange(n_actions) != 0)[None, :, None, None]
+
+    upward = np.triu(np.ones((n_states, n_states)), k=1)  # [z' > z]
+    tilt = params.engagement_tilt.T[:, :, None] * effect_multiplier  # (G, A, F+1)
+    weights = params.transition * np.exp(tilt[..., None, None] * upward)  # (G, A, F+1, K, K)
+    cdf = np.cumsum(weights / weights.sum(axis=-1, keepdims=True), axis=-1)[..., :-1]
+
+    width = 4 if n_states <= 5 else 8
+    count_dtype = np.uint32 if width == 4 else np.uint64
+    n_keys = int(np.prod(cdf.shape[:-1]))
+    padded_cdf = np.full((n_keys, width), 2.0)
+    padded_cdf[:, : n_states - 1] = cdf.reshape(n_keys, n_states - 1)
+
+    uplift = params.purchase_uplift.T[:, :, None] * effect_multiplier  # (G, A, F+1)
+    purchase_logit = params.purchase_offset + _logit(params.purchase_prob) + uplift[..., None]
+
+    per_fatigue = np.broadcast_to(fatigue_levels[None, None, :, None], (n_segments, n_actions, n_fatigue, n_states))
+    unsubscribe = np.where(emails, 1.0 / (1.0 + np.exp(-(assumptions.u0 + assumptions.u1 * per_fatigue))), 0.0)
+    next_fatigue = np.where(emails, np.minimum(per_fatigue + 1, assumptions.max_fatigue), np.maximum(per_fatigue - 1, 0))
+
+    initial_cdf = np.cumsum(params.initial_state_by_recency, axis=1)[:, :-1]
+    cell_cdf = np.cumsum(params.population.cell_probabilities.ravel())
+    cell_cdf /= cell_cdf[-1]
+    weeks_since = np.arange(WEEKS_SINCE_CAP + 1)
+
+    return KernelTables(
+        n_states=n_states,
+        n_actions=n_actions,
+        n_segments=n_segments,
+        max_fatigue=assumptions.max_fatigue,
+        horizon=assumptions.horizon,
+        action_stride=n_fatigue * n_states,
+        segment_stride=n_actions * n_fatigue * n_states,
+        transition_cdf=padded_cdf,
+        count_dtype=count_dtype,
+        count_multiplier=count_dtype(int.from_bytes(b"\x01" * width, "little")),
+        count_shift=count_dtype(8 * (width - 1)),
+        purchase_logit=np.ascontiguousarray(purchase_logit.reshape(-1)),
+        visit_logit=_logit(params.visit_prob),
+        unsubscribe_prob=np.ascontiguousarray(unsubscribe.reshape(-1)),
+        next_fatigue=np.ascontiguousarray(next_fatigue.reshape(-1)).astype(np.int64),
+        next_weeks_since=np.minimum(weeks_since + 1, WEEKS_SINCE_CAP),
+        shifted_recent=(np.arange(16) << 1) & _RECENT_WEEKS_MASK,
+        action_cost=np.asarray(assumptions.action_costs, dtype=np.float64),
+        margin=assumptions.margin,
+        spend_log_mean=params.spend_log_mean,
+        spend_log_sd=params.spend_log_sd,
+        purchase_covariate_effects=params.purchase_covariate_effects,
+        visit_covariate_effects=params.visit_covariate_effects,
+        covariate_means=params.covariate_means,
+        initial_state_cdf=np.ascontiguousarray(initial_cdf),
+        population_cell_cdf=cell_cdf,
+        history_quantiles=params.population.history_quantiles,
+    )
+
+
+@dataclass(eq=False)
+class PopulationState:
+    """State of N customers, one array entry per customer.
+
+    Static covariates (drawn at reset) and the dynamic state (z, f, s, t) of
+    DESIGN 2.4, plus the short behavioural history the observation reports.
+    """
+
+    recency: np.ndarray  # int64, months 1..12
+    history: np.ndarray  # float64, dollars
+    segment: np.ndarray  # int64, 0..6
+    segment_key: np.ndarray  # int64, segment * tables.segment_stride (cached part of the table key)
+    mens: np.ndarray  # int64 0/1
+    womens: np.ndarray
+    newbie: np.ndarray
+    zip_code: np.ndarray  # int64 index into ZIP_CODES
+    channel: np.ndarray  # int64 index into CHANNELS
+    purchase_covariate_logit: np.ndarray  # float64, gamma_c . x~
+    visit_covariate_logit: np.ndarray  # float64, gamma_v . x~
+    hidden_state: np.ndarray  # int64, z
+    fatigue: np.ndarray  # int64, f
+    subscribed: np.ndarray  # bool, s
+    week: np.ndarray  # int64, t
+    weeks_since_purchase: np.ndarray  # int64, capped at WEEKS_SINCE_CAP
+    weeks_since_visit: np.ndarray
+    recent_purchases: np.ndarray  # int64 bit mask of the last 4 weeks
+    recent_visits: np.ndarray
+    last_action: np.ndarray  # int64, the action delivered last week
+    cumulative_spend: np.ndarray  # float64
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers N."""
+        return self.hidden_state.shape[0]
+
+    def assign(self, rows: np.ndarray, other: PopulationState) -> None:
+        """Overwrite the customers at ``rows`` with all customers of ``other`` (same count)."""
+        for name in self.__dataclass_fields__:
+            getattr(self, name)[rows] = getattr(other, name)
+
+    def copy(self) -> PopulationState:
+        """Deep copy of every array."""
+        return PopulationState(**{name: getattr(self, name).copy() for name in self.__dataclass_fields__})
+
+
+@dataclass(eq=False)
+class StepOutcome:
+    """What happened to each customer in one week (arrays of length N)."""
+
+    reward: np.ndarray
+    delivered: np.ndarray  # bool, an e-mail reached a subscribed customer
+    unsubscribed: np.ndarray  # bool, unsubscribed this week
+    visited: np.ndarray
+    purchased: np.ndarray
+    spend: np.ndarray
+    visit_prob: np.ndarray
+    purchase_prob: np.ndarray
+
+
+def draw_reset_noise(rng: np.random.Generator, n_customers: int) -> np.ndarray:
+    """Uniforms for :func:`initial_population`, shape ``(3, N)``: rows as :data:`RESET_NOISE_ROWS`."""
+    return rng.random((len(RESET_NOISE_ROWS), n_customers))
+
+
+def draw_step_noise(rng: np.random.Generator, n_customers: int) -> np.ndarray:
+    """Uniforms for :func:`step_population`, shape ``(5, N)``: rows as :data:`STEP_NOISE_ROWS`."""
+    return rng.random((len(STEP_NOISE_ROWS), n_customers))
+
+
+def _linear_predictor(covariates: np.ndarray, effects: np.ndarray) -> np.ndarray:
+    """``covariates @ effects`` summed in a fixed order.
+
+    A BLAS product may sum in a different order for different N, which would
+    break "same customer whatever N is" in the last bit.
+    """
+    total = np.zeros(covariates.shape[0])
+    for column, effect in zip(covariates.T, effects):
+        total += column * effect
+    return total
+
+
+def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationState:
+    """Draw N new customers at week 0 from the population model.
+
+    Parameters
+    ----------
+    tables
+        Compiled parameters (:func:`compile_tables`).
+    noise
+        ``(3, N)`` uniforms from :func:`draw_reset_noise`.
+    """
+    n = noise.shape[1]
+    cell = np.minimum(np.searchsorted(tables.population_cell_cdf, noise[0], side="right"), tables.population_cell_cdf.size - 1)
+    recency_idx, segment, mens, womens, newbie, zip_code, channel = np.unravel_index(cell, POPULATION_CELL_SHAPE)
+
+    quantiles = tables.history_quantiles
+    position = noise[1] * (quantiles.shape[1] - 1)
+    lower = np.minimum(position.astype(np.int64), quantiles.shape[1] - 2)
+    fraction = position - lower
+    history = quantiles[segment, lower] * (1.0 - fraction) + quantiles[segment, lower + 1] * fraction
+
+    hidden_state = (noise[2][:, None] >= tables.initial_state_cdf[recency_idx]).sum(axis=1)
+    recency = recency_idx + 1
+    centred = design_matrix(recency, history, mens, womens, newbie, zip_code, channel) - tables.covariate_means
+    weeks_since_purchase = np.minimum(np.rint(recency * 4.35).astype(np.int64), WEEKS_SINCE_CAP)
+    zeros = np.zeros(n, dtype=np.int64)
+    return PopulationState(
+        recency=recency.astype(np.int64),
+        history=history,
+        segment=segment.astype(np.int64),
+        segment_key=segment.astype(np.int64) * tables.segment_stride,
+        mens=mens.astype(np.int64),
+        womens=womens.astype(np.int64),
+        newbie=newbie.astype(np.int64),
+        zip_code=zip_code.astype(np.int64),
+        channel=channel.astype(np.int64),
+        purchase_covariate_logit=_linear_predictor(centred, tables.purchase_covariate_effects),
+        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects),
+        hidden_state=hidden_state.astype(np.int64),
+        fatigue=zeros.copy(),
+        subscribed=np.ones(n, dtype=bool),
+        week=zeros.copy(),
+        weeks_since_purchase=weeks_since_purchase,
+        weeks_since_visit=weeks_since_purchase.copy(),
+        recent_purchases=zeros.copy(),
+        recent_visits=zeros.copy(),
+        last_action=zeros.copy(),
+        cumulative_spend=np.zeros(n),
+    )
+
+
+def step_population(
+    state: PopulationState, actions: np.ndarray, tables: KernelTables, noise: np.ndarray
+) -> StepOutcome:
+    """Advance every customer by one week, in place (DESIGN 2.4 steps 1-6).
+
+    Parameters
+    ----------
+    state
+        The customers; updated in place.
+    actions
+        ``(N,)`` integer actions in ``[0, A)``; validated by the caller.
+    tables
+        Compiled parameters.
+    noise
+        ``(5, N)`` uniforms from :func:`draw_step_noise`.
+
+    Returns
+    -------
+    StepOutcome
+        Rewards and events of the week.
+    """
+    u_unsubscribe, u_transition, u_visit, u_purchase, u_spend = noise
+    # Unsubscribed customers get no e-mail: their action becomes "no action".
+    delivered_action = actions * state.subscribed
+    # One flat key of (segment, action, fatigue) addresses every precomputed table;
+    # adding the hidden state addresses the per-state rows.
+    cell = delivered_action * tables.action_stride
+    cell += state.segment_key
+    cell += state.fatigue * tables.n_states
+    row = cell + state.hidden_state
+
+    unsubscribed = u_unsubscribe < tables.unsubscribe_prob[row]
+    state.subscribed ^= unsubscribed
+
+    # Inverse-CDF sampling of z': count the cumulative probabilities at or below the
+    # uniform.  The comparisons are bytes of 0/1; viewed as one 4- or 8-byte word,
+    # multiplying by 0x0101... sums the bytes into the top byte (fewer numpy calls
+    # than a per-column loop, which matters most for the single-customer env).
+    below = u_transition[:, None] >= tables.transition_cdf[row]
+    next_state = (below.view(tables.count_dtype).ravel() * tables.count_multiplier) >> tables.count_shift
+
+    visit_prob = tables.visit_logit[next_state]
+    visit_prob += state.visit_covariate_logit
+    expit(visit_prob, out=visit_prob)
+    cell += next_state
+    purchase_prob = tables.purchase_logit[cell]
+    purchase_prob += state.purchase_covariate_logit
+    expit(purchase_prob, out=purchase_prob)
+    visited = u_visit < visit_prob
+    purchased = u_purchase < purchase_prob
+
+    spend = np.zeros(state.n_customers)
+    if np.count_nonzero(purchased):
+        buyers = np.flatnonzero(purchased)
+        log_spend = tables.spend_log_mean[state.segment[buyers]] + tables.spend_log_sd * ndtri(u_spend[buyers])
+        spend[buyers] = np.exp(log_spend)
+    reward = spend * tables.margin
+    reward -= tables.action_cost[delivered_action]
+
+    state.fatigue = tables.next_fatigue[row]
+    state.hidden_state = next_state
+    state.week += 1
+    state.weeks_since_purchase = np.where(purchased, 0, tables.next_weeks_since[state.weeks_since_purchase])
+    state.weeks_since_visit = np.where(visited, 0, tables.next_weeks_since[state.weeks_since_visit])
+    state.recent_purchases = tables.shifted_recent[state.recent_purchases] | purchased
+    state.recent_visits = tables.shifted_recent[state.recent_visits] | visited
+    state.last_action = delivered_action
+    state.cumulative_spend += spend
+    return StepOutcome(
+        reward=reward,
+        delivered=delivered_action != 0,
+        unsubscribed=unsubscribed,
+        visited=visited,
+        purchased=purchased,
+        spend=spend,
+        visit_prob=visit_prob,
+        purchase_prob=purchase_prob,
+    )
+
+
+__all__ = [
+    "COVARIATE_NAMES",
+    "KernelTables",
+    "PopulationState",
+    "RESET_NOISE_ROWS",
+    "STEP_NOISE_ROWS",
+    "StepOutcome",
+    "WEEKS_SINCE_CAP",
+    "compile_tables",
+    "draw_reset_noise",
+    "draw_step_noise",
+    "initial_population",
+    "step_population",
+]

@@ -1,0 +1,121 @@
+"""The observation agents see (DESIGN 2.7): a float32 vector with a stable column order.
+
+The hidden engagement state is never part of it.  Static covariate columns
+are written once per customer at reset; the dynamic columns every week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from gymnasium import spaces
+
+from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
+from journeygym.envs.kernel import WEEKS_SINCE_CAP, PopulationState
+
+#: Dollar amount at which the log-scaled money columns reach 1 (they are clipped there).
+MONEY_SCALE = 10_000.0
+_LOG_MONEY_SCALE = float(np.log1p(MONEY_SCALE))
+_POPCOUNT_QUARTERS = np.array([bin(i).count("1") / 4.0 for i in range(16)], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ObservationColumn:
+    """One observation column: its name, what it holds and its bounds."""
+
+    name: str
+    description: str
+    low: float = 0.0
+    high: float = 1.0
+
+
+_STATIC_COLUMNS: tuple[ObservationColumn, ...] = (
+    ObservationColumn("recency", "months since last purchase before week 0, divided by 12"),
+    ObservationColumn("log_history", f"log(1 + past-year spend) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
+    ObservationColumn("mens", "bought men's merchandise last year (0/1)"),
+    ObservationColumn("womens", "bought women's merchandise last year (0/1)"),
+    ObservationColumn("newbie", "new customer in the past twelve months (0/1)"),
+    *(ObservationColumn(f"zip_{z.lower()}", f"zip_code is {z} (one-hot)") for z in ZIP_CODES),
+    *(ObservationColumn(f"channel_{c.lower()}", f"purchase channel is {c} (one-hot)") for c in CHANNELS),
+    ObservationColumn("history_segment", f"history segment ordinal 0..{len(HISTORY_SEGMENTS) - 1}, divided by {len(HISTORY_SEGMENTS) - 1}"),
+)
+N_STATIC_COLUMNS = len(_STATIC_COLUMNS)
+
+
+def observation_columns(action_names: tuple[str, ...]) -> tuple[ObservationColumn, ...]:
+    """All observation columns in order, for a model with the given actions."""
+    dynamic = (
+        ObservationColumn("week_fraction", "week t divided by the horizon H"),
+        ObservationColumn("weeks_since_purchase", f"weeks since the last purchase, capped at {WEEKS_SINCE_CAP}, divided by {WEEKS_SINCE_CAP}"),
+        ObservationColumn("weeks_since_visit", f"weeks since the last visit, capped at {WEEKS_SINCE_CAP}, divided by {WEEKS_SINCE_CAP}"),
+        ObservationColumn("purchases_last_4_weeks", "weeks with a purchase among the last 4, divided by 4"),
+        ObservationColumn("visits_last_4_weeks", "weeks with a visit among the last 4, divided by 4"),
+        ObservationColumn("fatigue", "e-mail fatigue f divided by F_max (0 when F_max = 0)"),
+        ObservationColumn("subscribed", "still subscribed to e-mail (0/1)"),
+        *(ObservationColumn(f"last_action_{a}", f"last week's delivered action was {a} (one-hot)") for a in action_names),
+        ObservationColumn("log_cumulative_spend", f"log(1 + spend since week 0) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
+    )
+    return _STATIC_COLUMNS + dynamic
+
+
+def observation_space(action_names: tuple[str, ...]) -> spaces.Box:
+    """The Box space of one customer's observation."""
+    columns = observation_columns(action_names)
+    low = np.array([c.low for c in columns], dtype=np.float32)
+    high = np.array([c.high for c in columns], dtype=np.float32)
+    return spaces.Box(low=low, high=high, dtype=np.float32)
+
+
+def _scaled_log_money(amount: np.ndarray) -> np.ndarray:
+    return np.minimum(np.log1p(amount) / _LOG_MONEY_SCALE, 1.0)
+
+
+def write_static_columns(state: PopulationState, out: np.ndarray) -> None:
+    """Write the covariate columns of every customer in ``state`` into ``out`` (N, D)."""
+    out[:, 0] = state.recency / 12.0
+    out[:, 1] = _scaled_log_money(state.history)
+    out[:, 2] = state.mens
+    out[:, 3] = state.womens
+    out[:, 4] = state.newbie
+    out[:, 5 : 5 + len(ZIP_CODES)] = state.zip_code[:, None] == np.arange(len(ZIP_CODES))
+    start = 5 + len(ZIP_CODES)
+    out[:, start : start + len(CHANNELS)] = state.channel[:, None] == np.arange(len(CHANNELS))
+    out[:, N_STATIC_COLUMNS - 1] = state.segment / (len(HISTORY_SEGMENTS) - 1)
+
+
+class DynamicColumnWriter:
+    """Writes the weekly columns of an observation buffer in place.
+
+    Holds views of the buffer's columns so that each week is a few ufunc calls
+    with ``out=`` (no temporaries), which keeps the single-customer step cheap.
+    """
+
+    def __init__(self, out: np.ndarray, horizon: int, max_fatigue: int, n_actions: int) -> None:
+        c = N_STATIC_COLUMNS
+        self._week = out[:, c]
+        self._weeks_since_purchase = out[:, c + 1]
+        self._weeks_since_visit = out[:, c + 2]
+        self._purchases = out[:, c + 3]
+        self._visits = out[:, c + 4]
+        self._fatigue = out[:, c + 5]
+        self._subscribed = out[:, c + 6]
+        self._last_action = out[:, c + 7 : c + 7 + n_actions]
+        self._spend = out[:, c + 7 + n_actions]
+        self._actions = np.arange(n_actions)
+        self._per_week = 1.0 / horizon
+        self._per_fatigue = 1.0 / max_fatigue if max_fatigue > 0 else 0.0
+
+    def write(self, state: PopulationState) -> None:
+        """Write the dynamic columns of every customer in ``state``."""
+        np.multiply(state.week, self._per_week, out=self._week)
+        np.multiply(state.weeks_since_purchase, 1.0 / WEEKS_SINCE_CAP, out=self._weeks_since_purchase)
+        np.multiply(state.weeks_since_visit, 1.0 / WEEKS_SINCE_CAP, out=self._weeks_since_visit)
+        np.take(_POPCOUNT_QUARTERS, state.recent_purchases, out=self._purchases)
+        np.take(_POPCOUNT_QUARTERS, state.recent_visits, out=self._visits)
+        np.multiply(state.fatigue, self._per_fatigue, out=self._fatigue)
+        np.copyto(self._subscribed, state.subscribed)
+        np.equal(state.last_action[:, None], self._actions, out=self._last_action)
+        np.log1p(state.cumulative_spend, out=self._spend)
+        np.multiply(self._spend, 1.0 / _LOG_MONEY_SCALE, out=self._spend)
+        np.minimum(self._spend, 1.0, out=self._spend)

@@ -1,0 +1,468 @@
+"""Parameters of the customer-journey model: calibrated dynamics and scenario assumptions.
+
+Two kinds of parameters drive the simulator (DESIGN 2.5):
+
+* :class:`DynamicsParameters` -- what the calibration fits from data (HMM,
+  Bayesian uplift, spend and population models).  An artifact holds many of
+  them, one per posterior draw, in a :class:`ParameterDraws`.
+* :class:`ScenarioAssumptions` -- what no data set here calibrates (fatigue,
+  unsubscribes, margin, costs).  These are assumptions, reported as such.
+
+Both are frozen and validated on construction; a violation raises
+:class:`ParameterError` naming the field, the value received and the rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from journeygym.envs.covariates import (
+    CHANNELS,
+    COVARIATE_NAMES,
+    HISTORY_SEGMENTS,
+    RECENCY_MONTHS,
+    ZIP_CODES,
+)
+
+DEFAULT_STATE_NAMES: tuple[str, ...] = ("Dormant", "Exploring", "Engaged", "HighlyEngaged", "Buyer")
+DEFAULT_ACTION_NAMES: tuple[str, ...] = ("no_action", "mens_email", "womens_email")
+#: Shape of the population model's joint table of categorical covariates.
+POPULATION_CELL_SHAPE: tuple[int, ...] = (
+    len(RECENCY_MONTHS),  # recency 1..12
+    len(HISTORY_SEGMENTS),
+    2,  # mens
+    2,  # womens
+    2,  # newbie
+    len(ZIP_CODES),
+    len(CHANNELS),
+)
+_ROW_SUM_TOLERANCE = 1e-6
+
+
+class ParameterError(ValueError):
+    """A parameter failed validation; the message names field, value and rule."""
+
+
+def _describe(value: Any) -> str:
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return repr(value)
+    return f"array of shape {array.shape}"
+
+
+def _as_float_array(owner: str, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"{owner}.{name}: received {_describe(value)} of type {type(value).__name__}, "
+            f"expected numbers of shape {shape}; pass a numeric array."
+        ) from exc
+    if array.shape != shape:
+        raise ParameterError(
+            f"{owner}.{name}: received shape {array.shape}, expected shape {shape}; "
+            "check the number of states, actions or segments."
+        )
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ParameterError(
+            f"{owner}.{name}: received a non-finite value {array[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}, "
+            "expected finite numbers; fix the value or re-run the calibration."
+        )
+    array.setflags(write=False)
+    return array
+
+
+def _check_probabilities(owner: str, name: str, array: np.ndarray) -> None:
+    if np.any(array < 0.0) or np.any(array > 1.0):
+        bad = np.argwhere((array < 0.0) | (array > 1.0))[0]
+        raise ParameterError(
+            f"{owner}.{name}: received {array[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}, "
+            "expected probabilities in [0, 1]."
+        )
+
+
+def _check_open_probabilities(owner: str, name: str, array: np.ndarray) -> None:
+    """Probabilities that enter a logit must lie strictly inside (0, 1)."""
+    if np.any(array <= 0.0) or np.any(array >= 1.0):
+        bad = np.argwhere((array <= 0.0) | (array >= 1.0))[0]
+        raise ParameterError(
+            f"{owner}.{name}: received {array[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}, "
+            "expected probabilities strictly between 0 and 1 (they enter a logit)."
+        )
+
+
+def _check_rows_sum_to_one(owner: str, name: str, array: np.ndarray) -> None:
+    _check_probabilities(owner, name, array)
+    sums = array.reshape(-1, array.shape[-1]).sum(axis=1) if array.ndim > 1 else np.array([array.sum()])
+    bad = np.flatnonzero(np.abs(sums - 1.0) > _ROW_SUM_TOLERANCE)
+    if bad.size:
+        raise ParameterError(
+            f"{owner}.{name}: row {int(bad[0])} sums to {sums[bad[0]]:.8f}, expected every row to sum to 1 "
+            f"(tolerance {_ROW_SUM_TOLERANCE}); normalize the rows."
+        )
+
+
+def _check_names(owner: str, name: str, names: Sequence[str], expected_length: int) -> tuple[str, ...]:
+    names = tuple(names)
+    if len(names) != expected_length or not all(isinstance(n, str) and n for n in names):
+        raise ParameterError(
+            f"{owner}.{name}: received {names!r}, expected {expected_length} non-empty strings."
+        )
+    if len(set(names)) != len(names):
+        raise ParameterError(f"{owner}.{name}: received duplicate names in {names!r}, expected unique names.")
+    return names
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationModel:
+    """Fitted model of a new customer's Hillstrom covariates (aggregated, no raw rows).
+
+    Parameters
+    ----------
+    cell_probabilities
+        Joint probability of the categorical covariates, shape
+        :data:`POPULATION_CELL_SHAPE` = (recency 1..12, history segment, mens,
+        womens, newbie, zip_code, channel); sums to one.
+    history_quantiles
+        Quantiles of ``history`` (dollars) within each history segment at the
+        evenly spaced levels ``linspace(0, 1, Q)``, shape ``(7, Q)``, each row
+        non-decreasing.  History is drawn by linear interpolation between them.
+    """
+
+    cell_probabilities: np.ndarray
+    history_quantiles: np.ndarray
+
+    def __post_init__(self) -> None:
+        owner = "PopulationModel"
+        cells = _as_float_array(owner, "cell_probabilities", self.cell_probabilities, POPULATION_CELL_SHAPE)
+        _check_probabilities(owner, "cell_probabilities", cells)
+        if abs(cells.sum() - 1.0) > _ROW_SUM_TOLERANCE:
+            raise ParameterError(
+                f"{owner}.cell_probabilities: received a table summing to {cells.sum():.8f}, expected 1."
+            )
+        quantiles = np.asarray(self.history_quantiles, dtype=np.float64)
+        if quantiles.ndim != 2 or quantiles.shape[0] != len(HISTORY_SEGMENTS) or quantiles.shape[1] < 2:
+            raise ParameterError(
+                f"{owner}.history_quantiles: received shape {quantiles.shape}, expected "
+                f"({len(HISTORY_SEGMENTS)}, Q) with Q >= 2."
+            )
+        quantiles = _as_float_array(owner, "history_quantiles", quantiles, quantiles.shape)
+        if np.any(np.diff(quantiles, axis=1) < 0) or np.any(quantiles < 0):
+            raise ParameterError(
+                f"{owner}.history_quantiles: expected non-negative, non-decreasing quantiles in every row."
+            )
+        object.__setattr__(self, "cell_probabilities", cells)
+        object.__setattr__(self, "history_quantiles", quantiles)
+
+
+@dataclass(frozen=True, eq=False)
+class DynamicsParameters:
+    """One calibrated parameter set of the weekly dynamics (DESIGN 2.4).
+
+    K hidden states, A actions (action 0 is "no action"), G = 7 history
+    segments, C = ``len(COVARIATE_NAMES)`` covariates.
+
+    Parameters
+    ----------
+    transition
+        ``A`` in DESIGN: (K, K) weekly transition matrix without e-mail; rows sum to 1.
+    initial_state_by_recency
+        (12, K) distribution of the hidden state at week 0 given recency 1..12 months.
+    purchase_prob
+        ``pi``: (K,) weekly purchase probability per state, strictly in (0, 1).
+    visit_prob
+        ``nu``: (K,) weekly visit probability per state, strictly in (0, 1).
+    purchase_offset
+        ``delta_0``: logit offset of the purchase level (Hillstrom list vs. HMM source).
+    purchase_covariate_effects, visit_covariate_effects
+        ``gamma_c``, ``gamma_v``: (C,) logit effects of the centred covariates.
+    covariate_means
+        (C,) population mean of the covariate design, used for centring.
+    purchase_uplift
+        ``tau``: (A, G) logit effect of each action on purchase, per segment; row 0 is zero.
+    engagement_tilt
+        ``eta``: (A, G) tilt of the transition towards more engaged states; row 0 is zero.
+    spend_log_mean
+        (G,) log-normal spend location per segment.
+    spend_log_sd
+        Log-normal spend scale, > 0.
+    population
+        The :class:`PopulationModel` new customers are drawn from.
+    state_names, action_names
+        Names of the K states and A actions.
+    """
+
+    transition: np.ndarray
+    initial_state_by_recency: np.ndarray
+    purchase_prob: np.ndarray
+    visit_prob: np.ndarray
+    purchase_offset: float
+    purchase_covariate_effects: np.ndarray
+    visit_covariate_effects: np.ndarray
+    covariate_means: np.ndarray
+    purchase_uplift: np.ndarray
+    engagement_tilt: np.ndarray
+    spend_log_mean: np.ndarray
+    spend_log_sd: float
+    population: PopulationModel
+    state_names: tuple[str, ...] = DEFAULT_STATE_NAMES
+    action_names: tuple[str, ...] = DEFAULT_ACTION_NAMES
+
+    def __post_init__(self) -> None:
+        owner = "DynamicsParameters"
+        transition = np.asarray(self.transition)
+        if transition.ndim != 2 or transition.shape[0] != transition.shape[1] or transition.shape[0] < 1:
+            raise ParameterError(f"{owner}.transition: received shape {transition.shape}, expected (K, K).")
+        n_states = transition.shape[0]
+        n_actions = len(tuple(self.action_names))
+        n_segments = len(HISTORY_SEGMENTS)
+        n_cov = len(COVARIATE_NAMES)
+
+        def arr(name: str, shape: tuple[int, ...]) -> np.ndarray:
+            value = _as_float_array(owner, name, getattr(self, name), shape)
+            object.__setattr__(self, name, value)
+            return value
+
+        _check_rows_sum_to_one(owner, "transition", arr("transition", (n_states, n_states)))
+        _check_rows_sum_to_one(
+            owner, "initial_state_by_recency", arr("initial_state_by_recency", (len(RECENCY_MONTHS), n_states))
+        )
+        _check_open_probabilities(owner, "purchase_prob", arr("purchase_prob", (n_states,)))
+        _check_open_probabilities(owner, "visit_prob", arr("visit_prob", (n_states,)))
+        arr("purchase_covariate_effects", (n_cov,))
+        arr("visit_covariate_effects", (n_cov,))
+        arr("covariate_means", (n_cov,))
+        arr("spend_log_mean", (n_segments,))
+        for name in ("purchase_uplift", "engagement_tilt"):
+            effects = arr(name, (n_actions, n_segments))
+            if np.any(effects[0] != 0.0):
+                raise ParameterError(
+                    f"{owner}.{name}: received {effects[0].tolist()} for action 0 ({self.action_names[0]!r}), "
+                    "expected zeros: action 0 is 'no action' and has no effect."
+                )
+        for name in ("purchase_offset", "spend_log_sd"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+                raise ParameterError(f"{owner}.{name}: received {value!r}, expected a finite number.")
+            object.__setattr__(self, name, float(value))
+        if self.spend_log_sd <= 0:
+            raise ParameterError(f"{owner}.spend_log_sd: received {self.spend_log_sd!r}, expected a value > 0.")
+        if not isinstance(self.population, PopulationModel):
+            raise ParameterError(
+                f"{owner}.population: received {type(self.population).__name__}, expected a PopulationModel."
+            )
+        object.__setattr__(self, "state_names", _check_names(owner, "state_names", self.state_names, n_states))
+        object.__setattr__(self, "action_names", _check_names(owner, "action_names", self.action_names, n_actions))
+
+    @property
+    def n_states(self) -> int:
+        """Number of hidden engagement states K."""
+        return self.transition.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A (action 0 is no action)."""
+        return len(self.action_names)
+
+    def replace(self, **changes: Any) -> DynamicsParameters:
+        """Return a validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+_ASSUMPTION_RULES: dict[str, str] = {
+    "horizon": "an integer >= 1 (weeks)",
+    "discount": "a number in (0, 1]",
+    "max_fatigue": "an integer >= 0",
+    "kappa": "a number >= 0 (fatigue decay of the e-mail effect)",
+    "u0": "a finite number (logit of the unsubscribe probability at zero fatigue)",
+    "u1": "a finite number (logit increase of unsubscribing per fatigue level)",
+    "margin": "a number in [0, 1] (share of spend kept as profit)",
+    "action_costs": "a sequence of finite numbers >= 0, one per action, the first (no action) 0",
+}
+
+
+@dataclass(frozen=True)
+class ScenarioAssumptions:
+    """Scenario parameters that no data set here calibrates (DESIGN 2.5).
+
+    These are ASSUMPTIONS: defaults with stated reasons, always reported as
+    such and swept in comparison reports.
+
+    Parameters
+    ----------
+    horizon
+        Episode length H in weeks (default 52).
+    discount
+        Weekly discount gamma (default 0.995); reported returns are undiscounted.
+    max_fatigue
+        F_max, the cap of the fatigue counter (default 5).
+    kappa
+        Fatigue decay: an e-mail's effect is multiplied by ``exp(-kappa * f)``
+        (default 0.3; no public benchmark, always swept).
+    u0, u1
+        Unsubscribe probability per delivered e-mail is ``sigmoid(u0 + u1 * f)``;
+        default ``sigmoid(u0) = 0.3%`` (published retail benchmarks 0.2%-0.4%), u1 = 0.5.
+    margin
+        Profit share of spend (default 0.30).
+    action_costs
+        Cost of each action when delivered (default: no action $0, each e-mail $0.05).
+    """
+
+    horizon: int = 52
+    discount: float = 0.995
+    max_fatigue: int = 5
+    kappa: float = 0.3
+    u0: float = float(math.log(0.003 / 0.997))
+    u1: float = 0.5
+    margin: float = 0.30
+    action_costs: tuple[float, ...] = (0.0, 0.05, 0.05)
+
+    def __post_init__(self) -> None:
+        owner = "ScenarioAssumptions"
+
+        def fail(name: str) -> ParameterError:
+            return ParameterError(
+                f"{owner}.{name}: received {getattr(self, name)!r}, expected {_ASSUMPTION_RULES[name]}."
+            )
+
+        for name in ("horizon", "max_fatigue"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise fail(name)
+            object.__setattr__(self, name, int(value))
+        if self.horizon < 1 or self.max_fatigue < 0:
+            raise fail("horizon" if self.horizon < 1 else "max_fatigue")
+        for name in ("discount", "kappa", "u0", "u1", "margin"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise fail(name)
+            if not math.isfinite(value):
+                raise fail(name)
+            object.__setattr__(self, name, float(value))
+        if not 0.0 < self.discount <= 1.0:
+            raise fail("discount")
+        if self.kappa < 0.0:
+            raise fail("kappa")
+        if not 0.0 <= self.margin <= 1.0:
+            raise fail("margin")
+        try:
+            costs = tuple(float(c) for c in self.action_costs)
+        except (TypeError, ValueError):
+            raise fail("action_costs") from None
+        if not costs or any(not math.isfinite(c) or c < 0 for c in costs) or costs[0] != 0.0:
+            raise fail("action_costs")
+        object.__setattr__(self, "action_costs", costs)
+
+    @property
+    def unsubscribe_base_probability(self) -> float:
+        """Unsubscribe probability of an e-mail at zero fatigue, ``sigmoid(u0)``."""
+        return 1.0 / (1.0 + math.exp(-self.u0))
+
+    def replace(self, **changes: Any) -> ScenarioAssumptions:
+        """Return a validated copy with some fields changed; unknown names raise a clear error."""
+        return assumptions_with_overrides(self, changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python dictionary of the assumptions (for records and configs)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def assumptions_with_overrides(base: ScenarioAssumptions, overrides: Mapping[str, Any] | None) -> ScenarioAssumptions:
+    """Apply a mapping of overrides to scenario assumptions, rejecting unknown names.
+
+    Raises
+    ------
+    ParameterError
+        For a name that is not an assumption (with the closest valid name) or
+        a value that breaks a rule.
+    """
+    if not overrides:
+        return base
+    if not isinstance(overrides, Mapping):
+        raise ParameterError(
+            f"scenario overrides: received {type(overrides).__name__}, expected a mapping such as {{'kappa': 0.5}}."
+        )
+    valid = [f.name for f in dataclasses.fields(ScenarioAssumptions)]
+    for key in overrides:
+        if key not in valid:
+            raise ParameterError(f"scenario overrides: unknown assumption {key!r}{_did_you_mean(key, valid)}; valid names: {valid}.")
+    return dataclasses.replace(base, **dict(overrides))
+
+
+def _did_you_mean(word: str, options: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterDraws:
+    """A collection of S parameter sets, one per posterior draw, plus their mean.
+
+    Parameters
+    ----------
+    draws
+        The S :class:`DynamicsParameters` (S >= 1), all with the same shapes.
+    mean
+        The parameter set used for ``params="mean"``.
+    assumptions
+        Default :class:`ScenarioAssumptions` of this parameter set.
+    metadata
+        Provenance: version, config hash, seed, data checksums, labels.
+    """
+
+    draws: tuple[DynamicsParameters, ...]
+    mean: DynamicsParameters
+    assumptions: ScenarioAssumptions = field(default_factory=ScenarioAssumptions)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        draws = tuple(self.draws)
+        if not draws or not all(isinstance(d, DynamicsParameters) for d in draws):
+            raise ParameterError("ParameterDraws.draws: expected a non-empty sequence of DynamicsParameters.")
+        reference = self.mean
+        for index, draw in enumerate(draws):
+            if draw.n_states != reference.n_states or draw.action_names != reference.action_names:
+                raise ParameterError(
+                    f"ParameterDraws.draws[{index}]: has {draw.n_states} states and actions {draw.action_names}, "
+                    f"expected {reference.n_states} states and actions {reference.action_names} like the mean."
+                )
+        if len(self.assumptions.action_costs) != reference.n_actions:
+            raise ParameterError(
+                f"ScenarioAssumptions.action_costs: received {len(self.assumptions.action_costs)} costs, "
+                f"expected one per action ({reference.n_actions}: {reference.action_names})."
+            )
+        object.__setattr__(self, "draws", draws)
+
+    def __len__(self) -> int:
+        return len(self.draws)
+
+    def select(self, which: str | int, rng: np.random.Generator) -> tuple[int, DynamicsParameters]:
+        """Resolve ``"mean"``, ``"sample"`` or a draw index to ``(index, parameters)``.
+
+        The index is -1 for the mean.  ``"sample"`` draws an index uniformly with ``rng``.
+        """
+        if isinstance(which, str):
+            if which == "mean":
+                return -1, self.mean
+            if which == "sample":
+                index = int(rng.integers(len(self.draws)))
+                return index, self.draws[index]
+        elif isinstance(which, (int, np.integer)) and not isinstance(which, bool):
+            if 0 <= which < len(self.draws):
+                return int(which), self.draws[int(which)]
+            raise ParameterError(
+                f"params: received draw index {which}, expected an integer in [0, {len(self.draws) - 1}] "
+                f"(this artifact holds {len(self.draws)} draws)."
+            )
+        raise ParameterError(
+            f"params: received {which!r}, expected 'mean', 'sample' or a draw index in [0, {len(self.draws) - 1}]."
+        )

@@ -1,0 +1,1 @@
+"""Experiments: running and summarizing policy comparisons."""

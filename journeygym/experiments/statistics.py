@@ -1,0 +1,46 @@
+"""Summary statistics with intervals over customers and posterior draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with a two-sided confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
+
+
+def mean_interval(per_draw: Sequence[np.ndarray], level: float = 0.95) -> Estimate:
+    """Mean over draws of per-customer values, with a ``level`` interval.
+
+    With one draw the interval is over customers (normal approximation).  With
+    several, the draw means are the units (Student t over draws): the spread
+    between posterior draws then counts as uncertainty, as it should.
+    """
+    if not per_draw or any(np.asarray(v).size == 0 for v in per_draw):
+        raise ValueError("mean_interval: received no values; expected at least one draw with customers.")
+    if len(per_draw) == 1:
+        values = np.asarray(per_draw[0], dtype=np.float64)
+        mean = float(values.mean())
+        half = stats.norm.ppf(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
+        return Estimate(mean, mean - half, mean + half)
+    means = np.array([np.mean(v) for v in per_draw])
+    mean = float(means.mean())
+    half = stats.t.ppf(0.5 + level / 2, df=means.size - 1) * means.std(ddof=1) / np.sqrt(means.size)
+    return Estimate(mean, mean - half, mean + half)
+
+
+def share_of_draws_better(per_draw_difference: Sequence[np.ndarray]) -> float:
+    """Share of draws on which the mean paired difference is above zero."""
+    return float(np.mean([np.mean(d) > 0 for d in per_draw_difference]))

@@ -1,0 +1,118 @@
+"""The one kernel: exact rules of DESIGN 2.4, and the same customer whatever N is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from journeygym.envs.kernel import (
+    compile_tables,
+    draw_reset_noise,
+    draw_step_noise,
+    initial_population,
+    step_population,
+)
+from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.calibration.two_week import tilted_transition
+
+
+@pytest.fixture()
+def tables(synthetic_draws):
+    return compile_tables(synthetic_draws.mean, ScenarioAssumptions())
+
+
+def _state_fields(state):
+    return {name: getattr(state, name).copy() for name in state.__dataclass_fields__}
+
+
+def test_population_of_k_equals_k_single_customers_with_aligned_noise(tables):
+    rng = np.random.default_rng(3)
+    k, weeks = 7, 30
+    reset_noise = draw_reset_noise(rng, k)
+    batch = initial_population(tables, reset_noise)
+    singles = [initial_population(tables, reset_noise[:, [i]]) for i in range(k)]
+    for week in range(weeks):
+        actions = rng.integers(0, 3, k)
+        noise = draw_step_noise(rng, k)
+        outcome = step_population(batch, actions, tables, noise)
+        for i, single in enumerate(singles):
+            single_outcome = step_population(single, actions[[i]], tables, noise[:, [i]])
+            assert single_outcome.reward[0] == outcome.reward[i]
+            assert single_outcome.purchase_prob[0] == outcome.purchase_prob[i]
+    for i, single in enumerate(singles):
+        for name, values in _state_fields(single).items():
+            assert values[0] == getattr(batch, name)[i], name
+
+
+def test_transition_sampler_is_inverse_cdf_of_the_tilted_row(synthetic_draws, tables):
+    """For each key, the sampled next state equals searchsorted on that row's CDF."""
+    params = synthetic_draws.mean
+    rng = np.random.default_rng(0)
+    n = 20_000
+    state = initial_population(tables, draw_reset_noise(rng, n))
+    state.fatigue = rng.integers(0, 6, n)
+    actions = rng.integers(0, 3, n)
+    segment, fatigue, hidden = state.segment.copy(), state.fatigue.copy(), state.hidden_state.copy()
+    noise = draw_step_noise(rng, n)
+    step_population(state, actions, tables, noise)
+    kappa = ScenarioAssumptions().kappa
+    tilt = params.engagement_tilt[actions, segment] * np.exp(-kappa * fatigue)
+    rows = tilted_transition(params.transition[None], tilt)[np.arange(n), hidden]
+    expected = (noise[1][:, None] >= np.cumsum(rows, axis=1)[:, :-1]).sum(axis=1)
+    np.testing.assert_array_equal(state.hidden_state, expected)
+
+
+def test_purchase_probability_follows_the_formula(synthetic_draws, tables):
+    params, scenario = synthetic_draws.mean, ScenarioAssumptions()
+    rng = np.random.default_rng(1)
+    n = 5_000
+    state = initial_population(tables, draw_reset_noise(rng, n))
+    state.fatigue = rng.integers(0, 6, n)
+    fatigue, segment = state.fatigue.copy(), state.segment.copy()
+    actions = rng.integers(0, 3, n)
+    outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
+    m = np.exp(-scenario.kappa * fatigue)
+    logit_pi = np.log(params.purchase_prob) - np.log1p(-params.purchase_prob)
+    logit = (
+        params.purchase_offset
+        + logit_pi[state.hidden_state]
+        + state.purchase_covariate_logit
+        + params.purchase_uplift[actions, segment] * m
+    )
+    np.testing.assert_allclose(outcome.purchase_prob, 1 / (1 + np.exp(-logit)), rtol=1e-12)
+
+
+def test_fatigue_unsubscribe_and_cost_rules(tables):
+    rng = np.random.default_rng(2)
+    n = 50_000
+    state = initial_population(tables, draw_reset_noise(rng, n))
+    state.subscribed[: n // 2] = False
+    before = state.fatigue.copy()
+    actions = np.ones(n, dtype=np.int64)
+    outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
+    assert not outcome.delivered[: n // 2].any()
+    assert outcome.delivered[n // 2 :].all()
+    np.testing.assert_array_equal(state.fatigue[: n // 2], np.maximum(before[: n // 2] - 1, 0))
+    np.testing.assert_array_equal(state.fatigue[n // 2 :], np.minimum(before[n // 2 :] + 1, 5))
+    assert not outcome.unsubscribed[: n // 2].any()
+    np.testing.assert_array_equal(outcome.reward[: n // 2], 0.3 * outcome.spend[: n // 2])
+    np.testing.assert_allclose(outcome.reward[n // 2 :], 0.3 * outcome.spend[n // 2 :] - 0.05)
+    # Unsubscribe rate at fatigue 0 is sigmoid(u0) = 0.3%.
+    rate = outcome.unsubscribed[n // 2 :].mean()
+    assert 0.002 < rate < 0.0045
+    assert not state.subscribed[n // 2 :][outcome.unsubscribed[n // 2 :]].any()
+
+
+def test_initial_population_matches_the_population_model(synthetic_draws, tables):
+    rng = np.random.default_rng(5)
+    n = 200_000
+    state = initial_population(tables, draw_reset_noise(rng, n))
+    cells = synthetic_draws.mean.population.cell_probabilities
+    expected_segment = cells.sum(axis=(0, 2, 3, 4, 5, 6))
+    observed = np.bincount(state.segment, minlength=7) / n
+    np.testing.assert_allclose(observed, expected_segment, atol=4 * np.sqrt(0.25 / n))
+    quantiles = synthetic_draws.mean.population.history_quantiles
+    for g in range(7):
+        history = state.history[state.segment == g]
+        assert quantiles[g, 0] <= history.min() and history.max() <= quantiles[g, -1]
+        assert abs(np.median(history) - quantiles[g, 5]) < 0.05 * (quantiles[g, -1] - quantiles[g, 0])

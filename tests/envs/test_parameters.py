@@ -1,0 +1,90 @@
+"""Validation of the parameter dataclasses: every rule names field, value and rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from journeygym.envs.parameters import ParameterError, ScenarioAssumptions, assumptions_with_overrides
+
+
+def test_valid_synthetic_parameters_construct(synthetic_draws):
+    assert synthetic_draws.mean.n_states == 5
+    assert synthetic_draws.mean.n_actions == 3
+    assert len(synthetic_draws) == 3
+
+
+def test_rows_not_summing_to_one_are_rejected(synthetic_draws):
+    transition = synthetic_draws.mean.transition.copy()
+    transition[2, 0] += 0.1
+    with pytest.raises(ParameterError, match=r"transition: row 2 sums to 1\.1.*expected every row to sum to 1"):
+        synthetic_draws.mean.replace(transition=transition)
+
+
+def test_wrong_shape_is_rejected(synthetic_draws):
+    with pytest.raises(ParameterError, match=r"purchase_prob: received shape \(4,\), expected shape \(5,\)"):
+        synthetic_draws.mean.replace(purchase_prob=np.full(4, 0.1))
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.2, 0.0])
+def test_probabilities_outside_open_unit_interval_are_rejected(synthetic_draws, bad):
+    probs = synthetic_draws.mean.visit_prob.copy()
+    probs[1] = bad
+    with pytest.raises(ParameterError, match=r"visit_prob: received .* at index \(1,\)"):
+        synthetic_draws.mean.replace(visit_prob=probs)
+
+
+def test_nan_is_rejected(synthetic_draws):
+    effects = synthetic_draws.mean.purchase_covariate_effects.copy()
+    effects[3] = np.nan
+    with pytest.raises(ParameterError, match="non-finite value .*nan.* at index \\(3,\\)"):
+        synthetic_draws.mean.replace(purchase_covariate_effects=effects)
+
+
+def test_no_action_must_have_no_effect(synthetic_draws):
+    uplift = synthetic_draws.mean.purchase_uplift.copy()
+    uplift[0, 0] = 0.2
+    with pytest.raises(ParameterError, match="action 0 .* expected zeros"):
+        synthetic_draws.mean.replace(purchase_uplift=uplift)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("action_costs", (0.0, -0.05, 0.05), "action_costs"),
+        ("action_costs", (0.1, 0.05, 0.05), "the first \\(no action\\) 0"),
+        ("margin", 1.5, "margin"),
+        ("horizon", 0, "horizon"),
+        ("horizon", 52.5, "horizon"),
+        ("discount", 0.0, "discount"),
+        ("kappa", -0.1, "kappa"),
+        ("u0", float("nan"), "u0"),
+        ("max_fatigue", True, "max_fatigue"),
+    ],
+)
+def test_invalid_assumptions_are_rejected(field, value, rule):
+    with pytest.raises(ParameterError, match=rule) as info:
+        ScenarioAssumptions(**{field: value})
+    assert repr(value) in str(info.value) or str(value) in str(info.value)
+
+
+def test_assumption_typo_suggests_the_right_name():
+    with pytest.raises(ParameterError, match="unknown assumption 'kapa' \\(did you mean 'kappa'\\?\\)"):
+        assumptions_with_overrides(ScenarioAssumptions(), {"kapa": 0.5})
+
+
+def test_default_unsubscribe_probability_is_three_per_mille():
+    assert ScenarioAssumptions().unsubscribe_base_probability == pytest.approx(0.003)
+
+
+def test_select_resolves_mean_sample_and_index(synthetic_draws):
+    rng = np.random.default_rng(0)
+    assert synthetic_draws.select("mean", rng) == (-1, synthetic_draws.mean)
+    index, params = synthetic_draws.select(2, rng)
+    assert index == 2 and params is synthetic_draws.draws[2]
+    sampled = {synthetic_draws.select("sample", rng)[0] for _ in range(50)}
+    assert sampled == {0, 1, 2}
+    with pytest.raises(ParameterError, match="draw index 7, expected an integer in \\[0, 2\\]"):
+        synthetic_draws.select(7, rng)
+    with pytest.raises(ParameterError, match="received 'average'"):
+        synthetic_draws.select("average", rng)

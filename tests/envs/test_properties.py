@@ -1,0 +1,68 @@
+"""Property tests (hypothesis) of the kernel's invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from journeygym.envs.kernel import compile_tables, draw_reset_noise, draw_step_noise, initial_population, step_population
+from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
+from journeygym.envs.parameters import ScenarioAssumptions
+
+from conftest import make_synthetic_draws
+
+DRAWS = make_synthetic_draws()
+
+scenarios = st.builds(
+    ScenarioAssumptions,
+    horizon=st.integers(1, 60),
+    max_fatigue=st.integers(0, 8),
+    kappa=st.floats(0.0, 3.0),
+    u0=st.floats(-12.0, 2.0),
+    u1=st.floats(-1.0, 3.0),
+    margin=st.floats(0.0, 1.0),
+    action_costs=st.tuples(st.just(0.0), st.floats(0.0, 5.0), st.floats(0.0, 5.0)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario=scenarios, seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), weeks=st.integers(1, 25))
+def test_kernel_invariants(scenario, seed, n, weeks):
+    tables = compile_tables(DRAWS.mean, scenario)
+    rng = np.random.default_rng(seed)
+    state = initial_population(tables, draw_reset_noise(rng, n))
+    space = observation_space(DRAWS.mean.action_names)
+    obs = np.zeros((n, space.shape[0]), dtype=np.float32)
+    writer = DynamicColumnWriter(obs, max(scenario.horizon, weeks), scenario.max_fatigue, 3)
+    write_static_columns(state, obs)
+    for _ in range(weeks):
+        was_subscribed = state.subscribed.copy()
+        actions = rng.integers(0, 3, n)
+        outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
+        assert ((state.fatigue >= 0) & (state.fatigue <= scenario.max_fatigue)).all()
+        assert np.isfinite(outcome.reward).all()
+        # Unsubscribed customers are never e-mailed and never charged.
+        assert not outcome.delivered[~was_subscribed].any()
+        np.testing.assert_array_equal(outcome.reward[~was_subscribed], scenario.margin * outcome.spend[~was_subscribed])
+        assert not (state.subscribed & ~was_subscribed).any()
+        for p in (outcome.purchase_prob, outcome.visit_prob):
+            assert ((p >= 0) & (p <= 1)).all()
+        assert ((state.hidden_state >= 0) & (state.hidden_state < 5)).all()
+        writer.write(state)
+        assert space.contains(obs[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30))
+def test_hidden_state_never_reaches_the_observation(seed, n):
+    tables = compile_tables(DRAWS.mean, ScenarioAssumptions())
+    state = initial_population(tables, draw_reset_noise(np.random.default_rng(seed), n))
+    observations = []
+    for hidden in (np.zeros(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)):
+        state.hidden_state = hidden
+        obs = np.zeros((n, 23), dtype=np.float32)
+        write_static_columns(state, obs)
+        DynamicColumnWriter(obs, 52, 5, 3).write(state)
+        observations.append(obs)
+    np.testing.assert_array_equal(*observations)
