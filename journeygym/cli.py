@@ -65,6 +65,33 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Commands implemented by a module function taking the remaining arguments: name -> (module, function, help).
+DELEGATED: dict[str, tuple[str, str, str]] = {
+    "uplift": ("journeygym.calibration.uplift_cli", "uplift_command", "Bayesian uplift analysis of any randomized trial"),
+    "evaluate": ("journeygym.experiments.evaluate", "evaluate_command", "evaluate policies on common random numbers"),
+    "run": ("journeygym.experiments.runner", "run_command", "run an experiment config or preset (quick, full, sensitivity)"),
+    "report": ("journeygym.experiments.report", "report_command", "rebuild the report of a results directory"),
+}
+
+
+def _fit_hmm(args: argparse.Namespace) -> int:
+    from journeygym.calibration.hmm_cli import fit_hmm_command
+
+    return fit_hmm_command(args)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from journeygym.calibration.pipeline import calibrate_command
+
+    return calibrate_command(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from journeygym.calibration.pipeline import validate_command
+
+    return validate_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``journeygym`` command."""
     parser = argparse.ArgumentParser(prog="journeygym", description="Customer-journey simulator for marketing decisions.")
@@ -78,11 +105,38 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--artifact", default=None, help="parameter artifact (default: the shipped one)")
     compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
     compare.set_defaults(handler=_compare)
+
+    from journeygym.calibration.hmm_cli import build_parser as add_fit_hmm_arguments
+
+    fit_hmm = commands.add_parser("fit-hmm", help="fit the hidden-state model on a transaction log")
+    add_fit_hmm_arguments(fit_hmm).set_defaults(handler=_fit_hmm)
+
+    calibrate = commands.add_parser("calibrate", help="fit every model on the real data and write a parameter artifact")
+    calibrate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
+    calibrate.add_argument("--out", required=True, help="artifact file to write (.npz); a report is written beside it")
+    calibrate.add_argument("--draws", type=_positive_int, default=200, help="parameter draws (default 200, at least 100 recommended)")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.set_defaults(handler=_calibrate)
+
+    validate = commands.add_parser("validate", help="check an artifact against the data it was calibrated on")
+    validate.add_argument("artifact", help="artifact file")
+    validate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
+    validate.add_argument("--seed", type=int, default=0)
+    validate.set_defaults(handler=_validate)
+
+    for name, (_, _, help_text) in DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``journeygym`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        module_name, function_name, _ = DELEGATED[argv[0]]
+        import importlib
+
+        return getattr(importlib.import_module(module_name), function_name)(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -5,53 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS
-from journeygym.envs.parameters import (
-    POPULATION_CELL_SHAPE,
-    DynamicsParameters,
-    ParameterDraws,
-    PopulationModel,
-    ScenarioAssumptions,
-)
-
-
-def synthetic_parameters(rng: np.random.Generator, n_states: int = 5) -> DynamicsParameters:
-    """A random but well-formed parameter set (covariate effects non-zero, so they are exercised)."""
-    transition = rng.dirichlet(np.full(n_states, 0.3), size=n_states) * 0.2 + np.eye(n_states) * 0.8
-    cells = rng.random(POPULATION_CELL_SHAPE)
-    quantiles = np.sort(rng.uniform(1, 3000, size=(len(HISTORY_SEGMENTS), 11)), axis=1)
-    n_cov = len(COVARIATE_NAMES)
-    uplift = rng.normal(0.4, 0.3, size=(3, len(HISTORY_SEGMENTS)))
-    uplift[0] = 0.0
-    tilt = rng.normal(0.3, 0.2, size=(3, len(HISTORY_SEGMENTS)))
-    tilt[0] = 0.0
-    return DynamicsParameters(
-        transition=transition / transition.sum(axis=1, keepdims=True),
-        initial_state_by_recency=rng.dirichlet(np.ones(n_states), size=12),
-        purchase_prob=np.sort(rng.uniform(0.01, 0.4, n_states)),
-        visit_prob=np.sort(rng.uniform(0.05, 0.6, n_states)),
-        purchase_offset=-1.0,
-        purchase_covariate_effects=rng.normal(0, 0.1, n_cov),
-        visit_covariate_effects=rng.normal(0, 0.1, n_cov),
-        covariate_means=np.array([6.0, 5.5, 0.5, 0.5, 0.5, 0.4, 0.15, 0.44, 0.44])[:n_cov],
-        purchase_uplift=uplift,
-        engagement_tilt=tilt,
-        spend_log_mean=rng.normal(4.4, 0.1, len(HISTORY_SEGMENTS)),
-        spend_log_sd=0.8,
-        population=PopulationModel(cell_probabilities=cells / cells.sum(), history_quantiles=quantiles),
-        state_names=tuple(f"s{k}" for k in range(n_states)) if n_states != 5 else DynamicsParameters.__dataclass_fields__["state_names"].default,
-    )
-
-
-def make_synthetic_draws(seed: int = 0, n_draws: int = 3) -> ParameterDraws:
-    """Synthetic draws: the mean plus ``n_draws`` perturbed sets."""
-    rng = np.random.default_rng(seed)
-    mean = synthetic_parameters(rng)
-    draws = tuple(synthetic_parameters(np.random.default_rng(seed + 1 + i)) for i in range(n_draws))
-    return ParameterDraws(draws=draws, mean=mean, assumptions=ScenarioAssumptions(), metadata={"source": "synthetic test fixture"})
+from journeygym.envs.parameters import ParameterDraws
+from journeygym.testing import make_synthetic_draws
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from journeygym.envs.kernel import PopulationState
+from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+
 
 class Policy(ABC):
     """A targeting policy: a batch of observations in, one action per customer out.
@@ -17,10 +20,17 @@ class Policy(ABC):
     """
 
     name: str = "policy"
+    #: True for policies that act on the simulator's full state (the oracle); the
+    #: evaluation then calls :meth:`act_on_state` instead of :meth:`act`.
+    uses_hidden_state: bool = False
 
     @abstractmethod
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Return int64 actions of shape ``(n,)`` for observations of shape ``(n, D)``."""
+
+    def act_on_state(self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> np.ndarray:
+        """Actions from the full simulator state; only for ``uses_hidden_state`` policies."""
+        raise NotImplementedError(f"{type(self).__name__} acts on observations; call act(observations).")
 
     def fit(self, *args: Any, **kwargs: Any) -> Policy:
         """Train the policy; policies that do not learn return themselves."""

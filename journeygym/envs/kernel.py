@@ -16,6 +16,7 @@ the single-customer env and the population env are tested to agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit, ndtri
@@ -213,8 +214,7 @@ class PopulationState:
         return PopulationState(**{name: getattr(self, name).copy() for name in self.__dataclass_fields__})
 
 
-@dataclass(eq=False)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     """What happened to each customer in one week (arrays of length N)."""
 
     reward: np.ndarray

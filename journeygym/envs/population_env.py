@@ -19,7 +19,7 @@ from journeygym.envs.kernel import (
     step_population,
 )
 from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
-from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource, ParameterSelector, validate_actions, validate_reset_options
 
 RESET_OPTIONS: tuple[str, ...] = ("params", "reset_mask")
@@ -127,6 +127,11 @@ class CustomerPopulationVectorEnv(VectorEnv):
     def draw_index(self) -> int:
         """Index of the posterior draw in use (-1 for the mean)."""
         return self._selector.draw_index
+
+    @property
+    def parameters(self) -> DynamicsParameters:
+        """The parameter set (posterior draw or mean) of the current episode."""
+        return self._selector.parameters
 
     @property
     def state(self) -> PopulationState:

@@ -52,7 +52,10 @@ def rollout(
     contacts = np.zeros(n_customers, dtype=np.int64)
     purchases = np.zeros(n_customers, dtype=np.int64)
     for _ in range(env.assumptions.horizon):
-        actions = policy.act(observations)
+        if policy.uses_hidden_state:
+            actions = policy.act_on_state(env.state, env.parameters, env.assumptions)
+        else:
+            actions = policy.act(observations)
         observations, reward, _, _, info = env.step(actions)
         returns += reward
         contacts += info["delivered"]

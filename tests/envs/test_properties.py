@@ -10,7 +10,7 @@ from journeygym.envs.kernel import compile_tables, draw_reset_noise, draw_step_n
 from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 
-from conftest import make_synthetic_draws
+from journeygym.testing import make_synthetic_draws
 
 DRAWS = make_synthetic_draws()
 

@@ -1,0 +1,172 @@
+"""The full-information oracle: exact backward induction per customer (DESIGN 2.9).
+
+With the hidden state z, the parameters and the customer's covariates known,
+each customer's problem is a finite MDP over (week t, state z, fatigue f,
+subscribed s).  It is solved exactly, vectorized over customers, for the
+undiscounted return that reports use, so its value bounds every policy that
+sees less.
+
+The solution is computed per history segment (customers of a segment share
+the e-mail effects, so the transition matrices are shared and the expectation
+over the next state is one batched matrix product per action and fatigue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from journeygym.baselines.base import Policy
+from journeygym.calibration.two_week import tilted_transition
+from journeygym.envs.covariates import HISTORY_SEGMENTS
+from journeygym.envs.kernel import PopulationState
+from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+
+
+@dataclass(frozen=True, eq=False)
+class OracleSolution:
+    """Optimal values and actions of N customers.
+
+    Attributes
+    ----------
+    state_values
+        ``(N, K)`` optimal expected return from week 0 given the week-0 hidden
+        state (fatigue 0, subscribed).
+    actions
+        ``(H, N, K, F+1)`` optimal action of a subscribed customer at week t in
+        state z with fatigue f (unsubscribed customers cannot be e-mailed).
+    """
+
+    state_values: np.ndarray
+    actions: np.ndarray
+
+    def expected_values(self, initial_belief: np.ndarray) -> np.ndarray:
+        """Expected optimal return per customer given its ``(N, K)`` week-0 state distribution."""
+        return np.sum(self.state_values * initial_belief, axis=1)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+def solve_oracle(
+    parameters: DynamicsParameters,
+    assumptions: ScenarioAssumptions,
+    segment: np.ndarray,
+    purchase_covariate_logit: np.ndarray,
+    *,
+    fixed_action: int | None = None,
+) -> OracleSolution:
+    """Backward induction for every customer.
+
+    Parameters
+    ----------
+    parameters, assumptions
+        The dynamics and the scenario.
+    segment, purchase_covariate_logit
+        ``(N,)`` history segment and covariate purchase logit of each customer
+        (as in :class:`~journeygym.envs.kernel.PopulationState`).
+    fixed_action
+        Evaluate the policy that always takes this action instead of optimizing
+        (exact policy evaluation, used to check the simulator).
+    """
+    segment = np.asarray(segment)
+    n_customers = segment.size
+    n_states, n_actions = parameters.n_states, parameters.n_actions
+    horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
+    state_values = np.zeros((n_customers, n_states))
+    actions = np.zeros((horizon, n_customers, n_states, max_fatigue + 1), dtype=np.int8)
+    for g in range(len(HISTORY_SEGMENTS)):
+        members = np.flatnonzero(segment == g)
+        if members.size:
+            values, group_actions = _solve_segment(
+                parameters, assumptions, g, np.asarray(purchase_covariate_logit)[members], fixed_action
+            )
+            state_values[members] = values
+            actions[:, members] = group_actions
+    return OracleSolution(state_values=state_values, actions=actions)
+
+
+def _solve_segment(
+    parameters: DynamicsParameters,
+    assumptions: ScenarioAssumptions,
+    g: int,
+    covariate_logit: np.ndarray,
+    fixed_action: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    n, n_states, n_actions = covariate_logit.size, parameters.n_states, parameters.n_actions
+    horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
+    fatigue = np.arange(max_fatigue + 1)
+    multiplier = np.exp(-assumptions.kappa * fatigue)  # m(f)
+    is_email = np.arange(n_actions) != 0
+    # Transition after action a at fatigue f: (A, F+1, K, K).
+    transitions = tilted_transition(parameters.transition[None, None], parameters.engagement_tilt[:, g, None] * multiplier)
+    # Expected reward of landing in z' after action a at fatigue f: (A, F+1, n, K).
+    mean_spend = np.exp(parameters.spend_log_mean[g] + 0.5 * parameters.spend_log_sd**2)
+    purchase_logit = (
+        parameters.purchase_offset
+        + _logit(parameters.purchase_prob)[None, None, None, :]
+        + (parameters.purchase_uplift[:, g, None] * multiplier)[:, :, None, None]
+        + covariate_logit[None, None, :, None]
+    )
+    reward = assumptions.margin * mean_spend * expit(purchase_logit)
+    cost = np.asarray(assumptions.action_costs)
+    unsubscribe = expit(assumptions.u0 + assumptions.u1 * fatigue)  # per delivered e-mail, by fatigue
+    next_fatigue = np.where(is_email[:, None], np.minimum(fatigue + 1, max_fatigue), np.maximum(fatigue - 1, 0))
+
+    value_subscribed = np.zeros((max_fatigue + 1, n, n_states))  # V_{t+1}(z', f', s=1), indexed [f', n, z']
+    value_unsubscribed = np.zeros((max_fatigue + 1, n, n_states))
+    group_actions = np.zeros((horizon, n, n_states, max_fatigue + 1), dtype=np.int8)
+    candidate_actions = list(range(n_actions)) if fixed_action is None else [fixed_action]
+    stay = (1.0 - unsubscribe)[:, None, None]
+    # q[f, n, z] = sum_z' P_a,f(z'|z) (reward(z') + continuation(z')) - cost, as a batched matmul.
+    transposed = np.swapaxes(transitions, -1, -2)
+    for t in range(horizon - 1, -1, -1):
+        # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply.
+        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0, 0])
+        q = np.empty((len(candidate_actions), max_fatigue + 1, n, n_states))
+        for i, a in enumerate(candidate_actions):
+            landing = value_subscribed[next_fatigue[a]]
+            if is_email[a]:
+                landing = stay * landing + (1.0 - stay) * value_unsubscribed[next_fatigue[a]]
+            np.matmul(reward[a] + landing, transposed[a], out=q[i])
+            q[i] -= cost[a]
+        best = q.argmax(axis=0)
+        value_subscribed = np.take_along_axis(q, best[None], axis=0)[0]
+        value_unsubscribed = new_unsubscribed
+        group_actions[t] = np.transpose(np.asarray(candidate_actions, dtype=np.int8)[best], (1, 2, 0))
+    return value_subscribed[0], group_actions
+
+
+class OraclePolicy(Policy):
+    """Acts optimally on the true hidden state (an upper bound, not a deployable policy).
+
+    On the first week of an episode it solves :func:`solve_oracle` for the
+    population it is handed, then looks its actions up each week.
+    """
+
+    name = "oracle"
+    uses_hidden_state = True
+
+    def __init__(self) -> None:
+        self._solution: OracleSolution | None = None
+        self._solved_for: tuple[Any, ...] | None = None
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """The oracle needs the hidden state; use :meth:`act_on_state`."""
+        raise TypeError("OraclePolicy acts on the simulator state (act_on_state), not on observations.")
+
+    def act_on_state(
+        self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions
+    ) -> np.ndarray:
+        """Optimal actions for every customer this week."""
+        key = (id(parameters), assumptions, state.n_customers)
+        if self._solution is None or self._solved_for != key or not state.week.any():
+            self._solution = solve_oracle(parameters, assumptions, state.segment, state.purchase_covariate_logit)
+            self._solved_for = key
+        week = np.minimum(state.week, assumptions.horizon - 1)
+        chosen = self._solution.actions[week, np.arange(state.n_customers), state.hidden_state, state.fatigue]
+        return np.where(state.subscribed, chosen, 0).astype(np.int64)

@@ -1,0 +1,10 @@
+"""Exceptions raised by the calibration pipeline."""
+
+
+class DataValidationError(ValueError):
+    """Input data do not match what a loader or model expects.
+
+    The message says what was received, what was expected and how to fix it.
+    Subclasses :class:`ValueError`, so callers that already catch bad-value
+    errors keep working.
+    """

@@ -1,0 +1,625 @@
+"""Transaction-log loading and weekly purchase sequences.
+
+A transaction log is one row per purchase: who bought, when, and for how much.
+:func:`load_transactions` reads any such log (a file or a DataFrame), validates
+it strictly and returns one row per customer and day. :func:`load_cdnow` reads
+the CDNOW log of Fader and Hardie in its published format.
+:func:`weekly_observations` turns a log into the padded weekly observation
+sequences that the purchase HMM is fitted on.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+from journeygym.calibration.errors import DataValidationError
+
+__all__ = [
+    "CDNOW_COLUMNS",
+    "CDNOW_FILENAME",
+    "DATA_DIR_ENV",
+    "WeeklySequences",
+    "load_cdnow",
+    "load_transactions",
+    "weekly_observations",
+]
+
+NonPositive = Literal["error", "drop", "keep"]
+
+DATA_DIR_ENV = "JOURNEYGYM_DATA_DIR"
+CDNOW_FILENAME = "cdnow_master.txt"
+CDNOW_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
+
+_NONPOSITIVE_OPTIONS = ("error", "drop", "keep")
+_MAX_EXAMPLES = 5
+_DAYS_PER_WEEK = 7
+
+
+# --------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------
+
+
+def load_transactions(
+    path_or_df: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    time_col: str = "date",
+    amount_col: str = "amount",
+    time_format: str | None = None,
+    sep: str | None = None,
+    nonpositive: NonPositive = "error",
+) -> pd.DataFrame:
+    """Load and validate a transaction log, one row per customer and day.
+
+    Parameters
+    ----------
+    path_or_df
+        A delimited text file with a header row, or a DataFrame.
+    customer_col, time_col, amount_col
+        Names of the customer identifier, purchase time and purchase amount
+        columns in the input. Other columns are ignored.
+    time_format
+        ``strftime`` format of the time column, e.g. ``"%Y%m%d"``. ``None``
+        lets pandas infer it (value by value where the values are written in
+        different ways); an integer time column is then read as
+        ``YYYYMMDD``. Times are truncated to the day.
+    sep
+        Field separator of a file. ``None`` detects it from the file (comma,
+        semicolon, tab, ...); pass ``r"\\s+"`` for whitespace-separated files.
+        Ignored for DataFrames.
+    nonpositive
+        What to do with rows whose amount is zero or negative (free items,
+        refunds, cancellations). ``"error"`` (default) refuses them, so that
+        the choice is always made on purpose; ``"drop"`` removes those rows
+        before aggregation; ``"keep"`` keeps them as purchase events with their
+        amount (a zero-amount purchase still counts as a purchase; a negative
+        amount lowers that day's total).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id`` (as in the input), ``date`` (datetime64 at
+        midnight), ``amount`` (float64, the day's total) and ``n_rows``
+        (int64, how many input rows were aggregated into that day), sorted by
+        customer and date, with a fresh RangeIndex.
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing or empty, a column is missing, a value is
+        missing or cannot be parsed, or amounts are non-positive under
+        ``nonpositive="error"``.
+    """
+    _check_nonpositive_option(nonpositive)
+    if isinstance(path_or_df, pd.DataFrame):
+        frame, line_offset, source = path_or_df, None, "the DataFrame"
+    else:
+        path = _existing_file(Path(path_or_df), what="transaction log")
+        frame = _read_delimited(path, sep=sep)
+        line_offset, source = 2, str(path)  # 1-based lines after the header line
+    return _validate_and_aggregate(
+        frame,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        time_format=time_format,
+        nonpositive=nonpositive,
+        line_offset=line_offset,
+        source=source,
+    )
+
+
+def load_cdnow(
+    data_dir_or_file: str | os.PathLike[str],
+    nonpositive: NonPositive = "keep",
+) -> pd.DataFrame:
+    """Load the CDNOW transaction log (Fader and Hardie).
+
+    The file is whitespace-separated with the fields customer_id, date
+    (``YYYYMMDD``), number_of_cds and dollar_value. The published file has
+    no header row; a copy with a header row is accepted too.
+
+    Parameters
+    ----------
+    data_dir_or_file
+        The data directory holding ``cdnow_master.txt``, or the file itself.
+    nonpositive
+        Treatment of the rows with $0 spend, see :func:`load_transactions`.
+        The default keeps them as purchase events (a purchase happened; it
+        was free).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_transactions`, with integer ``customer_id``; ``amount``
+        is the dollar value.
+    """
+    _check_nonpositive_option(nonpositive)
+    path = _resolve_data_file(Path(data_dir_or_file), CDNOW_FILENAME)
+    header_lines = 1 if _first_line_is_header(path) else 0
+    try:
+        raw = pd.read_csv(
+            path,
+            sep=r"\s+",
+            header=None,
+            names=list(CDNOW_COLUMNS),
+            skiprows=header_lines,
+            dtype=str,
+        )
+    except pd.errors.EmptyDataError:
+        raise _empty_file_error(path) from None
+    except pd.errors.ParserError as exc:
+        raise DataValidationError(
+            f"Could not parse {path} as the CDNOW log: {exc}. Expected 4 "
+            f"whitespace-separated fields per line ({', '.join(CDNOW_COLUMNS)}). "
+            "Check that the file is the original cdnow_master.txt."
+        ) from None
+    line_offset = 1 + header_lines
+    # Ids are zero-padded in the file ("00001"); as integers, "1" and "00001"
+    # are the same customer.
+    ids = pd.to_numeric(raw["customer_id"], errors="coerce").astype("Int64")
+    bad = np.flatnonzero((ids.isna() & raw["customer_id"].notna()).to_numpy())
+    if len(bad):
+        examples = raw["customer_id"].iloc[bad[:_MAX_EXAMPLES]].tolist()
+        raise DataValidationError(
+            f"{path}: customer ids must be integers; {len(bad)} are not, at "
+            f"{_row_refs(bad, line_offset)}: {examples}. Check that the file is "
+            "the original cdnow_master.txt."
+        )
+    raw["customer_id"] = ids
+    out = _validate_and_aggregate(
+        raw,
+        customer_col="customer_id",
+        time_col="date",
+        amount_col="dollar_value",
+        time_format="%Y%m%d",
+        nonpositive=nonpositive,
+        line_offset=line_offset,
+        source=str(path),
+    )
+    out["customer_id"] = out["customer_id"].astype(np.int64)
+    return out
+
+
+def _validate_and_aggregate(
+    frame: pd.DataFrame,
+    *,
+    customer_col: str,
+    time_col: str,
+    amount_col: str,
+    time_format: str | None,
+    nonpositive: NonPositive,
+    line_offset: int | None,
+    source: str,
+) -> pd.DataFrame:
+    """Validate the three columns of a raw log and aggregate to days."""
+    wanted = {"customer_id": customer_col, "date": time_col, "amount": amount_col}
+    if len(set(wanted.values())) != len(wanted):
+        raise DataValidationError(
+            f"customer_col, time_col and amount_col must name three different "
+            f"columns; received {wanted}."
+        )
+    _check_columns(frame, list(wanted.values()), source)
+    if len(frame) == 0:
+        raise DataValidationError(
+            f"{source} has a header but no transactions (0 rows). Expected one "
+            "row per purchase; check that the right file was given."
+        )
+    raw = frame[list(wanted.values())].reset_index(drop=True)
+    _check_missing(raw, line_offset, source)
+
+    dates = _parse_dates(raw[time_col], time_format, line_offset, source)
+    amounts = _parse_amounts(raw[amount_col], line_offset, source)
+    tidy = pd.DataFrame(
+        {"customer_id": raw[customer_col], "date": dates, "amount": amounts}
+    )
+    tidy = _apply_nonpositive(tidy, nonpositive, line_offset, source)
+    grouped = tidy.groupby(["customer_id", "date"], sort=True)
+    out = grouped.agg(amount=("amount", "sum"), n_rows=("amount", "size"))
+    out = out.reset_index()
+    out["n_rows"] = out["n_rows"].astype(np.int64)
+    out["amount"] = out["amount"].astype(np.float64)
+    return out
+
+
+# --------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------
+
+
+def _check_nonpositive_option(nonpositive: str) -> None:
+    if nonpositive not in _NONPOSITIVE_OPTIONS:
+        raise DataValidationError(
+            f"nonpositive must be one of {_NONPOSITIVE_OPTIONS}; received "
+            f"{nonpositive!r}."
+        )
+
+
+def _data_dir_hint() -> str:
+    return (
+        "Pass the data directory (or the file itself); the tests and scripts "
+        f"read the directory from the {DATA_DIR_ENV} environment variable, "
+        f"e.g. `export {DATA_DIR_ENV}=/path/to/data`."
+    )
+
+
+def _existing_file(path: Path, *, what: str) -> Path:
+    if not path.exists():
+        raise DataValidationError(
+            f"The {what} {str(path)!r} does not exist (resolved to "
+            f"{str(path.resolve())!r}). {_data_dir_hint()}"
+        )
+    if not path.is_file():
+        raise DataValidationError(
+            f"Expected the {what} {str(path)!r} to be a file, but it is a "
+            f"directory or special file. {_data_dir_hint()}"
+        )
+    return path
+
+
+def _resolve_data_file(path: Path, filename: str) -> Path:
+    if path.is_dir():
+        candidate = path / filename
+        if not candidate.exists():
+            present = sorted(p.name for p in path.iterdir())[:20]
+            raise DataValidationError(
+                f"The data directory {str(path)!r} has no {filename!r}; it "
+                f"holds {present}. Download {filename} into it, or pass the "
+                f"file's path. {_data_dir_hint()}"
+            )
+        return candidate
+    return _existing_file(path, what=f"data file ({filename})")
+
+
+def _first_line_is_header(path: Path) -> bool:
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            fields = line.split()
+            if fields:
+                return not fields[0].isdigit()
+    return False
+
+
+def _empty_file_error(path: Path) -> DataValidationError:
+    return DataValidationError(
+        f"{str(path)!r} is empty. Expected a transaction log with one row per "
+        "purchase; check the download or the path."
+    )
+
+
+def _read_delimited(path: Path, *, sep: str | None) -> pd.DataFrame:
+    with path.open("rb") as fh:
+        if not fh.read(4096).strip():
+            raise _empty_file_error(path)
+    kwargs: dict[str, object] = {"dtype": str}
+    if sep is None:
+        kwargs.update(sep=None, engine="python")  # sniff the delimiter
+    else:
+        kwargs["sep"] = sep
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise _empty_file_error(path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataValidationError(
+            f"Could not parse {str(path)!r} as a delimited text file: {exc}. "
+            "Expected a header row and one row per purchase; pass sep= if the "
+            "delimiter is unusual (e.g. sep=r'\\s+' for whitespace)."
+        ) from None
+
+
+def _check_columns(frame: pd.DataFrame, expected: Sequence[str], source: str) -> None:
+    received = [str(c) for c in frame.columns]
+    missing = [c for c in expected if c not in frame.columns]
+    if not missing:
+        return
+    hints = []
+    for name in missing:
+        by_case = [c for c in received if c.lower() == name.lower()]
+        close = by_case or difflib.get_close_matches(name, received, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{name!r} -> did you mean {close[0]!r}?")
+        else:
+            hints.append(f"{name!r} -> no similar column")
+    raise DataValidationError(
+        f"{source} is missing the column(s) {missing}. Received columns: "
+        f"{received}; expected: {list(expected)}. Suggestions: "
+        f"{'; '.join(hints)}. Rename the columns or pass customer_col=, "
+        "time_col=, amount_col= (and sep= if the columns were not split)."
+    )
+
+
+def _row_refs(positions: np.ndarray, line_offset: int | None) -> str:
+    shown = positions[:_MAX_EXAMPLES]
+    more = " ..." if len(positions) > _MAX_EXAMPLES else ""
+    if line_offset is None:
+        return f"rows at positions {shown.tolist()}{more} (0-based)"
+    return f"lines {(shown + line_offset).tolist()}{more}"
+
+
+def _check_missing(raw: pd.DataFrame, line_offset: int | None, source: str) -> None:
+    problems = []
+    for col in raw.columns:
+        missing = np.flatnonzero(raw[col].isna().to_numpy())
+        if len(missing):
+            problems.append(
+                f"column {col!r}: {len(missing)} missing value(s) at "
+                f"{_row_refs(missing, line_offset)}"
+            )
+    if problems:
+        raise DataValidationError(
+            f"{source} has missing values (NaN or empty): "
+            f"{'; '.join(problems)}. Expected every transaction to have a "
+            "customer, a date and an amount; fill or remove those rows first."
+        )
+
+
+def _parse_dates(
+    raw: pd.Series, time_format: str | None, line_offset: int | None, source: str
+) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        values = raw
+        fmt = time_format
+        if fmt is None and pd.api.types.is_integer_dtype(raw):
+            values, fmt = raw.astype(str), "%Y%m%d"
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        if fmt is None and parsed.isna().any():
+            # pandas infers one format from the first value; parse the values
+            # written differently (e.g. with and without a time) one by one.
+            retry = parsed.isna()
+            parsed[retry] = pd.to_datetime(values[retry], format="mixed", errors="coerce")
+        bad = np.flatnonzero(parsed.isna().to_numpy())
+        if len(bad):
+            examples = raw.iloc[bad[:_MAX_EXAMPLES]].tolist()
+            expected = f"format {fmt!r}" if fmt else "a date pandas can infer"
+            raise DataValidationError(
+                f"{source}: {len(bad)} date(s) in column {raw.name!r} could not "
+                f"be parsed, at {_row_refs(bad, line_offset)}: {examples}. "
+                f"Expected {expected}; pass time_format= (e.g. '%Y-%m-%d' or "
+                "'%Y%m%d') matching the file."
+            )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.dt.normalize()
+
+
+def _parse_amounts(raw: pd.Series, line_offset: int | None, source: str) -> pd.Series:
+    parsed = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(parsed.to_numpy()))
+    if len(bad):
+        examples = raw.iloc[bad[:_MAX_EXAMPLES]].tolist()
+        raise DataValidationError(
+            f"{source}: {len(bad)} amount(s) in column {raw.name!r} are not "
+            f"finite numbers, at {_row_refs(bad, line_offset)}: {examples}. "
+            "Expected plain numbers such as 12.5 (no currency symbols or "
+            "thousands separators); clean the column or convert it first."
+        )
+    return parsed
+
+
+def _apply_nonpositive(
+    tidy: pd.DataFrame, nonpositive: NonPositive, line_offset: int | None, source: str
+) -> pd.DataFrame:
+    amounts = tidy["amount"].to_numpy()
+    bad = np.flatnonzero(amounts <= 0)
+    if not len(bad) or nonpositive == "keep":
+        return tidy
+    if nonpositive == "drop":
+        return tidy.loc[amounts > 0]
+    n_zero = int(np.sum(amounts[bad] == 0))
+    examples = tidy.iloc[bad[:_MAX_EXAMPLES]].to_dict("records")
+    raise DataValidationError(
+        f"{source}: {len(bad)} row(s) have an amount <= 0 ({n_zero} zero, "
+        f"{len(bad) - n_zero} negative), at {_row_refs(bad, line_offset)}; "
+        f"examples: {examples}. Expected positive purchase amounts. Zero "
+        "amounts are usually free or promotional purchases and negative ones "
+        "refunds or cancellations: pass nonpositive='drop' to remove those "
+        "rows, or nonpositive='keep' to keep them as purchase events."
+    )
+
+
+# --------------------------------------------------------------------------
+# weekly sequences
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WeeklySequences:
+    """Padded weekly purchase observations, one row per customer.
+
+    Attributes
+    ----------
+    obs
+        int8 array (n_customers, T): 0 = no purchase that week, 1 = purchase
+        total <= ``median_amount``, 2 = purchase total > ``median_amount``,
+        -1 = beyond the customer's observation window (padding, always a
+        suffix of the row).
+    lengths
+        int64 array (n_customers,): number of observed weeks per customer.
+    customer_ids
+        Customer identifiers, aligned with the rows.
+    median_amount
+        The weekly-total threshold that separates observation 1 from 2.
+    week0
+        datetime64[D] array (n_customers,): first day of each customer's
+        week 0.
+    """
+
+    obs: np.ndarray
+    lengths: np.ndarray
+    customer_ids: np.ndarray
+    median_amount: float
+    week0: np.ndarray
+
+    n_symbols: ClassVar[int] = 3  # no purchase, small week, large week
+
+    def __post_init__(self) -> None:
+        n = len(self.lengths)
+        if self.obs.ndim != 2 or self.obs.shape[0] != n:
+            raise DataValidationError(
+                f"obs must have shape (n_customers, T) with n_customers = "
+                f"len(lengths) = {n}; received {self.obs.shape}."
+            )
+        if len(self.customer_ids) != n or len(self.week0) != n:
+            raise DataValidationError(
+                "customer_ids, week0 and lengths must have one entry per "
+                f"customer; received {len(self.customer_ids)}, "
+                f"{len(self.week0)}, {n}."
+            )
+        for name in ("obs", "lengths", "customer_ids", "week0"):
+            view = np.asarray(getattr(self, name)).view()  # the caller's array stays writable
+            view.setflags(write=False)
+            object.__setattr__(self, name, view)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Boolean (n_customers, T): True inside each observation window."""
+        return self.obs >= 0
+
+
+def weekly_observations(
+    transactions: pd.DataFrame,
+    *,
+    start: str | pd.Timestamp = "first_purchase",
+    n_weeks: int | None = None,
+    end_date: str | pd.Timestamp | None = None,
+    median_amount: float | None = None,
+) -> WeeklySequences:
+    """Weekly purchase observations per customer.
+
+    Week k of a customer covers the days ``week0 + 7k .. week0 + 7k + 6``.
+    Only complete weeks that end on or before ``end_date`` are observed, so
+    every observed week has seven days of data; purchases after the last
+    complete week are ignored.
+
+    Parameters
+    ----------
+    transactions
+        Output of :func:`load_transactions` (columns customer_id, date,
+        amount).
+    start
+        ``"first_purchase"``: each customer's week 0 starts on the day of
+        their first purchase, so week 0 always holds a purchase.
+        ``"after_first_purchase"``: week 0 is the week after that first
+        purchase week. A log that lists customers because they bought (such
+        as CDNOW, a cohort of first-time buyers) makes the first week a
+        purchase by construction; leaving it out keeps the HMM from spending
+        a state on "the week the customer entered the data". A date: week 0
+        starts on that date for every customer. Purchases before week 0 are
+        ignored.
+    n_weeks
+        Keep at most this many weeks per customer; the arrays then have
+        exactly ``n_weeks`` columns. ``None`` keeps every complete week.
+    end_date
+        Last day of the observation window; default: the last date in
+        ``transactions``.
+    median_amount
+        Threshold between a small (1) and a large (2) purchase week. ``None``
+        uses the median of the weekly purchase totals in this window; pass the
+        value of a training window to code a test window the same way.
+
+    Returns
+    -------
+    WeeklySequences
+        Rows in ascending customer-id order.
+    """
+    _check_transactions_frame(transactions)
+    if n_weeks is not None and (int(n_weeks) != n_weeks or n_weeks < 1):
+        raise DataValidationError(
+            f"n_weeks must be a positive integer or None; received {n_weeks!r}."
+        )
+
+    codes, customer_ids = pd.factorize(transactions["customer_id"], sort=True)
+    day = transactions["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    amount = transactions["amount"].to_numpy(dtype=np.float64)
+    end = _as_day(transactions["date"].max() if end_date is None else end_date, "end_date")
+
+    week0 = _week0(codes, day, len(customer_ids), start)
+    lengths = np.maximum((end - week0 + 1) // _DAYS_PER_WEEK, 0)
+    if n_weeks is not None:
+        lengths = np.minimum(lengths, int(n_weeks))
+    n_cols = int(n_weeks) if n_weeks is not None else int(lengths.max(initial=0))
+
+    week = (day - week0[codes]) // _DAYS_PER_WEEK
+    inside = (day >= week0[codes]) & (week < lengths[codes])
+    flat = codes[inside].astype(np.int64) * n_cols + week[inside]
+    cells, inverse = np.unique(flat, return_inverse=True)
+    totals = np.bincount(inverse.ravel(), weights=amount[inside], minlength=len(cells))
+
+    if median_amount is None:
+        if not len(totals):
+            raise DataValidationError(
+                "No purchases fall inside the observation window, so the "
+                "median weekly amount is undefined; check start/end_date, or "
+                "pass median_amount=."
+            )
+        median_amount = float(np.median(totals))
+    elif not np.isfinite(median_amount):
+        raise DataValidationError(f"median_amount must be finite; received {median_amount!r}.")
+
+    obs = np.full((len(customer_ids), n_cols), -1, dtype=np.int8)
+    obs[np.arange(n_cols) < lengths[:, None]] = 0
+    obs.reshape(-1)[cells] = np.where(totals <= median_amount, 1, 2)
+    return WeeklySequences(
+        obs=obs,
+        lengths=lengths.astype(np.int64),
+        customer_ids=np.asarray(customer_ids),
+        median_amount=float(median_amount),
+        week0=week0.astype("datetime64[D]"),
+    )
+
+
+def _check_transactions_frame(transactions: pd.DataFrame) -> None:
+    expected = ["customer_id", "date", "amount"]
+    if not isinstance(transactions, pd.DataFrame):
+        raise DataValidationError(
+            f"Expected a DataFrame from load_transactions(); received "
+            f"{type(transactions).__name__}."
+        )
+    _check_columns(transactions, expected, "transactions")
+    if not pd.api.types.is_datetime64_any_dtype(transactions["date"]):
+        raise DataValidationError(
+            f"transactions['date'] must be datetime64; received dtype "
+            f"{transactions['date'].dtype}. Load the log with load_transactions()."
+        )
+    if len(transactions) == 0:
+        raise DataValidationError("transactions is empty; expected at least one purchase.")
+
+
+def _as_day(value: object, name: str) -> np.int64:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataValidationError(
+            f"{name} must be a date such as '1998-06-30'; received {value!r}."
+        ) from None
+    return np.datetime64(ts.normalize(), "D").astype(np.int64)
+
+
+def _week0(codes: np.ndarray, day: np.ndarray, n: int, start: object) -> np.ndarray:
+    if isinstance(start, str) and start in ("first_purchase", "after_first_purchase"):
+        first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, codes, day)
+        return first if start == "first_purchase" else first + _DAYS_PER_WEEK
+    try:
+        return np.full(n, _as_day(start, "start"), dtype=np.int64)
+    except DataValidationError:
+        raise DataValidationError(
+            "start must be 'first_purchase', 'after_first_purchase' or a date "
+            f"such as '1997-01-01'; received {start!r}."
+        ) from None
