@@ -48,6 +48,8 @@ _ARRAY_FIELDS: tuple[str, ...] = (
     "engagement_tilt",
     "spend_log_mean",
     "spend_log_sd",
+    "purchase_segment_offset",
+    "visit_segment_offset",
 )
 
 

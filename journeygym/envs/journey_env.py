@@ -17,7 +17,7 @@ from journeygym.envs.kernel import (
     initial_population,
     step_population,
 )
-from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
+from journeygym.envs.observation import ObservationBuffer
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.simulation import ActionError, ArtifactSource, ParameterSelector, validate_reset_options
 
@@ -129,11 +129,8 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
         self.assumptions: ScenarioAssumptions = self._selector.assumptions
         self.n_actions = len(self._selector.action_names)
         self.action_space = spaces.Discrete(self.n_actions)
-        self.observation_space = observation_space(self._selector.action_names)
-        self._obs = np.zeros((1, self.observation_space.shape[0]), dtype=np.float32)
-        self._dynamic_columns = DynamicColumnWriter(
-            self._obs, self.assumptions.horizon, self.assumptions.max_fatigue, self.n_actions
-        )
+        self._observations = ObservationBuffer(1, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue)
+        self.observation_space = self._observations.space
         self._action = np.zeros(1, dtype=np.int64)
         self._state: PopulationState | None = None
         self._last: StepOutcome | None = None
@@ -159,7 +156,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
         self._selector.choose(chosen.get("params"), self.np_random)
         self._state = initial_population(self._selector.tables, draw_reset_noise(self.np_random, 1))
         self._last = None
-        write_static_columns(self._state, self._obs)
+        self._observations.write_static(self._state)
         return self._observe(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -194,8 +191,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
         return value
 
     def _observe(self) -> np.ndarray:
-        self._dynamic_columns.write(self._state)
-        return self._obs[0].copy()
+        return self._observations.write_dynamic(self._state)[0].copy()
 
     def _info(self) -> dict[str, Any]:
         state = self._state

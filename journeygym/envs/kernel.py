@@ -83,6 +83,8 @@ class KernelTables:
     purchase_covariate_effects: np.ndarray
     visit_covariate_effects: np.ndarray
     covariate_means: np.ndarray
+    purchase_segment_offset: np.ndarray
+    visit_segment_offset: np.ndarray
     #: (12, K - 1) cumulative initial-state distribution given recency.
     initial_state_cdf: np.ndarray
     #: flattened cumulative table of the categorical covariates.
@@ -163,6 +165,8 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         purchase_covariate_effects=params.purchase_covariate_effects,
         visit_covariate_effects=params.visit_covariate_effects,
         covariate_means=params.covariate_means,
+        purchase_segment_offset=params.purchase_segment_offset,
+        visit_segment_offset=params.visit_segment_offset,
         initial_state_cdf=np.ascontiguousarray(initial_cdf),
         population_cell_cdf=cell_cdf,
         history_quantiles=params.population.history_quantiles,
@@ -186,8 +190,8 @@ class PopulationState:
     newbie: np.ndarray
     zip_code: np.ndarray  # int64 index into ZIP_CODES
     channel: np.ndarray  # int64 index into CHANNELS
-    purchase_covariate_logit: np.ndarray  # float64, gamma_c . x~
-    visit_covariate_logit: np.ndarray  # float64, gamma_v . x~
+    purchase_covariate_logit: np.ndarray  # float64, gamma_c . x~ + segment offset (static per customer)
+    visit_covariate_logit: np.ndarray  # float64, gamma_v . x~ + segment offset
     hidden_state: np.ndarray  # int64, z
     fatigue: np.ndarray  # int64, f
     subscribed: np.ndarray  # bool, s
@@ -284,8 +288,9 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
         newbie=newbie.astype(np.int64),
         zip_code=zip_code.astype(np.int64),
         channel=channel.astype(np.int64),
-        purchase_covariate_logit=_linear_predictor(centred, tables.purchase_covariate_effects),
-        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects),
+        purchase_covariate_logit=_linear_predictor(centred, tables.purchase_covariate_effects)
+        + tables.purchase_segment_offset[segment],
+        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects) + tables.visit_segment_offset[segment],
         hidden_state=hidden_state.astype(np.int64),
         fatigue=zeros.copy(),
         subscribed=np.ones(n, dtype=bool),

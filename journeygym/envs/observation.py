@@ -119,3 +119,26 @@ class DynamicColumnWriter:
         np.log1p(state.cumulative_spend, out=self._spend)
         np.multiply(self._spend, 1.0 / _LOG_MONEY_SCALE, out=self._spend)
         np.minimum(self._spend, 1.0, out=self._spend)
+
+
+class ObservationBuffer:
+    """The ``(N, D)`` float32 observation array of N customers and its writers."""
+
+    def __init__(self, n_customers: int, action_names: tuple[str, ...], horizon: int, max_fatigue: int) -> None:
+        self.space = observation_space(action_names)
+        self.array = np.zeros((n_customers, self.space.shape[0]), dtype=np.float32)
+        self._dynamic = DynamicColumnWriter(self.array, horizon, max_fatigue, len(action_names))
+
+    def write_static(self, state: PopulationState, rows: np.ndarray | None = None) -> None:
+        """Write the covariate columns of ``state``'s customers (into ``rows`` when given)."""
+        if rows is None:
+            write_static_columns(state, self.array)
+            return
+        block = np.empty((rows.size, self.array.shape[1]), dtype=np.float32)
+        write_static_columns(state, block)
+        self.array[rows] = block
+
+    def write_dynamic(self, state: PopulationState) -> np.ndarray:
+        """Write the weekly columns of every customer and return the array."""
+        self._dynamic.write(state)
+        return self.array

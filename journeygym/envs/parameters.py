@@ -214,6 +214,8 @@ class DynamicsParameters:
     population: PopulationModel
     state_names: tuple[str, ...] = DEFAULT_STATE_NAMES
     action_names: tuple[str, ...] = DEFAULT_ACTION_NAMES
+    purchase_segment_offset: np.ndarray | None = None
+    visit_segment_offset: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         owner = "DynamicsParameters"
@@ -240,6 +242,10 @@ class DynamicsParameters:
         arr("visit_covariate_effects", (n_cov,))
         arr("covariate_means", (n_cov,))
         arr("spend_log_mean", (n_segments,))
+        for name in ("purchase_segment_offset", "visit_segment_offset"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(n_segments))
+            arr(name, (n_segments,))
         for name in ("purchase_uplift", "engagement_tilt"):
             effects = arr(name, (n_actions, n_segments))
             if np.any(effects[0] != 0.0):

@@ -18,7 +18,7 @@ from journeygym.envs.kernel import (
     initial_population,
     step_population,
 )
-from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
+from journeygym.envs.observation import ObservationBuffer
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource, ParameterSelector, validate_actions, validate_reset_options
 
@@ -112,12 +112,11 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self.n_actions = len(self._selector.action_names)
         self.single_action_space = spaces.Discrete(self.n_actions)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.single_observation_space = observation_space(self._selector.action_names)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._obs = np.zeros((self.num_envs, self.single_observation_space.shape[0]), dtype=np.float32)
-        self._dynamic_columns = DynamicColumnWriter(
-            self._obs, self.assumptions.horizon, self.assumptions.max_fatigue, self.n_actions
+        self._observations = ObservationBuffer(
+            self.num_envs, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue
         )
+        self.single_observation_space = self._observations.space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.setflags(write=False)
         self._state: PopulationState | None = None
@@ -167,7 +166,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
     def _new_population(self, params: Any) -> None:
         self._selector.choose(params, self.np_random)
         self._state = initial_population(self._selector.tables, draw_reset_noise(self.np_random, self.num_envs))
-        write_static_columns(self._state, self._obs)
+        self._observations.write_static(self._state)
         self._needs_reset[:] = False
 
     def _replace_customers(self, rows: np.ndarray) -> None:
@@ -178,9 +177,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
             return
         fresh = initial_population(self._selector.tables, draw_reset_noise(self.np_random, rows.size))
         self._state.assign(rows, fresh)
-        fresh_obs = np.empty((rows.size, self._obs.shape[1]), dtype=np.float32)
-        write_static_columns(fresh, fresh_obs)
-        self._obs[rows] = fresh_obs
+        self._observations.write_static(fresh, rows)
         self._needs_reset[rows] = False
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -220,8 +217,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
         return self._observation()
 
     def _observation_buffer(self) -> np.ndarray:
-        self._dynamic_columns.write(self._state)
-        return self._obs
+        return self._observations.write_dynamic(self._state)
 
     def _observation(self) -> np.ndarray:
         buffer = self._observation_buffer()

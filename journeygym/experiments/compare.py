@@ -13,7 +13,7 @@ from journeygym.calibration.artifact import load_parameters
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource
 from journeygym.experiments.evaluation import Rollout, rollout
-from journeygym.experiments.records import provenance
+from journeygym.records import provenance
 from journeygym.experiments.statistics import Estimate, mean_interval, share_of_draws_better
 
 

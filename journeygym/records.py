@@ -1,4 +1,8 @@
-"""Provenance recorded with every result: package version, config hash, seed."""
+"""Provenance recorded with every result and artifact: package version, config hash, seed.
+
+A top-level module so that every part (calibration, baselines, experiments) can
+use it without importing from ``experiments``.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,160 @@
+"""``journeygym uplift``: Bayesian uplift analysis of any randomized trial in a CSV file.
+
+Exit codes: 0 the analysis ran and its convergence checks passed; 1 it ran
+but the convergence checks failed (the table is printed with a warning and
+should not be used); 2 the input was unusable (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from journeygym.calibration.errors import DataValidationError
+
+EXIT_OK = 0
+EXIT_NOT_CONVERGED = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``journeygym uplift``."""
+    parser = argparse.ArgumentParser(
+        prog="journeygym uplift",
+        description=(
+            "Fit a Bayesian logistic uplift model to a randomized trial and print, per segment x treatment arm, "
+            "the posterior uplift (probability scale) with its 80% interval, P(uplift > 0) and a targeting "
+            "decision: target when P >= 0.90, monitor when 0.70 <= P < 0.90, else deprioritize."
+        ),
+    )
+    parser.add_argument("trial", help="CSV file, one row per randomized customer")
+    parser.add_argument("--treatment", required=True, help="column of the assigned arm (binary or multi-arm)")
+    parser.add_argument("--outcome", required=True, help="column of the binary outcome (0/1 or True/False)")
+    parser.add_argument("--segment", help="column whose levels get their own, partially pooled treatment effects")
+    parser.add_argument(
+        "--covariates", help="comma-separated pre-treatment columns (categorical ones are one-hot encoded)"
+    )
+    parser.add_argument(
+        "--control", help="control level of the treatment column (needed unless it is 0/1 or holds 'No E-Mail')"
+    )
+    parser.add_argument(
+        "--kind", choices=("auto", "pooled", "hierarchical"), default="auto",
+        help="model; auto: hierarchical with --segment, else pooled (default: auto)",
+    )
+    parser.add_argument(
+        "--segment-intercepts", action=argparse.BooleanOptionalAction, default=True,
+        help="a baseline rate per segment (default: on)",
+    )
+    parser.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default: 1000)")
+    parser.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain (default: 1000)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default: 4)")
+    parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    parser.add_argument("--sep", default=",", help="field separator of the CSV (default: ',')")
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
+    parser.add_argument("--plot", metavar="PATH", help="also write an interval plot (e.g. uplift.png)")
+    return parser
+
+
+def uplift_command(argv: Sequence[str] | None = None) -> int:
+    """Run ``journeygym uplift`` with the given arguments and return the exit code."""
+    from journeygym.calibration.uplift import ConvergenceWarning, analyze_trial
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as stop:  # argparse has already printed its message
+        return int(stop.code or 0)
+    try:
+        frame = _read_trial(Path(args.trial), args.sep)
+        covariates = [c.strip() for c in args.covariates.split(",") if c.strip()] if args.covariates else None
+        _check_sampler_settings(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = analyze_trial(
+                frame,
+                treatment=args.treatment,
+                outcome=args.outcome,
+                segment=args.segment,
+                covariates=covariates,
+                control=args.control,
+                kind=args.kind,
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                seed=args.seed,
+                segment_intercepts=args.segment_intercepts,
+            )
+    except (DataValidationError, FileNotFoundError) as error:
+        print(f"journeygym uplift: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            print(f"journeygym uplift: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if args.json:
+        print(model.to_json())
+    else:
+        print(_format_report(model))
+    if args.plot:
+        model.plot_uplift(args.plot)
+    return EXIT_OK if model.diagnostics_["passed"] else EXIT_NOT_CONVERGED
+
+
+def _read_trial(path: Path, sep: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"trial file {str(path)!r} not found; pass the path of a CSV file.")
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError as error:
+        raise DataValidationError(f"{str(path)!r} is empty: {error}.") from error
+    except pd.errors.ParserError as error:
+        raise DataValidationError(f"{str(path)!r} is not a well-formed CSV (separator {sep!r}?): {error}") from error
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame
+
+
+def _check_sampler_settings(args: argparse.Namespace) -> None:
+    for name, lowest in (("draws", 1), ("tune", 0), ("chains", 1)):
+        value = getattr(args, name)
+        if value < lowest:
+            raise DataValidationError(f"--{name}: received {value}, expected an integer >= {lowest}.")
+
+
+def _format_report(model: object) -> str:
+    from journeygym.calibration.uplift import DECISION_LABELS, BayesianUpliftModel
+
+    assert isinstance(model, BayesianUpliftModel)
+    trial, diagnostics = model.trial_, model.diagnostics_
+    table = model.summary()
+    shown = pd.DataFrame(
+        {
+            "segment": table["segment"],
+            "arm": table["arm"],
+            "n_control": table["n_control"],
+            "n_treated": table["n_treated"],
+            "observed": table["observed_uplift"].map(lambda v: f"{v:+.4f}"),
+            "uplift": table["uplift_mean"].map(lambda v: f"{v:+.4f}"),
+            "80% interval": [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in zip(table["uplift_p10"], table["uplift_p90"], strict=True)],
+            "P(uplift>0)": table["prob_positive"].map(lambda v: f"{v:.3f}"),
+            "decision": table["decision"].map(DECISION_LABELS),
+        }
+    )
+    verdict = "passed" if diagnostics["passed"] else "FAILED (do not use these numbers)"
+    header = [
+        f"{model.kind} Bayesian uplift model of {trial.outcome_name!r}: {trial.n_customers} customers, "
+        f"arms {list(trial.arm_names)} (control {trial.arm_names[0]!r}), {trial.n_segments} segment(s), "
+        f"{len(trial.covariate_names)} covariate column(s)",
+        f"convergence {verdict}: max R-hat {diagnostics['max_rhat']:.3f}, min bulk ESS {diagnostics['min_ess_bulk']:.0f}, "
+        f"min tail ESS {diagnostics['min_ess_tail']:.0f}, {diagnostics['divergences']} divergences; "
+        f"{model.chains} chains x {model.draws} draws, seed {model.seed}",
+        "uplift = change in P(outcome) averaged over the segment's customers",
+        "",
+    ]
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 500):
+        return "\n".join(header) + shown.to_string(index=False)

@@ -1,0 +1,66 @@
+"""The policy registry: names, factories and helpful errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from journeygym.baselines.base import Policy
+from journeygym.baselines.registry import POLICY_NAMES, UnknownPolicyError, make_policy, register_policy
+from journeygym.baselines.simple import ConstantPolicy
+
+
+def test_builtin_names() -> None:
+    assert POLICY_NAMES == (
+        "never",
+        "random",
+        "always_mens",
+        "always_womens",
+        "lookalike",
+        "expected_ltv",
+        "ltv_uplift",
+        "oracle",
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in POLICY_NAMES if n != "oracle"])
+def test_every_policy_builds(name: str) -> None:
+    policy = make_policy(name)
+    assert isinstance(policy, Policy) and policy.name == name
+
+
+def test_oracle_builds() -> None:
+    pytest.importorskip("journeygym.baselines.oracle", reason="the oracle module is not in this checkout yet")
+    policy = make_policy("oracle")
+    assert policy.name == "oracle" and policy.uses_hidden_state
+
+
+def test_constant_policies_take_their_arm() -> None:
+    assert make_policy("never").action == 0
+    assert make_policy("always_mens").action == 1
+    assert make_policy("always_womens").action == 2
+    assert make_policy("random", seed=3).get_params()["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    ("typo", "suggestion"), [("lookalik", "lookalike"), ("ltv-uplift", "ltv_uplift"), ("orcale", "oracle")]
+)
+def test_unknown_names_suggest_the_closest(typo: str, suggestion: str) -> None:
+    with pytest.raises(UnknownPolicyError, match=f"did you mean '{suggestion}'") as info:
+        make_policy(typo)
+    assert "available policies: never, random" in str(info.value)
+
+
+def test_unknown_name_without_a_close_match() -> None:
+    with pytest.raises(UnknownPolicyError) as info:
+        make_policy("zzzzzz")
+    assert "did you mean" not in str(info.value) and "available policies" in str(info.value)
+
+
+def test_register_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from journeygym.baselines import registry
+
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))  # keep the registration local
+    register_policy("test_always_two", lambda **kw: ConstantPolicy(2))
+    assert make_policy("test_always_two").name == "test_always_two"
+    with pytest.raises(ValueError, match="already registered"):
+        register_policy("never", lambda **kw: ConstantPolicy(0))
