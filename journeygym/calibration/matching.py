@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from journeygym.calibration.two_week import TwoWeekExperiment, two_week_event_probability
 
@@ -38,6 +39,11 @@ class MatchResult:
 
 def _bisect(function: Callable[[np.ndarray], np.ndarray], target: np.ndarray) -> MatchResult:
     """Solve ``function(x) = target`` element-wise for an increasing ``function``."""
+    with threadpool_limits(limits=1, user_api="blas"):  # many tiny K x K products: threads only add overhead
+        return _bisect_unthreaded(function, target)
+
+
+def _bisect_unthreaded(function: Callable[[np.ndarray], np.ndarray], target: np.ndarray) -> MatchResult:
     low = np.full(target.shape, BRACKET[0])
     high = np.full(target.shape, BRACKET[1])
     below_range = function(low) > target

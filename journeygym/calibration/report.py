@@ -59,6 +59,18 @@ def _effects_table(result: CalibrationResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def convergence_section(metadata: dict) -> str:
+    """Markdown lines with each uplift model's convergence diagnostics (from the artifact's metadata)."""
+    lines = ["## Convergence of the Bayesian models (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences)", ""]
+    for outcome, diagnostics in metadata.get("uplift_diagnostics", {}).items():
+        lines.append(
+            f"- {outcome}: {'passed' if diagnostics.get('passed') else 'FAILED'}; max R-hat {diagnostics.get('max_rhat', float('nan')):.4f}, "
+            f"min bulk ESS {diagnostics.get('min_ess_bulk', float('nan')):.0f}, min tail ESS {diagnostics.get('min_ess_tail', float('nan')):.0f}, "
+            f"divergences {diagnostics.get('divergences')}"
+        )
+    return "\n".join(lines)
+
+
 def _plot_validation(table: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     for ax, outcome in zip(axes, ("visit", "conversion")):
@@ -125,6 +137,7 @@ def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, 
             f"## Bayesian uplift: {outcome} (hierarchical, segment x arm)\n\n"
             f"![{outcome} uplift]({Path(plot).name})\n\n" + _markdown(model.summary().reset_index(drop=True))
         )
+    sections.append(convergence_section(metadata))
     effects = _effects_table(result)
     sections.append(
         "## Matched simulator effects per segment x arm (posterior mean, 80% interval)\n\n"

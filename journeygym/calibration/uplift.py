@@ -427,16 +427,25 @@ def _build_design(trial: UpliftTrial, standardize: bool) -> _Design:
 
 
 def _build_model(
-    trial: UpliftTrial, design: _Design, kind: ModelKind, priors: UpliftPriors, segment_intercepts: bool
+    trial: UpliftTrial,
+    design: _Design,
+    kind: ModelKind,
+    priors: UpliftPriors,
+    segment_intercepts: bool,
+    centered: bool = False,
 ) -> Any:
     """The PyMC model; its likelihood is one binomial term per unique row of the design.
 
-    The Gaussian "fixed" parameters -- intercept, covariate effects and the
-    arms' (mean) effects -- are sampled jointly as ``fixed_white``, a linear
-    map of them under which the design's columns are orthonormal: their
-    posterior is then close to isotropic, which NUTS explores in a few steps.
-    The map is exact and its prior is the image of the independent Normal
-    priors, so the model is the one stated in the module docstring.
+    Two exact reparameterizations make the posterior nearly isotropic, so NUTS
+    needs few steps per draw; neither changes the model's prior or likelihood:
+
+    * the arms' effects enter through treatment indicators centred on the
+      trial's arm shares, and the sampler's intercept is the log-odds at the
+      average arm mix (``intercept + shares . effects``), given the conditional
+      prior that keeps ``intercept ~ Normal(m, s)`` independent of the effects;
+    * intercept and covariate effects are sampled jointly as ``fixed_white``,
+      a linear map of them under which the design's columns are orthonormal,
+      with the prior carried over (:func:`_whiten`).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -446,24 +455,29 @@ def _build_model(
         "segment": list(trial.segment_names),
         "arm": list(trial.arm_names[1:]),
         "covariate": list(trial.covariate_names),
-        "fixed": ["intercept", *trial.covariate_names, *(f"arm:{name}" for name in trial.arm_names[1:])],
+        "fixed": ["intercept", *trial.covariate_names],
     }
     treated = (design.arm > 0)[:, None]
     arm_columns = _one_hot(design.arm - 1, n_treat) * treated
-    fixed_design = np.column_stack([np.ones(design.trials.shape[0]), design.standardized, arm_columns])
-    prior_mean = np.concatenate([[priors.intercept_mu], np.zeros(n_cov + n_treat)])
-    prior_sd = np.concatenate(
-        [[priors.intercept_sigma], np.full(n_cov, priors.coefficient_sigma), np.full(n_treat, priors.effect_sigma)]
-    )
-    whitened, to_fixed, white_mean, white_chol = _whiten(fixed_design, design.trials, prior_mean, prior_sd, coords["fixed"])
+    shares = design.trials @ arm_columns / design.trials.sum()
+    fixed_design = np.column_stack([np.ones(design.trials.shape[0]), design.standardized])
+    prior_sd = np.concatenate([[priors.intercept_sigma], np.full(n_cov, priors.coefficient_sigma)])
+    whitened, to_fixed, from_fixed, white_chol = _whiten(fixed_design, design.trials, prior_sd, coords["fixed"])
     # One dense design times one parameter vector: a single matrix-vector product
     # per gradient is far cheaper in the compiled graph than gathers of per-row effects.
-    blocks: list[np.ndarray] = [whitened]
+    blocks: list[np.ndarray] = [whitened, arm_columns - shares]
     with pm.Model(coords=coords) as model:
-        white = pm.MvNormal("fixed_white", mu=white_mean, chol=white_chol, dims="fixed")
+        if kind == "pooled":
+            arm_effect = pm.Normal("tau", 0.0, priors.effect_sigma, dims="arm")
+        else:
+            arm_effect = pm.Normal("mu_t", 0.0, priors.effect_sigma, dims="arm")
+        # The sampled intercept is the one at the average arm mix; this conditional
+        # prior keeps the model's intercept ~ Normal(intercept_mu, intercept_sigma).
+        centre = pt.concatenate([(priors.intercept_mu + pt.dot(shares, arm_effect))[None], pt.zeros(n_cov)])
+        white = pm.MvNormal("fixed_white", mu=pt.dot(from_fixed, centre), chol=white_chol, dims="fixed")
         fixed = pt.dot(to_fixed, white)
-        pieces = [white]
-        intercept = pm.Deterministic("intercept", fixed[0])
+        pieces = [white, arm_effect]
+        intercept = pm.Deterministic("intercept", fixed[0] - pt.dot(shares, arm_effect))
         segment_offset = pt.zeros(n_segments)
         if segment_intercepts and n_segments > 1:
             spread = pm.HalfNormal("segment_sd", sigma=priors.segment_intercept_sigma)
@@ -473,18 +487,18 @@ def _build_model(
             pieces.append(segment_offset)
         shift = 0.0
         if n_cov:
-            beta_std = pm.Deterministic("beta_std", fixed[1 : 1 + n_cov], dims="covariate")
+            beta_std = pm.Deterministic("beta_std", fixed[1:], dims="covariate")
             beta = pm.Deterministic("beta", beta_std / design.scale, dims="covariate")
             shift = pt.dot(beta, design.center)
-        arm_effect = fixed[1 + n_cov :]
-        if kind == "pooled":
-            pm.Deterministic("tau", arm_effect, dims="arm")
-        else:
-            mu_t = pm.Deterministic("mu_t", arm_effect, dims="arm")
+        if kind == "hierarchical":
             sigma_t = pm.HalfNormal("sigma_t", priors.effect_spread_sigma, dims="arm")
-            z_t = pm.Normal("z_t", 0.0, 1.0, dims=("segment", "arm"))
-            deviation = sigma_t[None, :] * z_t
-            pm.Deterministic("tau", mu_t[None, :] + deviation, dims=("segment", "arm"))
+            if centered:
+                tau = pm.Normal("tau", arm_effect[None, :], sigma_t[None, :], dims=("segment", "arm"))
+                deviation = tau - arm_effect[None, :]
+            else:
+                z_t = pm.Normal("z_t", 0.0, 1.0, dims=("segment", "arm"))
+                deviation = sigma_t[None, :] * z_t
+                pm.Deterministic("tau", arm_effect[None, :] + deviation, dims=("segment", "arm"))
             cell = design.segment * n_treat + design.arm - 1
             blocks.append(_one_hot(cell, n_segments * n_treat) * treated)
             pieces.append(deviation.reshape((-1,)))
@@ -498,7 +512,7 @@ def _build_model(
 
 
 def _whiten(
-    design: np.ndarray, weights: np.ndarray, prior_mean: np.ndarray, prior_sd: np.ndarray, names: Sequence[str]
+    design: np.ndarray, weights: np.ndarray, prior_sd: np.ndarray, names: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Orthonormalize a design's columns and carry independent Normal priors over.
 
@@ -512,10 +526,10 @@ def _whiten(
     -------
     whitened : (m, k)
         ``design @ inv(L')``.
-    to_theta : (k, k)
-        ``inv(L')``.
-    mean, chol : (k,), (k, k)
-        Mean and lower Cholesky factor of the prior covariance of ``w``.
+    to_theta, from_theta : (k, k)
+        ``inv(L')`` and ``L'``.
+    chol : (k, k)
+        Lower Cholesky factor of the prior covariance of ``w``.
     """
     from scipy.linalg import solve_triangular
 
@@ -534,7 +548,7 @@ def _whiten(
     to_theta = solve_triangular(lower, np.eye(lower.shape[0]), lower=True).T
     whitened = design @ to_theta
     covariance = lower.T @ np.diag(prior_sd**2) @ lower
-    return np.ascontiguousarray(whitened), to_theta, lower.T @ prior_mean, np.linalg.cholesky(covariance)
+    return np.ascontiguousarray(whitened), to_theta, lower.T, np.linalg.cholesky(covariance)
 
 
 def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
@@ -774,6 +788,7 @@ class BayesianUpliftModel:
         if mass_matrix not in ("diag", "low_rank"):
             raise ValueError(f"mass_matrix: received {mass_matrix!r}, expected 'diag' or 'low_rank'.")
         self.mass_matrix = mass_matrix
+        self._centered = os.environ.get("JG_CENTERED") == "1"
         self.cores = cores
         self._cache: dict[str, Any] = {}
 
@@ -782,7 +797,7 @@ class BayesianUpliftModel:
     def build(self, trial: UpliftTrial) -> Any:
         """The PyMC model for a trial, unfitted (for inspection or prior checks)."""
         design = _build_design(trial, self.standardize)
-        return _build_model(trial, design, self.kind, self.priors, self.segment_intercepts)
+        return _build_model(trial, design, self.kind, self.priors, self.segment_intercepts, self._centered)
 
     def fit(self, trial: UpliftTrial) -> BayesianUpliftModel:
         """Sample the posterior and check convergence.
@@ -808,7 +823,9 @@ class BayesianUpliftModel:
         start = time.perf_counter()
         self._cache = {}
         self._design = _build_design(trial, self.standardize)
-        self._model = _build_model(trial, self._design, self.kind, self.priors, self.segment_intercepts)
+        self._model = _build_model(
+            trial, self._design, self.kind, self.priors, self.segment_intercepts, self._centered
+        )
         cores = self.cores or min(self.chains, os.cpu_count() or 1)
         idata, timing = _sample(
             self._model, self.draws, self.tune, self.chains, self.seed, cores, self.target_accept,
