@@ -136,7 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         module_name, function_name, _ = DELEGATED[argv[0]]
         import importlib
 
-        return getattr(importlib.import_module(module_name), function_name)(argv[1:])
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            print(f"journeygym {argv[0]}: error: this command is not available in this installation ({exc}).", file=sys.stderr)
+            return 2
+        return getattr(module, function_name)(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
