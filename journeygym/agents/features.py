@@ -1,0 +1,301 @@
+"""Model-based observation features and training rewards for learning agents.
+
+Two tools that make the simulator's structure usable by a model-free learner
+without ever showing it the hidden state:
+
+* :class:`BeliefTracker` -- the forward (HMM) filter over the hidden engagement
+  state z, run on what the agent observes (covariates, visits, purchases, its
+  own delivered actions and fatigue) with the *posterior-mean* parameters, i.e.
+  the model a practitioner would have fitted.  It never reads the simulator's
+  state, so it works the same during training and in :func:`rollout`.
+  :class:`BeliefObservation` appends its belief to a VecEnv's observations.
+* :class:`ExpectedRewardWrapper` -- replaces the sampled reward
+  ``margin * spend - cost`` by its expectation given the week's hidden state,
+  ``margin * P(purchase) * E[spend | segment] - cost``.  The expected return of
+  every policy is unchanged (the conditional expectation has the same
+  expectation), but the purchase and log-normal spend noise -- most of the
+  variance of a week's reward -- is gone.  This uses simulator internals as a
+  *training signal* only; agents still act on observations and are evaluated on
+  sampled rewards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from scipy.special import expit
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from journeygym.calibration.two_week import tilted_transition
+from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.observation import MONEY_SCALE, observation_columns
+from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+
+__all__ = ["BeliefObservation", "BeliefTracker", "ExpectedRewardWrapper", "find_population_env"]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+class BeliefTracker:
+    """Forward filter of the hidden state for a batch of customers, one week at a time.
+
+    Parameters
+    ----------
+    parameters
+        The model the filter believes in (use the posterior mean: the agent does
+        not know which posterior draw it faces).
+    assumptions
+        The scenario (fatigue decay, fatigue cap); part of the stated world.
+
+    Notes
+    -----
+    Call :meth:`observe` once per week with the batch's observations, in order.
+    Rows whose ``week_fraction`` column is 0 start a new customer (belief =
+    the model's initial state distribution given recency); the other rows are
+    updated with the transition of the action delivered last week (the
+    observation's ``last_action`` one-hot) at the fatigue observed the week
+    before, and the likelihood of this week's visit and purchase.  A batch of a
+    different size, or a first call mid-episode, restarts the rows from the
+    week-0 prior (the history before the call is unknown).
+    """
+
+    def __init__(self, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> None:
+        self.n_states = parameters.n_states
+        self.n_actions = parameters.n_actions
+        self.max_fatigue = assumptions.max_fatigue
+        names = [c.name for c in observation_columns(parameters.action_names)]
+        self._column = {name: names.index(name) for name in names}
+        self._n_columns = len(names)
+        self._last_action = slice(self._column[f"last_action_{parameters.action_names[0]}"], self._column[f"last_action_{parameters.action_names[0]}"] + self.n_actions)
+        fatigue = np.arange(self.max_fatigue + 1)
+        multiplier = np.exp(-assumptions.kappa * fatigue)  # m(f)
+        # (A, G, F+1, K, K) transition after action a in segment g at fatigue f.
+        tilt = parameters.engagement_tilt[:, :, None] * multiplier
+        self._transition = tilted_transition(parameters.transition[None, None, None], tilt)
+        # (A, G, F+1, K) purchase logit of the next state, before covariates.
+        uplift = parameters.purchase_uplift[:, :, None] * multiplier
+        self._purchase_logit = parameters.purchase_offset + _logit(parameters.purchase_prob) + uplift[..., None]
+        self._visit_logit = _logit(parameters.visit_prob)
+        self._initial = np.asarray(parameters.initial_state_by_recency)
+        self._covariate_means = np.asarray(parameters.covariate_means)
+        self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)
+        self._visit_effects = np.asarray(parameters.visit_covariate_effects)
+        self.belief = np.zeros((0, self.n_states))
+        self._fatigue = np.zeros(0, dtype=np.int64)
+        self._segment = np.zeros(0, dtype=np.int64)
+        self._purchase_cov = np.zeros(0)
+        self._visit_cov = np.zeros(0)
+
+    def reset(self) -> None:
+        """Forget every customer (the next call starts afresh)."""
+        self.belief = np.zeros((0, self.n_states))
+
+    def observe(self, observations: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Update the belief with this week's observations and return it.
+
+        Parameters
+        ----------
+        observations
+            ``(n, D)`` observations of the customers at ``rows`` (all when None).
+        rows
+            Indices into the tracked batch; only with a batch already tracked.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, K)`` belief over the current hidden state of those customers.
+        """
+        obs = np.asarray(observations, dtype=np.float64)
+        if obs.ndim != 2 or obs.shape[1] != self._n_columns:
+            raise ValueError(
+                f"BeliefTracker.observe: received observations of shape {obs.shape}, expected (n, {self._n_columns}) "
+                "raw journeygym observations (without belief columns)."
+            )
+        if rows is None:
+            if self.belief.shape[0] != obs.shape[0]:
+                self._allocate(obs.shape[0])
+                rows = np.arange(obs.shape[0])
+                self._start(rows, obs)
+                return self.belief.copy()
+            rows = np.arange(obs.shape[0])
+        rows = np.asarray(rows)
+        starting = obs[:, self._column["week_fraction"]] == 0.0
+        if starting.any():
+            self._start(rows[starting], obs[starting])
+        if (~starting).any():
+            self._update(rows[~starting], obs[~starting])
+        return self.belief[rows].copy()
+
+    def _allocate(self, n: int) -> None:
+        self.belief = np.zeros((n, self.n_states))
+        self._fatigue = np.zeros(n, dtype=np.int64)
+        self._segment = np.zeros(n, dtype=np.int64)
+        self._purchase_cov = np.zeros(n)
+        self._visit_cov = np.zeros(n)
+
+    def _start(self, rows: np.ndarray, obs: np.ndarray) -> None:
+        c = self._column
+        recency = np.clip(np.rint(obs[:, c["recency"]] * 12.0).astype(np.int64), 1, 12)
+        history = np.expm1(obs[:, c["log_history"]] * np.log1p(MONEY_SCALE))
+        zip_code = np.argmax(obs[:, c["zip_urban"] : c["zip_rural"] + 1], axis=1)
+        channel = np.argmax(obs[:, c["channel_phone"] : c["channel_multichannel"] + 1], axis=1)
+        covariates = design_matrix(
+            recency, history, obs[:, c["mens"]], obs[:, c["womens"]], obs[:, c["newbie"]], zip_code, channel
+        ) - self._covariate_means
+        self._purchase_cov[rows] = covariates @ self._purchase_effects
+        self._visit_cov[rows] = covariates @ self._visit_effects
+        self._segment[rows] = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
+        self._fatigue[rows] = self._observed_fatigue(obs)
+        self.belief[rows] = self._initial[recency - 1]
+        if np.any(obs[:, c["week_fraction"]] != 0.0):
+            # A customer first seen mid-episode: the fatigue before its last action is unknown.
+            self._fatigue[rows] = np.maximum(self._fatigue[rows] - 1, 0)
+
+    def _observed_fatigue(self, obs: np.ndarray) -> np.ndarray:
+        return np.rint(obs[:, self._column["fatigue"]] * self.max_fatigue).astype(np.int64)
+
+    def _update(self, rows: np.ndarray, obs: np.ndarray) -> None:
+        c = self._column
+        action = np.argmax(obs[:, self._last_action], axis=1)
+        segment, fatigue = self._segment[rows], self._fatigue[rows]
+        predicted = np.einsum("nk,nkj->nj", self.belief[rows], self._transition[action, segment, fatigue])
+        visited = obs[:, c["weeks_since_visit"]] == 0.0
+        purchased = obs[:, c["weeks_since_purchase"]] == 0.0
+        p_visit = expit(self._visit_logit[None, :] + self._visit_cov[rows, None])
+        p_purchase = expit(self._purchase_logit[action, segment, fatigue] + self._purchase_cov[rows, None])
+        likelihood = np.where(visited[:, None], p_visit, 1.0 - p_visit) * np.where(
+            purchased[:, None], p_purchase, 1.0 - p_purchase
+        )
+        posterior = predicted * likelihood
+        total = posterior.sum(axis=1, keepdims=True)
+        # Underflow cannot happen with these probabilities, but keep the prediction if it ever does.
+        self.belief[rows] = np.where(total > 0, posterior / np.where(total > 0, total, 1.0), predicted)
+        self._fatigue[rows] = self._observed_fatigue(obs)
+
+
+def find_population_env(venv: VecEnv) -> Any:
+    """The ``CustomerPopulationVectorEnv`` under a (possibly wrapped) ``JourneyVecEnv``, or None."""
+    current: Any = venv
+    while current is not None:
+        population = getattr(current, "population", None)
+        if population is not None:
+            return population
+        current = getattr(current, "venv", None)
+    return None
+
+
+def _model_parameters(population: Any) -> DynamicsParameters:
+    """The posterior-mean parameters the env was built from (not the current draw)."""
+    selector = getattr(population, "_selector", None)
+    draws = getattr(selector, "draws", None)
+    return draws.mean if draws is not None else population.parameters
+
+
+class BeliefObservation(VecEnvWrapper):
+    """Append the :class:`BeliefTracker` belief over z (K columns) to every observation.
+
+    Parameters
+    ----------
+    venv
+        A ``JourneyVecEnv`` (possibly wrapped) -- or any VecEnv of raw journeygym
+        observations when ``parameters`` and ``assumptions`` are given.
+    parameters, assumptions
+        The filter's model; default: the env's posterior mean and scenario.
+    """
+
+    def __init__(
+        self,
+        venv: VecEnv,
+        parameters: DynamicsParameters | None = None,
+        assumptions: ScenarioAssumptions | None = None,
+    ) -> None:
+        if parameters is None or assumptions is None:
+            population = find_population_env(venv)
+            if population is None:
+                raise ValueError(
+                    "BeliefObservation: the env is not a JourneyVecEnv, so its model is unknown; "
+                    "pass parameters= and assumptions=, or set belief_features=False."
+                )
+            parameters = parameters or _model_parameters(population)
+            assumptions = assumptions or population.assumptions
+        self.tracker = BeliefTracker(parameters, assumptions)
+        base = venv.observation_space
+        k = parameters.n_states
+        space = spaces.Box(
+            low=np.concatenate([base.low, np.zeros(k, dtype=np.float32)]),
+            high=np.concatenate([base.high, np.ones(k, dtype=np.float32)]),
+            dtype=np.float32,
+        )
+        super().__init__(venv, observation_space=space)
+
+    def _augment(self, obs: np.ndarray, belief: np.ndarray) -> np.ndarray:
+        return np.concatenate([obs, belief.astype(np.float32)], axis=-1)
+
+    def reset(self) -> np.ndarray:
+        """Reset the env and the filter."""
+        obs = self.venv.reset()
+        self.tracker.reset()
+        return self._augment(obs, self.tracker.observe(obs))
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """Step, filter, and append the belief (also to terminal observations)."""
+        obs, rewards, dones, infos = self.venv.step_wait()
+        done_rows = np.flatnonzero(dones)
+        if done_rows.size == 0:
+            return self._augment(obs, self.tracker.observe(obs)), rewards, dones, infos
+        last = obs.copy()
+        for row in done_rows:
+            last[row] = infos[row]["terminal_observation"]
+        final_belief = self.tracker.observe(last)
+        for row in done_rows:
+            infos[row]["terminal_observation"] = self._augment(last[row], final_belief[row])
+        self.tracker.observe(obs[done_rows], rows=done_rows)
+        return self._augment(obs, self.tracker.belief), rewards, dones, infos
+
+
+class ExpectedRewardWrapper(VecEnvWrapper):
+    """Train on ``margin * P(purchase | z') * E[spend | segment] - cost`` instead of the sampled reward.
+
+    Needs a ``JourneyVecEnv`` underneath (it reads the step's purchase
+    probabilities from ``last_info``).  Put a ``VecMonitor`` *below* it to log
+    the sampled episode returns.
+    """
+
+    def __init__(self, venv: VecEnv) -> None:
+        self.population = find_population_env(venv)
+        journey = venv
+        while journey is not None and not hasattr(journey, "last_info"):
+            journey = getattr(journey, "venv", None)
+        if self.population is None or journey is None:
+            raise ValueError(
+                "ExpectedRewardWrapper: the env is not a JourneyVecEnv (no purchase probabilities to take the "
+                "expectation of); use training_reward='sampled' for other envs."
+            )
+        self._journey = journey
+        self._segment: np.ndarray | None = None
+        self._mean_spend: np.ndarray | None = None
+        super().__init__(venv)
+
+    def reset(self) -> np.ndarray:
+        """Reset the wrapped env."""
+        return self.venv.reset()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        # Read the segment and the draw now: a same-step reset replaces both.
+        parameters = self.population.parameters
+        self._segment = self.population.state.segment.copy()
+        self._mean_spend = np.exp(parameters.spend_log_mean + 0.5 * parameters.spend_log_sd**2)
+        self.venv.step_async(actions)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """Step and swap sampled spend for expected spend."""
+        obs, rewards, dones, infos = self.venv.step_wait()
+        info = self._journey.last_info
+        margin = self.population.assumptions.margin
+        expected = rewards - margin * info["spend"] + margin * info["purchase_prob"] * self._mean_spend[self._segment]
+        return obs, expected.astype(np.float32), dones, infos

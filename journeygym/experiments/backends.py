@@ -1,0 +1,152 @@
+"""Execution backends: run independent cells in this process, in local processes, or on Ray.
+
+Every backend maps a picklable function over picklable tasks and yields
+``(task, result)`` as each finishes, so the runner can store results at once.
+A cell's result depends only on its task (each cell seeds everything it uses
+and runs torch on one thread), so results do not depend on the backend or
+the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol, TypeVar
+
+__all__ = ["Backend", "LocalBackend", "RayBackend", "SerialBackend", "TaskFailed", "make_backend"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class TaskFailed(RuntimeError):
+    """A task raised; ``task`` is the task, the original exception is the ``__cause__``."""
+
+    def __init__(self, task: Any) -> None:
+        super().__init__(f"task failed: {task!r}")
+        self.task = task
+
+
+class Backend(Protocol):
+    """Runs tasks and yields ``(task, result)`` pairs in completion order."""
+
+    def run(self, function: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        """Apply ``function`` to every task; a failing task raises :class:`TaskFailed` (pending tasks are cancelled)."""
+        ...
+
+
+class SerialBackend:
+    """Runs every task in this process, one after another (``n_workers: 1``)."""
+
+    def run(self, function: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        for task in tasks:
+            try:
+                result = function(task)
+            except Exception as exc:
+                raise TaskFailed(task) from exc
+            yield task, result
+
+
+def _initialize_worker(path: list[str]) -> None:
+    # Spawned workers start with a fresh sys.path: give them the parent's, so user
+    # agents importable in the parent ("package.module:Class") are importable here.
+    for entry in reversed(path):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+
+class LocalBackend:
+    """Runs tasks in ``n_workers`` local processes (``concurrent.futures.ProcessPoolExecutor``).
+
+    Workers are *spawned* (not forked): torch and forked threads do not mix, and
+    a spawned worker behaves the same on every platform.
+    """
+
+    def __init__(self, n_workers: int) -> None:
+        if n_workers < 1:
+            raise ValueError(f"LocalBackend: n_workers received {n_workers}, expected an integer >= 1.")
+        self.n_workers = n_workers
+
+    def run(self, function: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        pending_tasks = list(tasks)
+        if not pending_tasks:
+            return
+        context = multiprocessing.get_context("spawn")
+        workers = min(self.n_workers, len(pending_tasks))
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize_worker, initargs=(list(sys.path),)) as pool:
+            futures: dict[Future[R], T] = {pool.submit(function, task): task for task in pending_tasks}
+            try:
+                while futures:
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = futures.pop(future)
+                        try:
+                            result = future.result()
+                        except Exception as exc:
+                            raise TaskFailed(task) from exc
+                        yield task, result
+            finally:
+                for future in futures:
+                    future.cancel()
+
+
+class RayBackend:
+    """Runs tasks as Ray tasks (one CPU each) on a cluster or a local Ray instance.
+
+    Parameters
+    ----------
+    address
+        Address of a running cluster (``"auto"``, ``"ray://host:10001"``); None starts a local instance.
+    n_workers
+        CPUs of the local instance when ``address`` is None.
+    """
+
+    def __init__(self, address: str | None = None, n_workers: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ImportError(
+                "backend 'ray' needs the ray package: pip install 'journeygym[ray]' (or pip install 'ray>=2.9'), "
+                "or use backend: local."
+            ) from exc
+        self._ray = ray
+        self.address = address
+        self.n_workers = n_workers
+
+    def run(self, function: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        ray = self._ray
+        pending_tasks = list(tasks)
+        if not pending_tasks:
+            return
+        started_here = not ray.is_initialized()
+        if started_here:
+            kwargs: dict[str, Any] = {"address": self.address} if self.address else {"num_cpus": self.n_workers}
+            ray.init(**kwargs, runtime_env={"env_vars": {"PYTHONPATH": ":".join(p for p in sys.path if p)}}, log_to_driver=False)
+        remote = ray.remote(num_cpus=1)(function)
+        refs = {remote.remote(task): task for task in pending_tasks}
+        try:
+            while refs:
+                done, _ = ray.wait(list(refs), num_returns=1)
+                for ref in done:
+                    task = refs.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except Exception as exc:
+                        raise TaskFailed(task) from exc
+                    yield task, result
+        finally:
+            for ref in refs:
+                ray.cancel(ref)
+            if started_here:
+                ray.shutdown()
+
+
+def make_backend(name: str, n_workers: int = 1, ray_address: str | None = None) -> Backend:
+    """The backend named in a config: ``local`` (serial when ``n_workers`` is 1) or ``ray``."""
+    if name == "local":
+        return SerialBackend() if n_workers == 1 else LocalBackend(n_workers)
+    if name == "ray":
+        return RayBackend(ray_address, n_workers)
+    raise ValueError(f"backend: received {name!r}, expected 'local' or 'ray'.")

@@ -1,0 +1,365 @@
+"""The experiment runner: expand the grid, run the cells, store each at once, resume, report.
+
+``run_experiment(config)`` plans one cell per (scenario setting, policy, seed)
+-- per (setting, policy, seed, draw) with ``training.per_draw`` -- skips cells
+already in the results directory when resuming, runs the others on the
+configured backend, and writes every finished cell to the
+:class:`~journeygym.experiments.store.ResultStore` as soon as it arrives.
+Agents train once per cell and are evaluated on every draw of the cell, with
+the same customers and weekly noise as every other policy.
+
+``journeygym run CONFIG.yaml|quick|full|sensitivity [--out DIR] [--resume]``
+is :func:`run_command`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import journeygym
+from journeygym.calibration.artifact import load_parameters
+from journeygym.envs.parameters import assumptions_with_overrides
+from journeygym.experiments.backends import Backend, TaskFailed, make_backend
+from journeygym.experiments.cells import RESULT_SCHEMA, CellSpec, execute_cell
+from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config, settings_of, spread_draws
+from journeygym.records import config_hash
+from journeygym.experiments.store import ResultStore, atomic_write_text
+from journeygym.experiments.summary import SEED_BASELINES
+
+__all__ = [
+    "NONDETERMINISTIC_COLUMNS",
+    "CellError",
+    "ResultsExistError",
+    "RunResult",
+    "default_output_dir",
+    "load_table",
+    "plan_cells",
+    "run_command",
+    "run_experiment",
+]
+
+#: Columns that legitimately differ between two runs of the same config (timings, paths, processes).
+NONDETERMINISTIC_COLUMNS: tuple[str, ...] = ("train_seconds", "eval_seconds", "worker_pid", "model_path", "log_dir")
+#: Training-draw count used for logged data and tuning when agents train on "sample".
+_MAX_TRAINING_DRAWS = 50
+
+
+class CellError(RuntimeError):
+    """A cell failed; finished cells are stored, and the run can be resumed once the cause is fixed."""
+
+
+class ResultsExistError(FileExistsError):
+    """The output directory already holds results of a run; resume it or choose another directory."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run_experiment` did.
+
+    Attributes
+    ----------
+    output_dir
+        The results directory.
+    table
+        Every row of the planned cells (one per cell and draw).
+    computed, reused
+        Ids of the cells computed by this call and of those found finished.
+    config
+        The config that ran.
+    """
+
+    output_dir: Path
+    table: pd.DataFrame
+    computed: list[str]
+    reused: list[str]
+    config: ExperimentConfig
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "policy"
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def _artifact_record(config: ExperimentConfig) -> dict[str, Any]:
+    from journeygym.calibration.artifact import default_artifact_path
+
+    draws = load_parameters(config.artifact)
+    path = Path(config.artifact) if config.artifact else default_artifact_path()
+    return {
+        "path": str(path),
+        "sha256": _file_digest(path),
+        "n_draws": len(draws),
+        "label": draws.metadata.get("label", ""),
+        "calibrated": draws.metadata.get("calibrated"),
+    }
+
+
+def default_output_dir(config: ExperimentConfig) -> Path:
+    """``output_dir`` of the config, else ``results/<name>``."""
+    return Path(config.output_dir) if config.output_dir else Path("results") / _slug(config.name)
+
+
+def plan_cells(config: ExperimentConfig, output_dir: str | Path, artifact: dict[str, Any] | None = None) -> list[CellSpec]:
+    """Every cell of the grid, in a stable order (setting, seed, policy[, draw])."""
+    output_dir = Path(output_dir)
+    artifact = artifact or _artifact_record(config)
+    draws_available = artifact["n_draws"]
+    parameter_draws = load_parameters(config.artifact)
+    base = parameter_draws.assumptions
+    if config.horizon is not None:
+        base = assumptions_with_overrides(base, {"horizon": config.horizon})
+    settings = settings_of(config, base)
+    evaluation_draws = tuple(config.draws.indices(draws_available))
+    if isinstance(config.training_params, int):
+        training_draws: tuple[int | str, ...] = (config.training_params,)
+    elif config.training_params == "mean":
+        training_draws = ("mean",)
+    else:
+        training_draws = tuple(spread_draws(min(draws_available, _MAX_TRAINING_DRAWS), draws_available))
+    record = {
+        "experiment": config.name,
+        "config_hash": config_hash(config.result_dict()),
+        "version": journeygym.__version__,
+        "artifact_sha256": artifact["sha256"],
+    }
+    cells = []
+    for index, setting in enumerate(settings):
+        for seed in config.seeds:
+            for policy in config.policies:
+                groups: list[tuple[tuple[int | str, ...], str | int, tuple[int | str, ...], str]] = []
+                if config.train_per_draw:
+                    for draw in evaluation_draws:
+                        groups.append(((draw,), draw, (draw,), f"-d{draw}"))
+                else:
+                    groups.append((evaluation_draws, config.training_params, training_draws, ""))
+                for draws, training_params, train_draws, suffix in groups:
+                    identity = {
+                        "policy": policy.to_dict(),
+                        "setting": setting.assumptions.to_dict(),
+                        "seed": seed,
+                        "draws": [str(d) for d in draws],
+                        "training_params": training_params,
+                        "training_draws": [str(d) for d in train_draws],
+                        "customers": config.customers,
+                        "logged": [config.logged_customers, config.logged_tune_customers, config.logged_email_probability],
+                        "artifact": artifact["sha256"],
+                        "version": journeygym.__version__,
+                    }
+                    cell_id = f"{_slug(policy.name)}-s{index}-seed{seed}{suffix}-{config_hash(identity)[:10]}"
+                    cells.append(
+                        CellSpec(
+                            cell_id=cell_id,
+                            policy=policy.name,
+                            kind=policy.kind,
+                            hyperparameters=dict(policy.hyperparameters),
+                            timesteps=policy.timesteps,
+                            setting_index=index,
+                            setting_label=setting.label,
+                            setting_overrides=dict(setting.overrides),
+                            assumptions=setting.assumptions,
+                            seed=seed,
+                            draws=draws,
+                            training_params=training_params,
+                            training_draws=train_draws,
+                            customers=config.customers,
+                            artifact=config.artifact,
+                            logged_customers=config.logged_customers,
+                            tune_customers=config.logged_tune_customers,
+                            email_probability=config.logged_email_probability,
+                            model_dir=str((output_dir / "models" / cell_id).resolve()),
+                            log_cache_dir=str((output_dir / "logs").resolve()),
+                            record=record,
+                        )
+                    )
+    return cells
+
+
+def _check_output_dir(store: ResultStore, config: ExperimentConfig, resume: bool) -> None:
+    manifest_path = store.root / "manifest.json"
+    if not manifest_path.is_file():
+        if store.finished():
+            raise ResultsExistError(f"{str(store.root)!r} holds result cells but no manifest.json; choose another --out.")
+        return
+    if not resume:
+        raise ResultsExistError(
+            f"{str(store.root)!r} already holds results; pass --resume to continue that run, or choose another --out."
+        )
+    manifest = store.read_json("manifest.json")
+    current = config_hash(config.result_dict())
+    if manifest.get("config_hash") != current:
+        raise ResultsExistError(
+            f"{str(store.root)!r} holds results of config {manifest.get('config_hash')}, this config is {current}; "
+            "resume with the same config, or choose another --out."
+        )
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    output_dir: str | Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    backend: Backend | None = None,
+    report: bool = True,
+) -> RunResult:
+    """Run (or resume) an experiment and return its table.
+
+    Parameters
+    ----------
+    config
+        A validated config (:func:`~journeygym.experiments.config.load_config`).
+    output_dir
+        Results directory; default: the config's ``output_dir``, else ``results/<name>``.
+    resume
+        Continue a run in ``output_dir``: finished cells are kept, not recomputed.
+    progress
+        Show a tqdm progress bar.
+    backend
+        Override the config's backend (tests).
+    report
+        Write the summary and the report when the run completes.
+
+    Raises
+    ------
+    ResultsExistError
+        If ``output_dir`` holds results and ``resume`` is False (or they come from another config).
+    """
+    from tqdm.auto import tqdm
+
+    output = Path(output_dir) if output_dir is not None else default_output_dir(config)
+    store = ResultStore(output)
+    _check_output_dir(store, config, resume)
+    artifact = _artifact_record(config)
+    cells = plan_cells(config, output, artifact)
+    output.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    store.write_json(
+        "manifest.json",
+        {
+            "journeygym_version": journeygym.__version__,
+            "config_hash": config_hash(config.result_dict()),
+            "experiment": config.name,
+            "artifact": artifact,
+            "policies": [p.to_dict() for p in config.policies],
+            "cells": [c.cell_id for c in cells],
+            "python": sys.version.split()[0],
+        },
+    )
+    finished = store.finished()
+    reused = [c.cell_id for c in cells if c.cell_id in finished]
+    # Longest cells first (agents by budget, then the baselines that train on logs): a worker
+    # that starts the last long cell late would leave the others idle.  Order never changes results.
+    todo = sorted(
+        (c for c in cells if c.cell_id not in finished),
+        key=lambda c: (c.timesteps or 0, c.kind in SEED_BASELINES),
+        reverse=True,
+    )
+    runner = backend if backend is not None else make_backend(config.backend, config.n_workers, config.ray_address)
+    computed: list[str] = []
+    bar = tqdm(total=len(cells), initial=len(reused), desc=f"{config.name}: cells", unit="cell", disable=not progress)
+    started = time.perf_counter()
+    try:
+        for spec, rows in runner.run(execute_cell, todo):
+            store.write_cell(spec.cell_id, rows, metadata={"cell": spec.cell_id, **spec.record}, schema=RESULT_SCHEMA)
+            computed.append(spec.cell_id)
+            bar.set_postfix_str(f"{spec.policy} seed {spec.seed} setting {spec.setting_index}", refresh=False)
+            bar.update()
+    except TaskFailed as failure:
+        spec = failure.task
+        cause = failure.__cause__
+        raise CellError(
+            f"cell {spec.cell_id} (policy {spec.policy!r}, seed {spec.seed}, setting {spec.setting_label!r}) failed: "
+            f"{type(cause).__name__}: {cause}. {len(reused) + len(computed)} of {len(cells)} cells are stored in "
+            f"{str(output)!r}; fix the cause and rerun with --resume."
+        ) from cause
+    finally:
+        bar.close()
+    table = store.read([c.cell_id for c in cells])
+    store.write_json(
+        "run.json",
+        {"computed": computed, "reused": reused, "wall_seconds": time.perf_counter() - started, "n_cells": len(cells)},
+    )
+    if report:
+        from journeygym.experiments.report import build_report
+
+        build_report(output)
+    return RunResult(output_dir=output, table=table, computed=computed, reused=reused, config=config)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journeygym run",
+        description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
+    )
+    parser.add_argument("config", help="a YAML config file, or a preset: quick, full, sensitivity")
+    parser.add_argument("--out", default=None, help="results directory (default: the config's output_dir, else results/<name>)")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in the results directory")
+    parser.add_argument("--workers", type=int, default=None, help="override n_workers")
+    parser.add_argument("--backend", choices=("local", "ray"), default=None, help="override backend")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted)."""
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.workers is not None:
+        overrides["n_workers"] = args.workers
+    if args.backend is not None:
+        overrides["backend"] = args.backend
+    try:
+        config = load_config(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 2
+    output = Path(args.out) if args.out else default_output_dir(config)
+    try:
+        result = run_experiment(config, output, resume=args.resume, progress=not args.no_progress)
+    except ResultsExistError as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 2
+    except CellError as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\njourneygym run: interrupted; finished cells are kept in {str(output)!r}. "
+            f"Continue with: journeygym run {args.config} --out {output} --resume",
+            file=sys.stderr,
+        )
+        return 130
+    from journeygym.experiments.report import report_text
+
+    print(report_text(result.output_dir))
+    print(
+        f"\n{len(result.computed)} cell(s) computed, {len(result.reused)} reused; "
+        f"results and report in {result.output_dir}/ (report/report.md, report/report.html)"
+    )
+    return 0
+
+
+def load_table(output_dir: str | Path) -> pd.DataFrame:
+    """The rows of the cells planned in ``output_dir``'s manifest."""
+    store = ResultStore(output_dir)
+    manifest = store.read_json("manifest.json")
+    return store.read(manifest["cells"])
+

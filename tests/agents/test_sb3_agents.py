@@ -1,0 +1,100 @@
+"""PPO and DQN agents: train on a tiny budget, act, save and load, and their training wrappers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from journeygym.agents.features import BeliefTracker, ExpectedRewardWrapper
+from journeygym.agents.protocol import Agent, AgentPolicy, SavableAgent
+from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
+from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
+from journeygym.experiments.evaluation import rollout
+
+HORIZON = 6
+
+
+def factory(draws):
+    return lambda n_envs: JourneyVecEnv(n_envs, artifact=draws, params="sample", horizon=HORIZON)
+
+
+@pytest.mark.parametrize(
+    ("agent_class", "kwargs", "timesteps"),
+    [
+        (PPOAgent, {"n_envs": 8, "n_epochs": 2}, 8 * HORIZON * 2),
+        (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16}, 8 * HORIZON * 2),
+    ],
+)
+def test_agent_trains_acts_and_round_trips_through_save_and_load(synthetic_draws, tmp_path, agent_class, kwargs, timesteps):
+    agent = agent_class(tensorboard_log=tmp_path / "logs", **kwargs)
+    assert isinstance(agent, Agent) and isinstance(agent, SavableAgent)
+    agent.fit(factory(synthetic_draws), timesteps, seed=0)
+    assert (tmp_path / "logs" / "progress.csv").is_file()
+
+    agent.save(tmp_path / "agent")
+    for name in ("agent.json", "model.zip", "vecnormalize.pkl", "belief_model.npz"):
+        assert (tmp_path / "agent" / name).is_file()
+    loaded = agent_class.load(tmp_path / "agent")
+    assert loaded.get_params() == agent.get_params()
+
+    runs = [
+        rollout(AgentPolicy(a), n_customers=50, seed=3, artifact=synthetic_draws, params=0, horizon=HORIZON)
+        for a in (agent, loaded)
+    ]
+    np.testing.assert_array_equal(runs[0].returns, runs[1].returns)
+    np.testing.assert_array_equal(runs[0].contacts, runs[1].contacts)
+
+
+def test_training_is_reproducible_with_the_same_seed(synthetic_draws):
+    actions = []
+    observations = CustomerPopulationVectorEnv(30, artifact=synthetic_draws, horizon=HORIZON).reset(seed=1)[0]
+    for _ in range(2):
+        agent = PPOAgent(n_envs=8, n_epochs=1).fit(factory(synthetic_draws), 8 * HORIZON, seed=7)
+        actions.append(agent.act(observations))
+    np.testing.assert_array_equal(*actions)
+
+
+def test_budget_below_one_rollout_is_refused(synthetic_draws):
+    with pytest.raises(ValueError, match="expected at least 48"):
+        PPOAgent(n_envs=8).fit(factory(synthetic_draws), 10, seed=0)
+
+
+def test_unknown_training_reward_is_refused():
+    with pytest.raises(ValueError, match="training_reward"):
+        PPOAgent(training_reward="shaped")
+
+
+def test_act_before_fit_says_what_to_do():
+    with pytest.raises(RuntimeError, match="call fit"):
+        PPOAgent().act(np.zeros((2, 23), dtype=np.float32))
+
+
+def test_expected_reward_has_the_same_mean_as_the_sampled_reward(synthetic_draws):
+    venv = JourneyVecEnv(4000, artifact=synthetic_draws, params=0, horizon=HORIZON)
+    wrapped = ExpectedRewardWrapper(venv)
+    wrapped.seed(0)
+    wrapped.reset()
+    rng = np.random.default_rng(0)
+    expected, sampled = [], []
+    for _ in range(HORIZON):
+        actions = rng.integers(0, 3, size=4000)
+        _, reward, _, _ = wrapped.step(actions)
+        expected.append(reward.astype(np.float64))
+        sampled.append(venv.last_info["spend"] * venv.population.assumptions.margin
+                       - np.where(venv.last_info["delivered"], 0.05, 0.0))
+    expected, sampled = np.concatenate(expected), np.concatenate(sampled)
+    standard_error = sampled.std() / np.sqrt(sampled.size)
+    assert abs(expected.mean() - sampled.mean()) < 4 * standard_error
+    assert expected.std() < sampled.std() / 2  # the point: much less noise
+
+
+def test_belief_is_calibrated_against_the_hidden_state(synthetic_draws):
+    env = CustomerPopulationVectorEnv(20_000, artifact=synthetic_draws, params="mean", horizon=12)
+    observations, _ = env.reset(seed=0)
+    tracker = BeliefTracker(env.parameters, env.assumptions)
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        belief = tracker.observe(observations)
+        frequency = np.bincount(env.state.hidden_state, minlength=belief.shape[1]) / belief.shape[0]
+        np.testing.assert_allclose(belief.mean(axis=0), frequency, atol=0.015)
+        observations, *_ = env.step(rng.integers(0, 3, size=20_000))
