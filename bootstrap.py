@@ -20,7 +20,7 @@ STAMP = VENV / ".journeygym-install"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 #: The main job: the command the README's first line runs.
-MAIN_JOB = ["journeygym", "compare"]
+MAIN_JOB = ["journeygym", "run", "quick", "--resume"]
 #: The whole test suite, slow statistical tests included, on every core.
 TEST_COMMAND = ["-m", "pytest", "-n", "auto", "--dist", "loadfile"]
 
