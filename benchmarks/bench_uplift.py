@@ -1,8 +1,8 @@
 """Speed and convergence of the Bayesian uplift models on the full Hillstrom trial.
 
 Fits the pooled and the hierarchical model, for conversion and for visit, on
-all 64,000 customers (default 4 chains x 1,000 draws after 1,000 tuning
-iterations) and prints, per fit: wall seconds including compilation, the
+all 64,000 customers (default 4 chains x 1,000 draws after 600 tuning
+iterations, target acceptance 0.95) and prints, per fit: wall seconds including compilation, the
 compile and sampling seconds, CPU seconds used by the process, leapfrog steps
 per draw, max R-hat, min bulk and tail ESS and divergences, then whether the
 targets are met (wall <= 90 s on 2 cores; R-hat <= 1.01; bulk and tail
@@ -44,7 +44,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated kind:outcome pairs")
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=600)
+    parser.add_argument("--target-accept", type=float, default=0.95)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=None, help="parallel chains (default: min(chains, CPUs))")
@@ -53,7 +54,10 @@ def parse_args() -> argparse.Namespace:
 
 def bench_one(table, kind: str, outcome: str, args: argparse.Namespace) -> dict[str, object]:
     trial = trial_from_hillstrom(table, outcome=outcome)
-    model = BayesianUpliftModel(kind, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, cores=args.cores)
+    model = BayesianUpliftModel(
+        kind, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, cores=args.cores,
+        target_accept=args.target_accept,
+    )
     cpu_before = os.times()
     start = time.perf_counter()
     with warnings.catch_warnings():

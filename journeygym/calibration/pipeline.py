@@ -28,7 +28,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +249,17 @@ def calibrate(
         )
 
     assumptions = ScenarioAssumptions()
-    config = {"n_draws": n_draws, "seed": seed, "data_sha256": checksums, "sampler": sampler_kwargs or {}}
+    # The effective sampler settings (defaults included), so that a change of a default changes the hash.
+    sampler = models["conversion"]
+    sampler_settings = {
+        "draws": sampler.draws,
+        "tune": sampler.tune,
+        "chains": sampler.chains,
+        "target_accept": sampler.target_accept,
+        "mass_matrix": sampler.mass_matrix,
+        "priors": asdict(sampler.priors),
+    }
+    config = {"n_draws": n_draws, "seed": seed, "data_sha256": checksums, "sampler": sampler_settings}
     metadata = {
         **provenance(config, seed),
         "label": f"calibrated on Hillstrom + CDNOW, {n_draws} posterior draws",

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a baseline rate per segment (default: on)",
     )
     parser.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default: 1000)")
-    parser.add_argument("--tune", type=int, default=1000, help="warm-up iterations per chain (default: 1000)")
+    parser.add_argument("--tune", type=int, default=600, help="warm-up iterations per chain (default: 600)")
     parser.add_argument("--chains", type=int, default=4, help="chains (default: 4)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
     parser.add_argument("--sep", default=",", help="field separator of the CSV (default: ',')")

@@ -12,12 +12,13 @@ import numpy as np
 from gymnasium import spaces
 
 from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
-from journeygym.envs.kernel import WEEKS_SINCE_CAP, PopulationState
+from journeygym.envs.kernel import WEEKS_SINCE_CAP, CustomerState, PopulationState
 
 #: Dollar amount at which the log-scaled money columns reach 1 (they are clipped there).
 MONEY_SCALE = 10_000.0
 _LOG_MONEY_SCALE = float(np.log1p(MONEY_SCALE))
 _POPCOUNT_QUARTERS = np.array([bin(i).count("1") / 4.0 for i in range(16)], dtype=np.float32)
+_POPCOUNT_QUARTERS_LIST: list[float] = _POPCOUNT_QUARTERS.tolist()
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ class DynamicColumnWriter:
         self._actions = np.arange(n_actions)
         self._per_week = 1.0 / horizon
         self._per_fatigue = 1.0 / max_fatigue if max_fatigue > 0 else 0.0
+        self._first = c
+        self._row = out[0]
+        self._spend_input = np.zeros(1)
+        self._written_spend: float | None = None
 
     def write(self, state: PopulationState) -> None:
         """Write the dynamic columns of every customer in ``state``."""
@@ -116,9 +121,36 @@ class DynamicColumnWriter:
         np.multiply(state.fatigue, self._per_fatigue, out=self._fatigue)
         np.copyto(self._subscribed, state.subscribed)
         np.equal(state.last_action[:, None], self._actions, out=self._last_action)
-        np.log1p(state.cumulative_spend, out=self._spend)
-        np.multiply(self._spend, 1.0 / _LOG_MONEY_SCALE, out=self._spend)
-        np.minimum(self._spend, 1.0, out=self._spend)
+        self._write_spend(state.cumulative_spend, self._spend)
+        self._written_spend = None
+
+    def write_customer(self, state: CustomerState) -> None:
+        """Write the weekly columns of the first row from one customer's scalars.
+
+        The same values as :meth:`write` bit for bit: each float64 product is
+        rounded to float32 on assignment as the ufuncs round it, and the spend
+        column goes through the same ufuncs (only when the spend changed).
+        """
+        row, c = self._row, self._first
+        row[c] = state.week * self._per_week
+        row[c + 1] = state.weeks_since_purchase * (1.0 / WEEKS_SINCE_CAP)
+        row[c + 2] = state.weeks_since_visit * (1.0 / WEEKS_SINCE_CAP)
+        row[c + 3] = _POPCOUNT_QUARTERS_LIST[state.recent_purchases]
+        row[c + 4] = _POPCOUNT_QUARTERS_LIST[state.recent_visits]
+        row[c + 5] = state.fatigue * self._per_fatigue
+        row[c + 6] = state.subscribed
+        for action in range(self._actions.size):
+            row[c + 7 + action] = action == state.last_action
+        if state.cumulative_spend != self._written_spend:
+            self._spend_input[0] = state.cumulative_spend
+            self._write_spend(self._spend_input, self._spend[:1])
+            self._written_spend = state.cumulative_spend
+
+    @staticmethod
+    def _write_spend(cumulative_spend: np.ndarray, out: np.ndarray) -> None:
+        np.log1p(cumulative_spend, out=out)
+        np.multiply(out, 1.0 / _LOG_MONEY_SCALE, out=out)
+        np.minimum(out, 1.0, out=out)
 
 
 class ObservationBuffer:
@@ -142,3 +174,8 @@ class ObservationBuffer:
         """Write the weekly columns of every customer and return the array."""
         self._dynamic.write(state)
         return self.array
+
+    def write_customer(self, state: CustomerState) -> np.ndarray:
+        """Write the weekly columns of the first row from one customer's scalars; returns that row (a view)."""
+        self._dynamic.write_customer(state)
+        return self.array[0]

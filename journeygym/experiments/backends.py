@@ -122,7 +122,9 @@ class RayBackend:
             return
         started_here = not ray.is_initialized()
         if started_here:
-            kwargs: dict[str, Any] = {"address": self.address} if self.address else {"num_cpus": self.n_workers}
+            kwargs: dict[str, Any] = (
+                {"address": self.address} if self.address else {"num_cpus": self.n_workers, "include_dashboard": False}
+            )
             ray.init(**kwargs, runtime_env={"env_vars": {"PYTHONPATH": ":".join(p for p in sys.path if p)}}, log_to_driver=False)
         remote = ray.remote(num_cpus=1)(function)
         refs = {remote.remote(task): task for task in pending_tasks}

@@ -20,6 +20,8 @@ All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -34,7 +36,9 @@ from journeygym.agents.registry import resolve, training_mode
 from journeygym.baselines.base import Policy
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.experiments.config import spread_draws
-from journeygym.experiments.tracing import traced_rollout
+from journeygym.experiments.store import atomic_write_bytes
+from journeygym.experiments.tracing import TracedRollout, traced_rollout
+from journeygym.records import config_hash
 
 __all__ = ["RESULT_SCHEMA", "CellSpec", "derived_seed", "execute_cell", "fit_on_logged_data"]
 
@@ -166,9 +170,6 @@ def _logged_data(spec: CellSpec) -> Any:
     import pandas as pd
 
     from journeygym.baselines.logged_data import RandomizedBehavior, simulate_logged_data
-    from journeygym.experiments.store import atomic_write_bytes
-
-    from journeygym.records import config_hash
 
     identity = [spec.setting_index, spec.seed, spec.logged_customers, spec.email_probability, [str(d) for d in spec.training_draws]]
     key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
@@ -184,8 +185,6 @@ def _logged_data(spec: CellSpec) -> Any:
         artifact=spec.artifact,
         scenario=spec.assumptions,
     )
-    import io
-
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     atomic_write_bytes(path, buffer.getvalue())
@@ -259,10 +258,6 @@ def _build(spec: CellSpec, training_params: str | int, model_dir: Path) -> tuple
 
 def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
     """Train (if needed) and evaluate one cell; returns one row per evaluation draw."""
-    import json
-
-    from journeygym.experiments.tracing import TracedRollout
-
     model_dir = Path(spec.model_dir)
     with _single_threaded():
         policy, mode, record = _build(spec, spec.training_params, model_dir)

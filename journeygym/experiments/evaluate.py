@@ -104,6 +104,8 @@ class EvaluationSettings:
         Also compute the scoring models' metrics on a held-out log.
     holdout_customers
         Customers in that held-out log.
+    reference
+        The policy every other is paired against (added when not listed).
     """
 
     policies: tuple[str, ...] = POLICY_NAMES
@@ -116,6 +118,7 @@ class EvaluationSettings:
     scenario: Mapping[str, Any] | None = None
     metrics: bool = False
     holdout_customers: int = 5_000
+    reference: str = "never"
 
 
 @dataclass
@@ -389,8 +392,13 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
                 make_policy(name)
             except UnknownPolicyError as exc:
                 raise EvaluateError(f"--policies: {exc}") from None
-    if "never" not in names:
-        names.insert(0, "never")  # the reference of the paired differences
+    if settings.reference not in POLICY_NAMES:
+        try:
+            make_policy(settings.reference)
+        except UnknownPolicyError as exc:
+            raise EvaluateError(f"--reference: {exc}") from None
+    if settings.reference not in names:
+        names.insert(0, settings.reference)  # the reference of the paired differences
     try:
         parameter_draws: ParameterDraws = load_parameters(settings.artifact)
     except ValueError as exc:
@@ -463,7 +471,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
         seed=settings.seed,
         artifact=parameter_draws,
         scenario=scenario,
-        reference="never",
+        reference=settings.reference,
     )
     timings["evaluate"] = time.perf_counter() - t0
     record["settings"].update(
@@ -517,7 +525,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--policies",
         default=",".join(POLICY_NAMES),
-        help=f"comma-separated policy names (default: all: {','.join(POLICY_NAMES)}); 'never' is always added as the reference",
+        help=f"comma-separated policy names (default: all: {','.join(POLICY_NAMES)}); the reference is always added",
+    )
+    parser.add_argument(
+        "--reference",
+        default="never",
+        help="the policy the paired differences are taken against (default never), e.g. random",
     )
     parser.add_argument(
         "--customers", type=_positive_int, default=20_000, help="customers per draw in the evaluation (default 20000)"
@@ -631,6 +644,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         tune_customers=args.tune_customers,
         artifact=args.artifact,
         metrics=args.metrics,
+        reference=args.reference.strip(),
     )
     progress = None if args.json else (lambda message: print(f"  .. {message}", file=sys.stderr))
     with threadpool_limits(limits=args.threads):
@@ -652,9 +666,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     print(
         f"{settings.customers} customers x {settings.draws} posterior draw(s) x {record['settings']['horizon']} weeks; "
         "undiscounted dollars per customer; 95% intervals over customers (one draw) or over draws (several); "
-        "paired differences vs never on common random numbers"
+        f"paired differences vs {settings.reference} on common random numbers"
     )
-    print(format_table(result.rows, "never"))
+    print(format_table(result.rows, settings.reference))
     if result.tuning:
         print()
         print(_format_tuning(result))

@@ -33,9 +33,9 @@ from journeygym.envs.parameters import assumptions_with_overrides
 from journeygym.experiments.backends import Backend, TaskFailed, make_backend
 from journeygym.experiments.cells import RESULT_SCHEMA, CellSpec, execute_cell
 from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config, settings_of, spread_draws
-from journeygym.records import config_hash
 from journeygym.experiments.store import ResultStore, atomic_write_text
 from journeygym.experiments.summary import SEED_BASELINES
+from journeygym.records import config_hash
 
 __all__ = [
     "NONDETERMINISTIC_COLUMNS",

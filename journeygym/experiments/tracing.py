@@ -18,10 +18,8 @@ import numpy as np
 
 from journeygym.baselines.base import Policy
 from journeygym.envs.covariates import HISTORY_SEGMENTS
-from journeygym.envs.parameters import ScenarioAssumptions
-from journeygym.envs.population_env import CustomerPopulationVectorEnv
-from journeygym.envs.simulation import ArtifactSource
-from journeygym.experiments.evaluation import Rollout
+from journeygym.envs.kernel import MAX_STATES, PopulationState
+from journeygym.experiments.evaluation import Rollout, rollout
 
 __all__ = ["TracedRollout", "traced_rollout"]
 
@@ -50,61 +48,33 @@ class TracedRollout:
     state_names: tuple[str, ...]
 
 
-def traced_rollout(
-    policy: Policy,
-    *,
-    n_customers: int,
-    seed: int,
-    params: str | int = "mean",
-    artifact: ArtifactSource = None,
-    scenario: ScenarioAssumptions | Mapping[str, Any] | None = None,
-    horizon: int | None = None,
-) -> TracedRollout:
-    """Run ``policy`` for one episode on ``n_customers`` customers, counting contacts (undiscounted returns)."""
-    env = CustomerPopulationVectorEnv(
-        num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
-    )
-    observations, _ = env.reset(seed=seed)
-    n_segments, n_states = len(HISTORY_SEGMENTS), env.parameters.n_states
-    returns = np.zeros(n_customers)
-    contacts = np.zeros(n_customers, dtype=np.int64)
-    purchases = np.zeros(n_customers, dtype=np.int64)
-    contacts_by_segment = np.zeros(n_segments, dtype=np.int64)
-    weeks_by_segment = np.zeros(n_segments, dtype=np.int64)
-    contacts_by_state = np.zeros(n_states, dtype=np.int64)
-    weeks_by_state = np.zeros(n_states, dtype=np.int64)
-    for _ in range(env.assumptions.horizon):
-        state = env.state
-        subscribed = state.subscribed.copy()
-        segment, hidden = state.segment.copy(), state.hidden_state.copy()
-        if policy.uses_hidden_state:
-            actions = policy.act_on_state(state, env.parameters, env.assumptions)
-        else:
-            actions = policy.act(observations)
-        observations, reward, _, _, info = env.step(actions)
-        delivered = info["delivered"]
-        returns += reward
-        contacts += delivered
-        purchases += info["purchased"]
-        weeks_by_segment += np.bincount(segment[subscribed], minlength=n_segments)
-        weeks_by_state += np.bincount(hidden[subscribed], minlength=n_states)
-        contacts_by_segment += np.bincount(segment[delivered], minlength=n_segments)
-        contacts_by_state += np.bincount(hidden[delivered], minlength=n_states)
-    outcome = Rollout(
-        policy=policy.name,
-        draw=env.draw_index,
-        seed=seed,
-        returns=returns,
-        contacts=contacts,
-        purchases=purchases,
-        unsubscribed=~env.state.subscribed,
-        horizon=env.assumptions.horizon,
-    )
+class _ContactCounter:
+    """A :data:`~journeygym.experiments.evaluation.WeekObserver` counting contacts per segment and hidden state."""
+
+    def __init__(self) -> None:
+        self.contacts_by_segment = np.zeros(len(HISTORY_SEGMENTS), dtype=np.int64)
+        self.weeks_by_segment = np.zeros(len(HISTORY_SEGMENTS), dtype=np.int64)
+        self.contacts_by_state = np.zeros(MAX_STATES, dtype=np.int64)
+        self.weeks_by_state = np.zeros(MAX_STATES, dtype=np.int64)
+
+    def __call__(self, before: PopulationState, info: Mapping[str, np.ndarray]) -> None:
+        subscribed, delivered = before.subscribed, info["delivered"]
+        for counts, key in ((self.weeks_by_segment, before.segment[subscribed]), (self.weeks_by_state, before.hidden_state[subscribed])):
+            counts += np.bincount(key, minlength=counts.size)
+        for counts, key in ((self.contacts_by_segment, before.segment[delivered]), (self.contacts_by_state, before.hidden_state[delivered])):
+            counts += np.bincount(key, minlength=counts.size)
+
+
+def traced_rollout(policy: Policy, **rollout_options: Any) -> TracedRollout:
+    """:func:`~journeygym.experiments.evaluation.rollout` with the same options, counting contacts."""
+    counter = _ContactCounter()
+    outcome = rollout(policy, observer=counter, **rollout_options)
+    n_states = len(outcome.state_names)
     return TracedRollout(
         rollout=outcome,
-        contacts_by_segment=contacts_by_segment,
-        weeks_by_segment=weeks_by_segment,
-        contacts_by_state=contacts_by_state,
-        weeks_by_state=weeks_by_state,
-        state_names=tuple(env.parameters.state_names),
+        contacts_by_segment=counter.contacts_by_segment,
+        weeks_by_segment=counter.weeks_by_segment,
+        contacts_by_state=counter.contacts_by_state[:n_states],
+        weeks_by_state=counter.weeks_by_state[:n_states],
+        state_names=outcome.state_names,
     )

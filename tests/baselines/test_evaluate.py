@@ -70,6 +70,23 @@ def test_unknown_policy_is_a_clear_error(short_artifact: str, capsys) -> None:
     assert "did you mean 'lookalike'" in capsys.readouterr().err
 
 
+def test_paired_differences_against_another_reference(short_artifact: str, capsys) -> None:
+    common = ["--draws", "2", "--artifact", short_artifact, "--json", *SMALL]
+    assert evaluate_command(["--policies", "never,random,always_mens", *common]) == 0
+    against_never = {row["policy"]: row for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert evaluate_command(["--policies", "never,always_mens", "--reference", "random", *common]) == 0
+    rows = {row["policy"]: row for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert set(rows) == {"random", "never", "always_mens"}  # the reference is added
+    assert rows["random"]["difference_vs_reference"]["mean"] == 0.0
+    expected = against_never["always_mens"]["mean_return"]["mean"] - against_never["random"]["mean_return"]["mean"]
+    assert rows["always_mens"]["difference_vs_reference"]["mean"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_unknown_reference_is_a_clear_error(short_artifact: str, capsys) -> None:
+    assert evaluate_command(["--reference", "randon", "--artifact", short_artifact, *SMALL]) == 2
+    assert "--reference" in (err := capsys.readouterr().err) and "did you mean 'random'" in err
+
+
 def test_missing_artifact_is_a_clear_error(tmp_path, capsys) -> None:
     assert evaluate_command(["--artifact", str(tmp_path / "none.npz")]) == 2
     assert "--artifact" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import journeygym
-from journeygym.envs import ActionError, CustomerJourneyEnv, ParameterError
+from journeygym.envs import ActionError, CustomerJourneyEnv, CustomerPopulationVectorEnv, ParameterError
 
 
 def _rollout(env, seed, actions):
@@ -122,3 +122,24 @@ def test_ansi_render(synthetic_draws):
     env.reset(seed=0)
     env.step(1)
     assert env.render().startswith("week   1")
+
+
+def test_single_env_equals_the_population_env_of_one_customer(synthetic_draws):
+    """The single env's scalar step and the vector kernel give the same episode, bit for bit."""
+    actions = np.random.default_rng(1).integers(0, 3, 52)
+    single = CustomerJourneyEnv(artifact=synthetic_draws, params="sample")
+    vector = CustomerPopulationVectorEnv(num_envs=1, artifact=synthetic_draws, params="sample")
+    for seed in (0, 5, 9):
+        obs, info = single.reset(seed=seed)
+        vector_obs, vector_info = vector.reset(seed=seed)
+        np.testing.assert_array_equal(obs, vector_obs[0])
+        assert info["draw"] == vector.draw_index
+        for action in actions:
+            obs, reward, _, truncated, info = single.step(int(action))
+            vector_obs, vector_reward, _, vector_truncated, _ = vector.step(np.array([action]))
+            np.testing.assert_array_equal(obs, vector_obs[0])
+            assert reward == vector_reward[0]
+            assert truncated == vector_truncated[0]
+        state = single.state
+        for name in state.__dataclass_fields__:
+            assert getattr(state, name)[0] == getattr(vector.state, name)[0], name

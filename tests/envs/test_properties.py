@@ -6,7 +6,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeygym.envs.kernel import compile_tables, draw_reset_noise, draw_step_noise, initial_population, step_population
+from journeygym.envs.kernel import (
+    CustomerState,
+    compile_tables,
+    draw_reset_noise,
+    draw_step_noise,
+    initial_population,
+    step_customer,
+    step_population,
+)
 from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 
@@ -66,3 +74,35 @@ def test_hidden_state_never_reaches_the_observation(seed, n):
         DynamicColumnWriter(obs, 52, 5, 3).write(state)
         observations.append(obs)
     np.testing.assert_array_equal(*observations)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scenario=scenarios,
+    seed=st.integers(0, 2**32 - 1),
+    weeks=st.integers(1, 40),
+    forced_purchases=st.lists(st.booleans(), min_size=40, max_size=40),
+)
+def test_scalar_step_equals_the_vector_kernel_bit_for_bit(scenario, seed, weeks, forced_purchases):
+    """``step_customer`` (the single env's path) must be ``step_population`` at N = 1, exactly."""
+    tables = compile_tables(DRAWS.draws[seed % len(DRAWS)], scenario)
+    rng = np.random.default_rng(seed)
+    vector = initial_population(tables, draw_reset_noise(rng, 1))
+    scalar = CustomerState.from_population(vector)
+    vector_obs = np.zeros((1, observation_space(DRAWS.mean.action_names).shape[0]), dtype=np.float32)
+    scalar_obs = vector_obs.copy()
+    vector_writer = DynamicColumnWriter(vector_obs, scenario.horizon, scenario.max_fatigue, 3)
+    scalar_writer = DynamicColumnWriter(scalar_obs, scenario.horizon, scenario.max_fatigue, 3)
+    for week in range(weeks):
+        action = int(rng.integers(0, 3))
+        noise = draw_step_noise(rng, 1)
+        if forced_purchases[week]:
+            noise[3] = 0.0  # a purchase whatever the probability, to exercise the spend draw
+        expected = step_population(vector, np.array([action]), tables, noise)
+        outcome = step_customer(scalar, action, tables, noise.ravel().tolist())
+        for name, value in outcome._asdict().items():
+            assert value == getattr(expected, name)[0], name
+        assert scalar == CustomerState.from_population(vector)
+        vector_writer.write(vector)
+        scalar_writer.write_customer(scalar)
+        np.testing.assert_array_equal(scalar_obs, vector_obs)

@@ -1,77 +1,59 @@
-"""A user's agent, defined outside the package and named "module:Class", runs through the whole pipeline."""
+"""A user's agent, defined outside the package and named "module:Class", runs through the whole pipeline.
+
+The agent is the one of ``docs/user_agent.md``, read from the page, so the documented example is tested.
+"""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from pathlib import Path
+
+import yaml
 
 from journeygym.experiments.config import load_config
 from journeygym.experiments.report import build_report
 from journeygym.experiments.runner import run_experiment
 
-USER_MODULE = '''
-import numpy as np
+DOC = Path(__file__).resolve().parents[2] / "docs" / "user_agent.md"
 
 
-class RecentVisitorAgent:
-    """E-mails subscribed customers who visited in the last four weeks, unless fatigued.
-
-    "Training" estimates nothing; it records that fit ran, and how, so the test can check it.
-    """
-
-    def __init__(self, name="recent_visitor", max_fatigue_share=0.0):
-        self.name = name
-        self.max_fatigue_share = max_fatigue_share
-        self.fitted_with = None
-
-    def fit(self, env_factory, total_timesteps, seed):
-        env = env_factory(4)
-        env.seed(seed)
-        observations = env.reset()
-        steps = 0
-        while steps < total_timesteps:
-            observations, _, _, _ = env.step(self.act(observations))
-            steps += env.num_envs
-        self.fitted_with = {"timesteps": steps, "seed": seed, "n_features": int(observations.shape[1])}
-        return self
-
-    def act(self, observations):
-        visited, fatigue, subscribed = observations[:, 16], observations[:, 17], observations[:, 18]
-        return ((visited > 0) & (fatigue <= self.max_fatigue_share) & (subscribed > 0)).astype(np.int64)
-
-    def get_params(self):
-        return {"max_fatigue_share": self.max_fatigue_share, "fitted_with": self.fitted_with}
-'''
+def _code_blocks(language: str) -> list[str]:
+    """The fenced code blocks of the user-agent page in ``language``."""
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
 
 
-def test_user_agent_by_module_and_class_runs_end_to_end(tiny, tmp_path, monkeypatch):
+USER_MODULE = _code_blocks("python")[0]
+
+
+def test_the_documented_user_agent_runs_end_to_end(tiny, tmp_path, monkeypatch):
+    """The agent and the experiment of docs/user_agent.md, at a test's size."""
     package_dir = tmp_path / "user_code"
     package_dir.mkdir()
-    (package_dir / "my_marketing_agents.py").write_text(textwrap.dedent(USER_MODULE))
+    (package_dir / "my_marketing_agents.py").write_text(USER_MODULE)
     monkeypatch.syspath_prepend(str(package_dir))
+    documented = yaml.safe_load(_code_blocks("yaml")[0])
+    mine = next(p for p in documented["policies"] if isinstance(p, dict) and p.get("name") == "mine")
+    assert mine["kind"] == "my_marketing_agents:RecentVisitorAgent"
 
-    config = load_config(
-        tiny(
-            policies=[
-                "never",
-                {"name": "mine", "kind": "my_marketing_agents:RecentVisitorAgent", "timesteps": 48,
-                 "hyperparameters": {"max_fatigue_share": 0.2}},
-                "oracle",
-            ],
-            seeds=[0],
-        )
-    )
+    config = load_config(tiny(policies=["never", {**mine, "timesteps": 48}, "oracle"], seeds=[0]))
     result = run_experiment(config, tmp_path / "out", progress=False)
-    mine = result.table[result.table["policy"] == "mine"]
-    assert len(mine) == 2 and (mine["training"] == "simulator").all()
-    assert '"seed": 0' in mine["policy_params"].iloc[0] and '"timesteps": 48' in mine["policy_params"].iloc[0]
-    assert (mine["contacts_per_customer"] > 0).all()
+    rows = result.table[result.table["policy"] == "mine"]
+    assert len(rows) == 2 and (rows["training"] == "simulator").all()
+    assert '"seed": 0' in rows["policy_params"].iloc[0] and '"timesteps": 48' in rows["policy_params"].iloc[0]
+    assert (rows["contacts_per_customer"] > 0).all()
     report = build_report(result.output_dir).read_text()
     assert "| mine |" in report
 
 
-def test_a_failing_agent_names_its_cell_and_keeps_finished_cells(tiny, tmp_path, monkeypatch, capsys):
-    import yaml
+def test_the_documented_config_is_valid_as_written(monkeypatch, tmp_path):
+    (tmp_path / "my_marketing_agents.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = load_config(yaml.safe_load(_code_blocks("yaml")[0]))
+    assert [p.name for p in config.policies] == ["never", "random", "ltv_uplift", "mine", "oracle"]
 
+
+def test_a_failing_agent_names_its_cell_and_keeps_finished_cells(tiny, tmp_path, monkeypatch, capsys):
     from journeygym.experiments.runner import run_command
     from journeygym.experiments.store import ResultStore
 
