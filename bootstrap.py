@@ -32,6 +32,19 @@ def _install_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _has_working_pip() -> bool:
+    if not PYTHON.exists():
+        return False
+    return subprocess.run([str(PYTHON), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
+def _torch_pin() -> str:
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.startswith("torch=="):
+            return line.strip()
+    sys.exit("bootstrap: constraints.txt pins no torch version (expected a line 'torch==...').")
+
+
 def ensure_environment() -> None:
     """Create the virtual environment and install the project if needed."""
     if sys.version_info[:2] < (3, 11):
@@ -39,25 +52,29 @@ def ensure_environment() -> None:
     fingerprint = _install_fingerprint()
     if STAMP.is_file() and STAMP.read_text() == fingerprint:
         return
-    if not PYTHON.exists():
+    if not _has_working_pip():
+        # Also repairs a .venv left half-built by an interrupted or failed first run.
         print("bootstrap: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     print("bootstrap: installing journeygym and its pinned dependencies (first run takes a few minutes)", flush=True)
-    # PyTorch first and alone, pinned, so that no dependency pulls a larger build.
-    subprocess.run([*pip, "torch==2.13.0"], check=True)
+    # PyTorch first and alone, at its pin in constraints.txt, so that no dependency pulls a larger build.
+    subprocess.run([*pip, _torch_pin()], check=True)
     subprocess.run([*pip, "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
     STAMP.write_text(fingerprint)
 
 
 def main(argv: list[str]) -> int:
-    """Run ``run`` (the main job) or ``test`` (the whole test suite), extra arguments passed on."""
+    """Run ``run`` (the main job, or ``run PRESET|CONFIG [ARGS...]``) or ``test`` (the whole test suite, extra arguments to pytest)."""
     if not argv or argv[0] not in ("run", "test"):
-        print("usage: python3 bootstrap.py run [ARGS...] | test [PYTEST ARGS...]", file=sys.stderr)
+        print("usage: python3 bootstrap.py run [PRESET|CONFIG] [ARGS...] | test [PYTEST ARGS...]", file=sys.stderr)
         return 2
     ensure_environment()
     if argv[0] == "run":
-        command = [str(BIN / MAIN_JOB[0]), *MAIN_JOB[1:], *argv[1:]]
+        extra = argv[1:]
+        # "run full" or "run my.yaml" names what to run; otherwise the main job, with any options.
+        job = ["journeygym", "run", *extra] if extra and not extra[0].startswith("-") else [*MAIN_JOB, *extra]
+        command = [str(BIN / job[0]), *job[1:]]
     else:
         command = [str(PYTHON), *TEST_COMMAND, *argv[1:]]
     return subprocess.run(command, cwd=ROOT).returncode

@@ -6,8 +6,10 @@ import argparse
 import os
 import platform
 import time
+from pathlib import Path
 
 import journeygym
+from journeygym.calibration.hillstrom import DATA_DIR_ENV
 
 
 def header(title: str) -> None:
@@ -20,3 +22,11 @@ def header(title: str) -> None:
 def artifact_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--artifact`` (default: the shipped parameters)."""
     parser.add_argument("--artifact", default=None, help="parameter artifact (default: shipped)")
+
+
+def default_data_dir() -> Path:
+    """``$JOURNEYGYM_DATA_DIR``, else ``../shared/data`` beside the repository."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    if configured:
+        return Path(configured)
+    return (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()

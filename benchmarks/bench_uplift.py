@@ -25,18 +25,12 @@ import time
 import warnings
 from pathlib import Path
 
-from journeygym.calibration.hillstrom import DATA_DIR_ENV, load_hillstrom
+from _common import default_data_dir
+from journeygym.calibration.hillstrom import load_hillstrom
 from journeygym.calibration.uplift import ESS_MIN, RHAT_MAX, BayesianUpliftModel, ConvergenceWarning, trial_from_hillstrom
 
 TARGET_WALL_SECONDS = 90.0
 DEFAULT_MODELS = ("pooled:conversion", "hierarchical:conversion", "pooled:visit", "hierarchical:visit")
-
-
-def default_data_dir() -> Path:
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 
 
 def parse_args() -> argparse.Namespace:

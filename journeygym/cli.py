@@ -8,22 +8,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from journeygym.arguments import positive_int
 from journeygym.baselines.simple import simple_policies
 from journeygym.envs.parameters import _did_you_mean
 
 
 class CommandError(Exception):
     """A command-line input error: printed without a traceback, exit status 2."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"received {text!r}, expected a positive integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"received {value}, expected a positive integer")
-    return value
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -99,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="compare the simple policies on the default scenario")
     compare.add_argument("--policies", default="never,random,always_mens,always_womens", help="comma-separated policy names")
-    compare.add_argument("--customers", type=_positive_int, default=20_000, help="customers per draw (default 20000)")
-    compare.add_argument("--draws", type=_positive_int, default=None, help="posterior draws (default: up to 5)")
+    compare.add_argument("--customers", type=positive_int, default=20_000, help="customers per draw (default 20000)")
+    compare.add_argument("--draws", type=positive_int, default=None, help="posterior draws (default: up to 5)")
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--artifact", default=None, help="parameter artifact (default: the shipped one)")
     compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -114,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = commands.add_parser("calibrate", help="fit every model on the real data and write a parameter artifact")
     calibrate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
     calibrate.add_argument("--out", required=True, help="artifact file to write (.npz); a report is written beside it")
-    calibrate.add_argument("--draws", type=_positive_int, default=200, help="parameter draws (default 200, at least 100 recommended)")
+    calibrate.add_argument("--draws", type=positive_int, default=200, help="parameter draws (default 200, at least 100 recommended)")
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.set_defaults(handler=_calibrate)
 
@@ -146,10 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except CommandError as exc:
-        print(f"journeygym {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as exc:
+    except (CommandError, ValueError, FileNotFoundError) as exc:
         print(f"journeygym {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

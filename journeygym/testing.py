@@ -6,6 +6,8 @@ agent) without the shipped artifact.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS
@@ -51,5 +53,8 @@ def make_synthetic_draws(seed: int = 0, n_draws: int = 3) -> ParameterDraws:
     """Synthetic draws: the mean plus ``n_draws`` perturbed sets."""
     rng = np.random.default_rng(seed)
     mean = synthetic_parameters(rng)
-    draws = tuple(synthetic_parameters(np.random.default_rng(seed + 1 + i)) for i in range(n_draws))
+    # The population model is an aggregate of the data, shared by every draw (as in a calibrated artifact).
+    draws = tuple(
+        replace(synthetic_parameters(np.random.default_rng(seed + 1 + i)), population=mean.population) for i in range(n_draws)
+    )
     return ParameterDraws(draws=draws, mean=mean, assumptions=ScenarioAssumptions(), metadata={"source": "synthetic test fixture"})

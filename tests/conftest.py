@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from journeygym.calibration.hillstrom import DATA_DIR_ENV, HILLSTROM_FILENAME
 from journeygym.envs.parameters import ParameterDraws
 from journeygym.testing import make_synthetic_draws
 
@@ -17,9 +18,23 @@ def synthetic_draws() -> ParameterDraws:
 
 
 @pytest.fixture(scope="session")
-def data_dir() -> Path:
-    """The real data directory (JOURNEYGYM_DATA_DIR, else ../shared/data beside the checkout)."""
-    path = Path(os.environ.get("JOURNEYGYM_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    if not (path / "hillstrom.csv").is_file():
-        pytest.skip(f"real data not found in {path}; set JOURNEYGYM_DATA_DIR")
-    return path
+def real_data_file():
+    """``real_data_file(name)``: the path of a real data file, or skip the test saying where it was looked for.
+
+    The directory is ``$JOURNEYGYM_DATA_DIR``, else ``../shared/data`` beside the checkout.
+    """
+    directory = Path(os.environ.get(DATA_DIR_ENV) or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+
+    def find(name: str) -> Path:
+        path = directory / name
+        if not path.is_file():
+            pytest.skip(f"{name} not found at {path}; set {DATA_DIR_ENV} to the directory that holds the real data")
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def data_dir(real_data_file) -> Path:
+    """The real data directory (skips the test when it holds no hillstrom.csv)."""
+    return real_data_file(HILLSTROM_FILENAME).parent

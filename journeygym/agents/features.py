@@ -31,14 +31,12 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from journeygym.calibration.two_week import tilted_transition
 from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.kernel import logit
 from journeygym.envs.observation import MONEY_SCALE, observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 
 __all__ = ["BeliefObservation", "BeliefTracker", "ExpectedRewardWrapper", "find_population_env"]
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
 
 
 class BeliefTracker:
@@ -79,8 +77,8 @@ class BeliefTracker:
         self._transition = tilted_transition(parameters.transition[None, None, None], tilt)
         # (A, G, F+1, K) purchase logit of the next state, before covariates.
         uplift = parameters.purchase_uplift[:, :, None] * multiplier
-        self._purchase_logit = parameters.purchase_offset + _logit(parameters.purchase_prob) + uplift[..., None]
-        self._visit_logit = _logit(parameters.visit_prob)
+        self._purchase_logit = parameters.purchase_offset + logit(parameters.purchase_prob) + uplift[..., None]
+        self._visit_logit = logit(parameters.visit_prob)
         self._initial = np.asarray(parameters.initial_state_by_recency)
         self._covariate_means = np.asarray(parameters.covariate_means)
         self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)

@@ -11,39 +11,20 @@ Like the oracle it is a reference, not a deployable policy.
 
 from __future__ import annotations
 
-import numpy as np
-
-from journeygym.baselines.base import Policy
-from journeygym.baselines.oracle import solve_oracle
-from journeygym.envs.kernel import PopulationState
-from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.baselines.oracle import OraclePolicy
+from journeygym.envs.parameters import ScenarioAssumptions
 
 __all__ = ["MyopicOraclePolicy"]
 
 
-class MyopicOraclePolicy(Policy):
-    """Maximizes the expected reward of the current week given the true hidden state."""
+class MyopicOraclePolicy(OraclePolicy):
+    """Maximizes the expected reward of the current week given the true hidden state.
+
+    The one-week problem does not depend on the week, so it is solved once per
+    population and looked up every week.
+    """
 
     name = "myopic_oracle"
-    uses_hidden_state = True
 
-    def __init__(self) -> None:
-        self._actions: np.ndarray | None = None
-        self._solved_for: tuple[object, ...] | None = None
-
-    def act(self, observations: np.ndarray) -> np.ndarray:
-        """The policy needs the hidden state; use :meth:`act_on_state`."""
-        raise TypeError("MyopicOraclePolicy acts on the simulator state (act_on_state), not on observations.")
-
-    def act_on_state(
-        self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions
-    ) -> np.ndarray:
-        """This week's best action for every subscribed customer."""
-        # The one-week problem does not depend on the week: solve once per population.
-        key = (id(parameters), assumptions, state.n_customers)
-        if self._actions is None or self._solved_for != key or not state.week.any():
-            one_week = assumptions.replace(horizon=1)
-            self._actions = solve_oracle(parameters, one_week, state.segment, state.purchase_covariate_logit).actions[0]
-            self._solved_for = key
-        chosen = self._actions[np.arange(state.n_customers), state.hidden_state, state.fatigue]
-        return np.where(state.subscribed, chosen, 0).astype(np.int64)
+    def _problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
+        return assumptions.replace(horizon=1)

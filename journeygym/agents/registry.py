@@ -141,22 +141,10 @@ def _import_target(reference: str) -> Callable[..., Any]:
 
 
 def _baseline_names() -> tuple[list[str], Callable[..., Policy]]:
-    """Names and factory of the baselines registry (simple policies and the oracle if it is absent)."""
-    try:
-        from journeygym.baselines import registry
+    """Names and factory of the baselines registry."""
+    from journeygym.baselines import registry
 
-        return list(registry.policy_names()), registry.make_policy
-    except (ImportError, AttributeError):  # the baselines registry is optional for this module
-        from journeygym.baselines.oracle import OraclePolicy
-        from journeygym.baselines.simple import simple_policies
-
-        factories: dict[str, Callable[..., Policy]] = {**{n: (lambda n=n, **kw: simple_policies(**kw)[n]) for n in simple_policies()}}
-        factories["oracle"] = lambda **kw: OraclePolicy(**kw)
-
-        def make_policy(name: str, **kwargs: Any) -> Policy:
-            return factories[name](**kwargs)
-
-        return list(factories), make_policy
+    return list(registry.policy_names()), registry.make_policy
 
 
 def _entry_points() -> dict[str, Any]:
@@ -231,9 +219,7 @@ def training_mode(obj: Agent | Policy) -> TrainingMode:
     if declared in ("simulator", "logged_data", "none"):
         return declared
     if isinstance(obj, Policy):
-        try:
-            from journeygym.baselines.targeting import ScorePolicy
-        except ImportError:  # baselines without the targeting module
-            return "none"
+        from journeygym.baselines.targeting import ScorePolicy
+
         return "logged_data" if isinstance(obj, ScorePolicy) else "none"
     return "simulator"

@@ -57,9 +57,9 @@ action names and the behavior policy.
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,12 +70,13 @@ import pandas as pd
 from scipy.special import expit
 
 import journeygym
-from journeygym.records import config_hash
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.observation import observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
+from journeygym.files import atomic_write_bytes
+from journeygym.records import config_hash
 
 __all__ = [
     "LOGGED_DATA_SCHEMA_VERSION",
@@ -582,16 +583,9 @@ def write_logged_data(
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(record, sort_keys=True, default=str).encode()
     table = table.replace_schema_metadata(metadata)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        pq.write_table(table, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 

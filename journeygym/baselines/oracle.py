@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from journeygym.baselines.base import Policy
 from journeygym.calibration.two_week import tilted_transition
 from journeygym.envs.covariates import HISTORY_SEGMENTS
-from journeygym.envs.kernel import PopulationState
+from journeygym.envs.kernel import PopulationState, logit
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 
 
@@ -48,9 +48,6 @@ class OracleSolution:
         """Expected optimal return per customer given its ``(N, K)`` week-0 state distribution."""
         return np.sum(self.state_values * initial_belief, axis=1)
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
 
 
 def solve_oracle(
@@ -112,7 +109,7 @@ def _solve_segment(
     mean_spend = np.exp(parameters.spend_log_mean[g] + 0.5 * parameters.spend_log_sd**2)
     purchase_logit = (
         parameters.purchase_offset
-        + _logit(parameters.purchase_prob)[None, None, None, :]
+        + logit(parameters.purchase_prob)[None, None, None, :]
         + (parameters.purchase_uplift[:, g, None] * multiplier)[:, :, None, None]
         + covariate_logit[None, None, :, None]
     )
@@ -161,16 +158,21 @@ class OraclePolicy(Policy):
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """The oracle needs the hidden state; use :meth:`act_on_state`."""
-        raise TypeError("OraclePolicy acts on the simulator state (act_on_state), not on observations.")
+        raise TypeError(f"{type(self).__name__} acts on the simulator state (act_on_state), not on observations.")
+
+    def _problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
+        """The decision problem solved: the whole scenario (subclasses may shorten it)."""
+        return assumptions
 
     def act_on_state(
         self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions
     ) -> np.ndarray:
         """Optimal actions for every customer this week."""
+        problem = self._problem(assumptions)
         key = (id(parameters), assumptions, state.n_customers)
         if self._solution is None or self._solved_for != key or not state.week.any():
-            self._solution = solve_oracle(parameters, assumptions, state.segment, state.purchase_covariate_logit)
+            self._solution = solve_oracle(parameters, problem, state.segment, state.purchase_covariate_logit)
             self._solved_for = key
-        week = np.minimum(state.week, assumptions.horizon - 1)
+        week = np.minimum(state.week, problem.horizon - 1)
         chosen = self._solution.actions[week, np.arange(state.n_customers), state.hidden_state, state.fatigue]
         return np.where(state.subscribed, chosen, 0).astype(np.int64)

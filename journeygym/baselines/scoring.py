@@ -263,7 +263,29 @@ def ltv_labels(frame: pd.DataFrame, horizon: int | None = None) -> pd.Series:
 # --------------------------------------------------------------------------
 
 
-class TLearner(BaseEstimator):
+class _UpliftLearner(BaseEstimator):
+    """What the two uplift learners share: the base classifier, the control action and row selection."""
+
+    def __init__(
+        self,
+        estimator: BaseEstimator | None = None,
+        control: int = 0,
+        action_names: Sequence[str] = DEFAULT_ACTION_NAMES,
+    ) -> None:
+        self.estimator = estimator
+        self.control = control
+        self.action_names = action_names
+
+    def _base(self) -> BaseEstimator:
+        """The classifier to clone per action or arm."""
+        return self.estimator if self.estimator is not None else _pipeline(make_classifier(), self.action_names, None)
+
+    @staticmethod
+    def _rows(X: Any, rows: np.ndarray) -> Any:
+        return X.loc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+
+
+class TLearner(_UpliftLearner):
     """Two-model (T-)learner: one response model per action; uplift = P(y | x, a) - P(y | x, control).
 
     Parameters
@@ -283,16 +305,6 @@ class TLearner(BaseEstimator):
         The fitted model of each action.
     """
 
-    def __init__(
-        self,
-        estimator: BaseEstimator | None = None,
-        control: int = 0,
-        action_names: Sequence[str] = DEFAULT_ACTION_NAMES,
-    ) -> None:
-        self.estimator = estimator
-        self.control = control
-        self.action_names = action_names
-
     def fit(self, X: Any, y: Any, action: Any) -> TLearner:
         """Fit one model per action on the rows that received it."""
         y, action = np.asarray(y), np.asarray(action)
@@ -307,7 +319,7 @@ class TLearner(BaseEstimator):
                 f"TLearner.fit: received actions {actions.tolist()}, expected the control action {self.control} "
                 "and at least one other action."
             )
-        base = self.estimator if self.estimator is not None else _pipeline(make_classifier(), self.action_names, None)
+        base = self._base()
         self.models_ = {}
         for a in actions:
             rows = action == a
@@ -316,7 +328,7 @@ class TLearner(BaseEstimator):
                     f"TLearner.fit: the rows with action {a} have a single label value; expected both outcomes. "
                     "Log more customers."
                 )
-            X_a = X.loc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+            X_a = self._rows(X, rows)
             self.models_[int(a)] = clone(base).fit(X_a, y[rows])
         self.actions_ = actions
         return self
@@ -333,7 +345,7 @@ class TLearner(BaseEstimator):
         return response - response[:, [control]]
 
 
-class ClassTransformationLearner(BaseEstimator):
+class ClassTransformationLearner(_UpliftLearner):
     """Class-transformation uplift learner (Jaskowski & Jaroszewicz 2012) with logged propensities.
 
     For each arm a, on the rows whose action is a or the control and where
@@ -365,16 +377,6 @@ class ClassTransformationLearner(BaseEstimator):
         Number of actions (the width of ``propensity``).
     """
 
-    def __init__(
-        self,
-        estimator: BaseEstimator | None = None,
-        control: int = 0,
-        action_names: Sequence[str] = DEFAULT_ACTION_NAMES,
-    ) -> None:
-        self.estimator = estimator
-        self.control = control
-        self.action_names = action_names
-
     def fit(self, X: Any, y: Any, action: Any, propensity: Any) -> ClassTransformationLearner:
         """Fit one transformed-class model per arm."""
         y, action = np.asarray(y, dtype=np.float64), np.asarray(action)
@@ -384,7 +386,7 @@ class ClassTransformationLearner(BaseEstimator):
                 f"ClassTransformationLearner.fit: received y {y.shape}, action {action.shape}, propensity "
                 f"{propensity.shape}; expected (n,), (n,) and (n, A)."
             )
-        base = self.estimator if self.estimator is not None else _pipeline(make_classifier(), self.action_names, None)
+        base = self._base()
         self.n_actions_ = propensity.shape[1]
         self.models_ = {}
         for arm in range(self.n_actions_):
@@ -398,7 +400,7 @@ class ClassTransformationLearner(BaseEstimator):
             e = p_arm[rows] / (p_arm[rows] + p_control[rows])
             z = y[rows] * treated + (1.0 - y[rows]) * (1.0 - treated)
             weight = np.where(treated == 1.0, 0.5 / e, 0.5 / (1.0 - e))
-            X_arm = X.loc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+            X_arm = self._rows(X, rows)
             self.models_[arm] = _fit_with_weights(clone(base), X_arm, z.astype(np.int64), weight)
         if not self.models_:
             raise ValueError(

@@ -17,11 +17,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
-from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,6 +29,8 @@ from journeygym.envs.parameters import (
     PopulationModel,
     ScenarioAssumptions,
 )
+from journeygym.files import atomic_write_bytes
+from journeygym.records import to_jsonable
 
 FORMAT_VERSION = "journeygym-artifact/1"
 DEFAULT_ARTIFACT_NAME = "default_artifact.npz"
@@ -62,17 +61,6 @@ def default_artifact_path() -> Path:
     return Path(str(resources.files("journeygym") / "data" / DEFAULT_ARTIFACT_NAME))
 
 
-def _to_jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
 
 def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
     """Write ``draws`` to ``path`` atomically (temporary file, then rename).
@@ -81,38 +69,40 @@ def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
     -------
     pathlib.Path
         The written path.
+
+    Raises
+    ------
+    ArtifactError
+        When the draws carry different population models: the format holds
+        one (an aggregate of the data, not a posterior quantity).
     """
     path = Path(path)
+    population = draws.mean.population
+    for index, draw in enumerate(draws.draws):
+        if not (
+            np.array_equal(draw.population.cell_probabilities, population.cell_probabilities)
+            and np.array_equal(draw.population.history_quantiles, population.history_quantiles)
+        ):
+            raise ArtifactError(
+                f"draws[{index}].population differs from the mean's; the artifact holds one population model shared "
+                "by all draws. Give every draw the mean's population (dataclasses.replace(draw, population=...))."
+            )
     arrays: dict[str, np.ndarray] = {}
     for name in _ARRAY_FIELDS:
         arrays[f"draws/{name}"] = np.stack([np.asarray(getattr(d, name), dtype=np.float64) for d in draws.draws])
         arrays[f"mean/{name}"] = np.asarray(getattr(draws.mean, name), dtype=np.float64)
-    arrays["population/cell_probabilities"] = draws.mean.population.cell_probabilities
-    arrays["population/history_quantiles"] = draws.mean.population.history_quantiles
+    arrays["population/cell_probabilities"] = population.cell_probabilities
+    arrays["population/history_quantiles"] = population.history_quantiles
     metadata = {
         "format": FORMAT_VERSION,
         "state_names": list(draws.mean.state_names),
         "action_names": list(draws.mean.action_names),
         "assumptions": draws.assumptions.to_dict(),
-        **_to_jsonable(dict(draws.metadata)),
+        **to_jsonable(dict(draws.metadata)),
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays, **{"metadata.json": np.array(json.dumps(metadata, sort_keys=True))})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(buffer.getvalue())
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:

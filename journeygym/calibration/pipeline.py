@@ -24,7 +24,6 @@ covariate-effect and spend uncertainty.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.calibration.artifact import load_artifact, save_artifact
-from journeygym.calibration.hillstrom import load_hillstrom
+from journeygym.calibration.hillstrom import load_hillstrom, sha256_of_file
 from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
 from journeygym.calibration.matching import match_level, match_uplift
 from journeygym.calibration.population import fit_population_model
@@ -50,11 +49,11 @@ from journeygym.calibration.validation import (
     simulate_trial_rates,
     validation_table,
 )
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
+from journeygym.envs.kernel import logit
 from journeygym.envs.parameters import DynamicsParameters, ParameterDraws, ScenarioAssumptions
-from journeygym.records import provenance
+from journeygym.records import provenance, to_jsonable
 
-WEEKS_PER_MONTH = 4.35
 #: Customers per segment used when matching uplifts (a fixed random subsample keeps it fast).
 MATCHING_CUSTOMERS_PER_SEGMENT = 1000
 #: Customers used when matching the overall control levels.
@@ -97,12 +96,6 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
 
 
 def _thin(n_available: int, n_draws: int) -> np.ndarray:
@@ -137,7 +130,7 @@ def calibrate(
     step("loading the Hillstrom trial and the CDNOW log")
     trial = load_hillstrom(directory)
     transactions = load_cdnow(directory)
-    checksums = {name: _sha256(directory / name) for name in ("hillstrom.csv", "cdnow_master.txt")}
+    checksums = {name: sha256_of_file(directory / name) for name in ("hillstrom.csv", "cdnow_master.txt")}
     done("load")
 
     step("fitting the hidden-state model on CDNOW (K = 5, EM)")
@@ -168,7 +161,7 @@ def calibrate(
     picks = {outcome: _thin(models[outcome].uplift_draws_.shape[0], n_draws) for outcome in models}
     purchase_gamma = _without_recency(models["conversion"].covariate_effects_draws_[picks["conversion"]])
     visit_gamma = _without_recency(models["visit"].covariate_effects_draws_[picks["visit"]])
-    purchase_logit = _logit(hmm.purchase_prob_)
+    purchase_logit = logit(hmm.purchase_prob_)
     transition = hmm.transmat_
 
     overall = rng.choice(np.flatnonzero(control), size=min(MATCHING_CUSTOMERS_OVERALL, control.sum()), replace=False)
@@ -272,7 +265,7 @@ def calibrate(
             "staying_prob": np.diag(transition).tolist(),
             "uncertainty": "point fit shared by all draws",
         },
-        "uplift_diagnostics": {k: _jsonable(m.diagnostics_) for k, m in models.items()},
+        "uplift_diagnostics": {k: to_jsonable(m.diagnostics_) for k, m in models.items()},
         "matching_clipped": clipped,
         "libraries": _library_versions(),
     }
@@ -332,19 +325,6 @@ def _without_recency(effects: np.ndarray) -> np.ndarray:
     effects[:, COVARIATE_NAMES.index("recency")] = 0.0
     return effects
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, pd.DataFrame):
-        return value.to_dict(orient="records")
-    return value
 
 
 def _library_versions() -> dict[str, str]:

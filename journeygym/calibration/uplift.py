@@ -74,6 +74,7 @@ import pandas as pd
 
 from journeygym.calibration.errors import DataValidationError
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.records import to_jsonable
 
 __all__ = [
     "DECISION_LABELS",
@@ -641,12 +642,6 @@ def _whiten(
     return np.ascontiguousarray(whitened), to_theta, lower.T, np.linalg.cholesky(covariance)
 
 
-def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
-    out = np.zeros((codes.shape[0], width))
-    valid = (codes >= 0) & (codes < width)
-    out[np.flatnonzero(valid), codes[valid]] = 1.0
-    return out
-
 
 # --------------------------------------------------------------------------
 # sampling and diagnostics
@@ -1210,6 +1205,11 @@ class BayesianUpliftModel:
         figure.savefig(target, dpi=120)
         return target
 
+    def _posterior_check(self) -> pd.DataFrame:
+        """The last posterior predictive check, run with its defaults if none was yet."""
+        cached = self._cache.get("posterior_check")
+        return cached if cached is not None else self.posterior_predictive_check()
+
     def to_json(self, indent: int | None = 2) -> str:
         """JSON report: settings, priors, diagnostics, parameter summary, decision table, predictive checks."""
         self._require_fit()
@@ -1244,32 +1244,13 @@ class BayesianUpliftModel:
             "posterior": parameters.reset_index(names="parameter").to_dict(orient="records"),
             "covariate_effects": covariates.to_dict(orient="records"),
             "decisions": self.summary().to_dict(orient="records"),
-            "posterior_predictive": self._cache.get("posterior_check", self.posterior_predictive_check()).to_dict(
-                orient="records"
-            ),
+            "posterior_predictive": self._posterior_check().to_dict(orient="records"),
         }
         if "prior_check" in self._cache:
             report["prior_predictive"] = self._cache["prior_check"].to_dict(orient="records")
-        return json.dumps(_finite(report), indent=indent, default=_json_default, allow_nan=False)
+        return json.dumps(to_jsonable(report, nonfinite_as_none=True), indent=indent, allow_nan=False)
 
 
-def _finite(value: Any) -> Any:
-    """The report with NaN and infinite floats replaced by ``None`` (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
-        return None
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def _draw_arrays(samples: Any) -> dict[str, np.ndarray]:

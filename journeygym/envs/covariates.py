@@ -21,6 +21,9 @@ HISTORY_SEGMENTS: tuple[str, ...] = (
 ZIP_CODES: tuple[str, ...] = ("Urban", "Surburban", "Rural")  # the source spells it so
 CHANNELS: tuple[str, ...] = ("Phone", "Web", "Multichannel")
 RECENCY_MONTHS: tuple[int, ...] = tuple(range(1, 13))
+#: Weeks per month of recency: the simulator's weeks since the last purchase at week 0
+#: and the HMM belief given recency (calibration) must use the same conversion.
+WEEKS_PER_MONTH = 4.35
 
 #: Columns of the covariate design vector x (before centring).  Surburban and
 #: Multichannel are the reference levels of the one-hot groups.

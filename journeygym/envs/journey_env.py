@@ -55,7 +55,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Observation Space
 
-    ``Box(0, 1, (20,), float32)`` for A = 3 (the column order is stable; see
+    ``Box(0, 1, (23,), float32)`` for A = 3 (the column order is stable; see
     :func:`journeygym.envs.observation.observation_columns` for the
     descriptions):
 

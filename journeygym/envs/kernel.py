@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit, ndtri
 
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
 from journeygym.envs.parameters import POPULATION_CELL_SHAPE, DynamicsParameters, ParameterError, ScenarioAssumptions
 
 #: Rows of the step noise block.
@@ -42,12 +42,14 @@ STEP_NOISE_ROWS: tuple[str, ...] = ("unsubscribe", "transition", "visit", "purch
 RESET_NOISE_ROWS: tuple[str, ...] = ("covariate_cell", "history", "initial_state")
 #: Cap of the "weeks since" counters.
 WEEKS_SINCE_CAP = 52
+#: Purchases and visits are counted over the last 4 weeks (a 4-bit mask).
 _RECENT_WEEKS_MASK = 0b1111
 #: Most hidden states the transition sampler supports (it counts up to 8 comparisons per word).
-MAX_STATES = 9  # purchases and visits are counted over the last 4 weeks
+MAX_STATES = 9
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def logit(p: np.ndarray) -> np.ndarray:
+    """``log(p / (1 - p))`` as the simulator computes it (the models' tables all use this one)."""
     return np.log(p) - np.log1p(-p)
 
 
@@ -175,7 +177,7 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
     padded_cdf[:, : n_states - 1] = cdf.reshape(n_keys, n_states - 1)
 
     uplift = params.purchase_uplift.T[:, :, None] * effect_multiplier  # (G, A, F+1)
-    purchase_logit = params.purchase_offset + _logit(params.purchase_prob) + uplift[..., None]
+    purchase_logit = params.purchase_offset + logit(params.purchase_prob) + uplift[..., None]
 
     per_fatigue = np.broadcast_to(fatigue_levels[None, None, :, None], (n_segments, n_actions, n_fatigue, n_states))
     unsubscribe = np.where(emails, 1.0 / (1.0 + np.exp(-(assumptions.u0 + assumptions.u1 * per_fatigue))), 0.0)
@@ -199,7 +201,7 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         count_multiplier=count_dtype(int.from_bytes(b"\x01" * width, "little")),
         count_shift=count_dtype(8 * (width - 1)),
         purchase_logit=np.ascontiguousarray(purchase_logit.reshape(-1)),
-        visit_logit=_logit(params.visit_prob),
+        visit_logit=logit(params.visit_prob),
         unsubscribe_prob=np.ascontiguousarray(unsubscribe.reshape(-1)),
         next_fatigue=np.ascontiguousarray(next_fatigue.reshape(-1)).astype(np.int64),
         next_weeks_since=np.minimum(weeks_since + 1, WEEKS_SINCE_CAP),
@@ -322,7 +324,7 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
     hidden_state = (noise[2][:, None] >= tables.initial_state_cdf[recency_idx]).sum(axis=1)
     recency = recency_idx + 1
     centred = design_matrix(recency, history, mens, womens, newbie, zip_code, channel) - tables.covariate_means
-    weeks_since_purchase = np.minimum(np.rint(recency * 4.35).astype(np.int64), WEEKS_SINCE_CAP)
+    weeks_since_purchase = np.minimum(np.rint(recency * WEEKS_PER_MONTH).astype(np.int64), WEEKS_SINCE_CAP)
     zeros = np.zeros(n, dtype=np.int64)
     return PopulationState(
         recency=recency.astype(np.int64),
@@ -548,6 +550,7 @@ __all__ = [
     "draw_reset_noise",
     "draw_step_noise",
     "initial_population",
+    "logit",
     "step_customer",
     "step_population",
 ]

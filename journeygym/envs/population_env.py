@@ -143,8 +143,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset all customers (or those in ``options["reset_mask"]``)."""
-        if seed is not None:
-            self._np_random, self._np_random_seed = _seeding(seed)
+        super().reset(seed=seed)
         chosen = validate_reset_options(options, RESET_OPTIONS)
         mask = chosen.get("reset_mask")
         if mask is None or self._state is None:
@@ -236,8 +235,3 @@ class CustomerPopulationVectorEnv(VectorEnv):
                 info[f"_{key}"] = self._all
         return info
 
-
-def _seeding(seed: int) -> tuple[np.random.Generator, int]:
-    from gymnasium.utils import seeding
-
-    return seeding.np_random(seed)

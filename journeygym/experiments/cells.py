@@ -20,7 +20,6 @@ All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import time
@@ -36,9 +35,8 @@ from journeygym.agents.registry import resolve, training_mode
 from journeygym.baselines.base import Policy
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.experiments.config import spread_draws
-from journeygym.experiments.store import atomic_write_bytes
 from journeygym.experiments.tracing import TracedRollout, traced_rollout
-from journeygym.records import config_hash
+from journeygym.records import config_hash, to_jsonable
 
 __all__ = ["RESULT_SCHEMA", "CellSpec", "derived_seed", "execute_cell", "fit_on_logged_data"]
 
@@ -167,15 +165,13 @@ def _env_factory(spec: CellSpec, params: str | int) -> Any:
 
 def _logged_data(spec: CellSpec) -> Any:
     """The campaign log of this (setting, seed), simulated once and cached on disk for the other baselines."""
-    import pandas as pd
-
-    from journeygym.baselines.logged_data import RandomizedBehavior, simulate_logged_data
+    from journeygym.baselines.logged_data import RandomizedBehavior, read_logged_data, simulate_logged_data, write_logged_data
 
     identity = [spec.setting_index, spec.seed, spec.logged_customers, spec.email_probability, [str(d) for d in spec.training_draws]]
     key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
     path = Path(spec.log_cache_dir) / f"{key}.parquet"
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_logged_data(path)
     draws = [d for d in spec.training_draws if d != "mean"]
     frame = simulate_logged_data(
         spec.logged_customers,
@@ -185,9 +181,7 @@ def _logged_data(spec: CellSpec) -> Any:
         artifact=spec.artifact,
         scenario=spec.assumptions,
     )
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    atomic_write_bytes(path, buffer.getvalue())
+    write_logged_data(frame, path)
     return frame
 
 
@@ -205,7 +199,7 @@ def fit_on_logged_data(policy: Policy, spec: CellSpec) -> dict[str, Any]:
         What was tuned (recorded with the cell).
     """
     from journeygym.baselines.targeting import ScorePolicy
-    from journeygym.experiments.evaluate import tune_operating_point
+    from journeygym.experiments.evaluate import customers_per_part, tune_operating_point
 
     if isinstance(getattr(policy, "assumptions", None), ScenarioAssumptions):
         policy.assumptions = spec.assumptions  # the net gain uses the setting's margin and costs
@@ -216,7 +210,7 @@ def fit_on_logged_data(policy: Policy, spec: CellSpec) -> dict[str, Any]:
     # Tuning rolls out every candidate on each draw: a few draws with more customers each
     # cost far less than many small rollouts (per-week model calls dominate small batches).
     draws = [spec.training_draws[i] for i in spread_draws(min(len(spec.training_draws), MAX_TUNING_DRAWS), len(spec.training_draws))]
-    per_draw = max(1, -(-spec.tune_customers // len(draws)))
+    per_draw = customers_per_part(spec.tune_customers, len(draws))
     tuned = tune_operating_point(
         policy,
         frame,
@@ -304,7 +298,7 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                     "state_names": list(traced.state_names),
                     "timesteps": spec.timesteps,
                     "hyperparameters": json.dumps(dict(spec.hyperparameters), sort_keys=True, default=str),
-                    "policy_params": json.dumps(_jsonable(policy.get_params()), sort_keys=True, default=str),
+                    "policy_params": json.dumps(to_jsonable(policy.get_params()), sort_keys=True, default=str),
                     "model_path": record.get("model_path"),
                     "log_dir": record.get("log_dir"),
                     "tuning": json.dumps(record.get("tuning") or {}, sort_keys=True, default=str),
@@ -315,14 +309,3 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
             )
     return rows
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from journeygym.arguments import positive_int
 from journeygym.baselines.base import Policy
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.metrics import (
@@ -55,6 +56,7 @@ from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions, assu
 from journeygym.envs.simulation import ArtifactSource
 from journeygym.experiments.compare import PolicySummary, compare_policies, format_table
 from journeygym.experiments.evaluation import rollout
+from journeygym.records import to_jsonable
 
 __all__ = [
     "EvaluateError",
@@ -338,8 +340,9 @@ def scoring_metrics(
 # --------------------------------------------------------------------------
 
 
-def _split(total: int, parts: int) -> int:
-    return max(1, math.ceil(total / parts))
+def customers_per_part(total: int, parts: int) -> int:
+    """``total`` customers split over ``parts`` (draws), rounded up, at least one each."""
+    return max(1, -(-total // parts))
 
 
 def _components_for(names: Sequence[str], with_metrics: bool, horizon: int) -> tuple[str, ...]:
@@ -411,7 +414,6 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
         )
     assumptions = assumptions_with_overrides(parameter_draws.assumptions, settings.scenario)
     draws = list(range(settings.draws))
-    scenario = assumptions
 
     score_names = [n for n in names if n in ("lookalike", "expected_ltv", "ltv_uplift")]
     models: ScoringModels | None = None
@@ -423,7 +425,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
             settings.seed + TRAIN_SEED_OFFSET,
             params=draws,
             artifact=parameter_draws,
-            scenario=scenario,
+            scenario=assumptions,
         )
         timings["log"] = time.perf_counter() - t0
         say(f"logged {len(train_log):,} customer-weeks in {timings['log']:.1f} s")
@@ -446,7 +448,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
 
     tuning: dict[str, dict[str, Any]] = {}
     t0 = time.perf_counter()
-    per_draw = _split(settings.tune_customers, len(draws))
+    per_draw = customers_per_part(settings.tune_customers, len(draws))
     validation_seeds = [settings.seed + VALIDATION_SEED_OFFSET + i for i in range(len(draws))]
     for policy in policies:
         if isinstance(policy, ScorePolicy):
@@ -457,7 +459,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
                 seeds=validation_seeds,
                 draws=draws,
                 artifact=parameter_draws,
-                scenario=scenario,
+                scenario=assumptions,
             )
             chosen = tuning[policy.name]
             say(f"tuned {policy.name}: threshold {chosen['threshold']:.4g}, budget {chosen['budget']}")
@@ -470,7 +472,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
         draws=draws,
         seed=settings.seed,
         artifact=parameter_draws,
-        scenario=scenario,
+        scenario=assumptions,
         reference=settings.reference,
     )
     timings["evaluate"] = time.perf_counter() - t0
@@ -494,7 +496,7 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
             settings.seed + HOLDOUT_SEED_OFFSET,
             params=draws,
             artifact=parameter_draws,
-            scenario=scenario,
+            scenario=assumptions,
             include_truth=True,
         )
         metrics = scoring_metrics(models, train_log, holdout, random_state=settings.seed)
@@ -510,15 +512,6 @@ def run_evaluation(settings: EvaluationSettings, progress: Any = None) -> Evalua
 # --------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"received {text!r}, expected a positive integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"received {value}, expected a positive integer")
-    return value
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``evaluate`` options to ``parser`` (for the ``journeygym`` command's subparser)."""
@@ -533,17 +526,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="the policy the paired differences are taken against (default never), e.g. random",
     )
     parser.add_argument(
-        "--customers", type=_positive_int, default=20_000, help="customers per draw in the evaluation (default 20000)"
+        "--customers", type=positive_int, default=20_000, help="customers per draw in the evaluation (default 20000)"
     )
-    parser.add_argument("--draws", type=_positive_int, default=None, help="posterior draws 0..D-1 (default: up to 5)")
+    parser.add_argument("--draws", type=positive_int, default=None, help="posterior draws 0..D-1 (default: up to 5)")
     parser.add_argument("--seed", type=int, default=0, help="base seed S (default 0)")
     parser.add_argument("--artifact", default=None, help="parameter artifact (default: the shipped one)")
     parser.add_argument(
-        "--train-customers", type=_positive_int, default=5_000, help="customers in the training log (default 5000)"
+        "--train-customers", type=positive_int, default=5_000, help="customers in the training log (default 5000)"
     )
     parser.add_argument(
         "--tune-customers",
-        type=_positive_int,
+        type=positive_int,
         default=5_000,
         help="validation customers per tuning candidate (default 5000)",
     )
@@ -552,26 +545,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="threads for the gradient-boosting models (default 1: on a busy 2-core machine, 2 OpenMP threads ran 5-10x slower)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (with provenance) instead of tables")
     return parser
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    return value
 
 
 def _describe_point(threshold: float, budget: float | None) -> str:
@@ -657,7 +637,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             "metrics": result.metrics,
             "timings_s": result.timings,
         }
-        print(json.dumps(_jsonable(payload), indent=2, default=str))
+        print(json.dumps(to_jsonable(payload, nonfinite_as_none=True), indent=2, default=str))
         return 0
     record = result.record
     print(f"journeygym {record['version']}  config {record['config_hash']}  seed {record['seed']}")

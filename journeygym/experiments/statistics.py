@@ -36,9 +36,15 @@ def mean_interval(per_draw: Sequence[np.ndarray], level: float = 0.95) -> Estima
         half = stats.norm.ppf(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
         return Estimate(mean, mean - half, mean + half)
     means = np.array([np.mean(v) for v in per_draw])
-    mean = float(means.mean())
-    half = stats.t.ppf(0.5 + level / 2, df=means.size - 1) * means.std(ddof=1) / np.sqrt(means.size)
-    return Estimate(mean, mean - half, mean + half)
+    return t_interval(float(means.mean()), means, level)
+
+
+def t_interval(center: float, units: np.ndarray, level: float = 0.95) -> Estimate:
+    """``center`` with the Student-t ``level`` interval of the mean of ``units`` (NaN bounds with fewer than two)."""
+    if units.size < 2:
+        return Estimate(center, float("nan"), float("nan"))
+    half = stats.t.ppf(0.5 + level / 2, df=units.size - 1) * units.std(ddof=1) / np.sqrt(units.size)
+    return Estimate(center, center - half, center + half)
 
 
 def share_of_draws_better(per_draw_difference: Sequence[np.ndarray]) -> float:

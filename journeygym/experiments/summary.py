@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeygym.experiments.statistics import Estimate
+from journeygym.experiments.statistics import Estimate, t_interval
 
 __all__ = [
     "SEED_BASELINES",
@@ -96,13 +96,6 @@ class SettingSummary:
         raise KeyError(f"no policy {policy!r} in setting {self.label!r}; policies: {[r.policy for r in self.rows]}.")
 
 
-def _t_estimate(center: float, values: np.ndarray) -> Estimate:
-    if values.size < 2:
-        return Estimate(center, math.nan, math.nan)
-    half = stats.t.ppf(0.5 + _LEVEL / 2, df=values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
-    return Estimate(center, center - half, center + half)
-
-
 def grand_mean_interval(table: np.ndarray, blocks: np.ndarray | None = None) -> Estimate:
     """Mean of an S x D table of per-unit means with a 95% interval (see the module docstring).
 
@@ -117,9 +110,9 @@ def grand_mean_interval(table: np.ndarray, blocks: np.ndarray | None = None) -> 
     n_seeds, n_draws = table.shape
     mean = float(table.mean())
     if n_seeds == 1 and n_draws == 1:
-        return _t_estimate(mean, np.asarray(blocks if blocks is not None else [], dtype=np.float64))
+        return t_interval(mean, np.asarray(blocks if blocks is not None else [], dtype=np.float64), _LEVEL)
     if n_seeds == 1 or n_draws == 1:
-        return _t_estimate(mean, table.ravel())
+        return t_interval(mean, table.ravel(), _LEVEL)
     row_means, column_means = table.mean(axis=1), table.mean(axis=0)
     ms_seed = n_draws * row_means.var(ddof=1)
     ms_draw = n_seeds * column_means.var(ddof=1)

@@ -1,50 +1,22 @@
 """Fixtures for the calibration tests that read the real CDNOW log.
 
-The data never live in the repository. The directory comes from the
-JOURNEYGYM_DATA_DIR environment variable, else ``../shared/data`` relative to
-the repository root; tests that need a missing file are skipped with the
-reason.
+The data never live in the repository; the root conftest's ``real_data_file``
+finds them (``$JOURNEYGYM_DATA_DIR``, else ``../shared/data`` beside the
+checkout) and skips a test whose file is missing, with the reason.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from journeygym.calibration.transactions import (
-    CDNOW_FILENAME,
-    DATA_DIR_ENV,
-    load_cdnow,
-    weekly_observations,
-)
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def find_data_dir() -> Path:
-    """The data directory named by JOURNEYGYM_DATA_DIR, else the default one."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return (REPO_ROOT / ".." / "shared" / "data").resolve()
-
-
-def require_data_file(name: str) -> Path:
-    """Path of a data file, or skip the test saying where it was looked for."""
-    path = find_data_dir() / name
-    if not path.is_file():
-        pytest.skip(
-            f"{name} not found at {path}; set {DATA_DIR_ENV} to the directory "
-            "that holds the real data files to run this test"
-        )
-    return path
+from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow, weekly_observations
 
 
 @pytest.fixture(scope="session")
-def cdnow_path() -> Path:
-    return require_data_file(CDNOW_FILENAME)
+def cdnow_path(real_data_file) -> Path:
+    return real_data_file(CDNOW_FILENAME)
 
 
 @pytest.fixture(scope="session")

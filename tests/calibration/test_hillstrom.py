@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +31,9 @@ ROWS = (
 
 
 @pytest.fixture(scope="module")
-def hillstrom_csv() -> Path:
+def hillstrom_csv(real_data_file) -> Path:
     """The real Hillstrom file from $JOURNEYGYM_DATA_DIR (default: ../shared/data beside the checkout)."""
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    path = Path(os.environ.get(DATA_DIR_ENV, default)) / HILLSTROM_FILENAME
-    if not path.is_file():
-        pytest.skip(f"{HILLSTROM_FILENAME} not found at {path}; set {DATA_DIR_ENV} to the data directory")
-    return path
+    return real_data_file(HILLSTROM_FILENAME)
 
 
 def _quote(row: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from scipy.special import expit
 
 from journeygym.calibration import uplift as uplift_module
 from journeygym.calibration.errors import DataValidationError
-from journeygym.calibration.hillstrom import DATA_DIR_ENV, HILLSTROM_FILENAME, load_hillstrom
+from journeygym.calibration.hillstrom import HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.uplift import (
     BayesianUpliftModel,
     ConvergenceError,
@@ -39,13 +38,9 @@ TRUE_INTERCEPT = -2.5
 
 
 @pytest.fixture(scope="module")
-def hillstrom_table() -> pd.DataFrame:
+def hillstrom_table(real_data_file) -> pd.DataFrame:
     """The real Hillstrom table from $JOURNEYGYM_DATA_DIR (default: ../shared/data beside the checkout)."""
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    path = Path(os.environ.get(DATA_DIR_ENV, default)) / HILLSTROM_FILENAME
-    if not path.is_file():
-        pytest.skip(f"{HILLSTROM_FILENAME} not found at {path}; set {DATA_DIR_ENV} to the data directory")
-    return load_hillstrom(path)
+    return load_hillstrom(real_data_file(HILLSTROM_FILENAME))
 
 
 def synthetic_trial(n: int = 4000, seed: int = 7) -> UpliftTrial:
