@@ -8,9 +8,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from journeygym.arguments import positive_int
+from journeygym.arguments import carryover_levels, positive_int
 from journeygym.baselines.simple import simple_policies
-from journeygym.envs.parameters import _did_you_mean
+from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS
+from journeygym.envs.parameters import DEFAULT_CARRYOVER, _did_you_mean
 
 
 class CommandError(Exception):
@@ -107,12 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--out", required=True, help="artifact file to write (.npz); a report is written beside it")
     calibrate.add_argument("--draws", type=positive_int, default=200, help="parameter draws (default 200, at least 100 recommended)")
     calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument(
+        "--carryover",
+        type=carryover_levels,
+        default=DEFAULT_CARRYOVER_LEVELS,
+        help="carryover ratios rho to solve the e-mail responses for, comma-separated, each >= 1 and including the "
+        f"default {DEFAULT_CARRYOVER:g} (default {','.join(f'{v:g}' for v in DEFAULT_CARRYOVER_LEVELS)})",
+    )
     calibrate.set_defaults(handler=_calibrate)
 
     validate = commands.add_parser("validate", help="check an artifact against the data it was calibrated on")
     validate.add_argument("artifact", help="artifact file")
     validate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
     validate.add_argument("--seed", type=int, default=0)
+    validate.add_argument(
+        "--env-customers", type=positive_int, default=40_000, help="customers of the check through the env API (default 40000)"
+    )
     validate.set_defaults(handler=_validate)
 
     for name, (_, _, help_text) in DELEGATED.items():

@@ -21,16 +21,28 @@ from journeygym.envs.parameters import (
 )
 
 
+#: Carryover levels of the synthetic parameters: the ends and the default of the sensitivity sweep.
+#: The synthetic e-mail effects are random, not solved for these ratios.
+SYNTHETIC_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.5)
+
+
 def synthetic_parameters(rng: np.random.Generator, n_states: int = 5) -> DynamicsParameters:
     """A random but well-formed parameter set (covariate effects non-zero, so they are exercised)."""
     transition = rng.dirichlet(np.full(n_states, 0.3), size=n_states) * 0.2 + np.eye(n_states) * 0.8
     cells = rng.random(POPULATION_CELL_SHAPE)
     quantiles = np.sort(rng.uniform(1, 3000, size=(len(HISTORY_SEGMENTS), 11)), axis=1)
     n_cov = len(COVARIATE_NAMES)
-    uplift = rng.normal(0.4, 0.3, size=(3, len(HISTORY_SEGMENTS)))
-    uplift[0] = 0.0
-    tilt = rng.normal(0.3, 0.2, size=(3, len(HISTORY_SEGMENTS)))
-    tilt[0] = 0.0
+    n_levels = len(SYNTHETIC_CARRYOVER_LEVELS)
+
+    def effects(mean: float, sd: float) -> np.ndarray:
+        values = rng.normal(mean, sd, size=(n_levels, 3, len(HISTORY_SEGMENTS)))
+        values[:, 0] = 0.0  # no action has no effect
+        return values
+
+    purchase_response = effects(0.4, 0.3)
+    visit_response = effects(0.5, 0.3)
+    tilt = effects(0.3, 0.2)
+    tilt[0] = 0.0  # carryover 1: no persistence
     return DynamicsParameters(
         transition=transition / transition.sum(axis=1, keepdims=True),
         initial_state_by_recency=rng.dirichlet(np.ones(n_states), size=12),
@@ -40,12 +52,14 @@ def synthetic_parameters(rng: np.random.Generator, n_states: int = 5) -> Dynamic
         purchase_covariate_effects=rng.normal(0, 0.1, n_cov),
         visit_covariate_effects=rng.normal(0, 0.1, n_cov),
         covariate_means=np.array([6.0, 5.5, 0.5, 0.5, 0.5, 0.4, 0.15, 0.44, 0.44])[:n_cov],
-        purchase_uplift=uplift,
+        purchase_response=purchase_response,
+        visit_response=visit_response,
         engagement_tilt=tilt,
         spend_log_mean=rng.normal(4.4, 0.1, len(HISTORY_SEGMENTS)),
         spend_log_sd=0.8,
         population=PopulationModel(cell_probabilities=cells / cells.sum(), history_quantiles=quantiles),
         state_names=DEFAULT_STATE_NAMES if n_states == 5 else tuple(f"s{k}" for k in range(n_states)),
+        carryover_levels=SYNTHETIC_CARRYOVER_LEVELS,
     )
 
 

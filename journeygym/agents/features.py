@@ -29,11 +29,10 @@ from scipy.special import expit
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
-from journeygym.calibration.two_week import tilted_transition
 from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
-from journeygym.envs.kernel import logit
 from journeygym.envs.observation import MONEY_SCALE, observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.envs.response import compile_response, mean_spend
 
 __all__ = ["BeliefObservation", "BeliefTracker", "ExpectedRewardWrapper", "find_population_env"]
 
@@ -70,19 +69,14 @@ class BeliefTracker:
         self._column = {name: names.index(name) for name in names}
         self._n_columns = len(names)
         self._last_action = slice(self._column[f"last_action_{parameters.action_names[0]}"], self._column[f"last_action_{parameters.action_names[0]}"] + self.n_actions)
-        fatigue = np.arange(self.max_fatigue + 1)
-        multiplier = np.exp(-assumptions.kappa * fatigue)  # m(f)
-        # (A, G, F+1, K, K) transition after action a in segment g at fatigue f.
-        tilt = parameters.engagement_tilt[:, :, None] * multiplier
-        self._transition = tilted_transition(parameters.transition[None, None, None], tilt)
-        # (A, G, F+1, K) purchase logit of the next state, before covariates.
-        uplift = parameters.purchase_uplift[:, :, None] * multiplier
-        self._purchase_logit = parameters.purchase_offset + logit(parameters.purchase_prob) + uplift[..., None]
-        self._visit_logit = logit(parameters.visit_prob)
+        # The week's dynamics by (segment, action, fatigue): transitions (G, A, F+1, K, K), logits (G, A, F+1, K).
+        self._response = compile_response(parameters, assumptions)
         self._initial = np.asarray(parameters.initial_state_by_recency)
         self._covariate_means = np.asarray(parameters.covariate_means)
         self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)
         self._visit_effects = np.asarray(parameters.visit_covariate_effects)
+        self._purchase_segment_offset = np.asarray(parameters.purchase_segment_offset)
+        self._visit_segment_offset = np.asarray(parameters.visit_segment_offset)
         self.belief = np.zeros((0, self.n_states))
         self._fatigue = np.zeros(0, dtype=np.int64)
         self._segment = np.zeros(0, dtype=np.int64)
@@ -145,9 +139,10 @@ class BeliefTracker:
         covariates = design_matrix(
             recency, history, obs[:, c["mens"]], obs[:, c["womens"]], obs[:, c["newbie"]], zip_code, channel
         ) - self._covariate_means
-        self._purchase_cov[rows] = covariates @ self._purchase_effects
-        self._visit_cov[rows] = covariates @ self._visit_effects
-        self._segment[rows] = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
+        segment = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
+        self._segment[rows] = segment
+        self._purchase_cov[rows] = covariates @ self._purchase_effects + self._purchase_segment_offset[segment]
+        self._visit_cov[rows] = covariates @ self._visit_effects + self._visit_segment_offset[segment]
         self._fatigue[rows] = self._observed_fatigue(obs)
         self.belief[rows] = self._initial[recency - 1]
         if np.any(obs[:, c["week_fraction"]] != 0.0):
@@ -161,11 +156,12 @@ class BeliefTracker:
         c = self._column
         action = np.argmax(obs[:, self._last_action], axis=1)
         segment, fatigue = self._segment[rows], self._fatigue[rows]
-        predicted = np.einsum("nk,nkj->nj", self.belief[rows], self._transition[action, segment, fatigue])
+        response = self._response
+        predicted = np.einsum("nk,nkj->nj", self.belief[rows], response.transition[segment, action, fatigue])
         visited = obs[:, c["weeks_since_visit"]] == 0.0
         purchased = obs[:, c["weeks_since_purchase"]] == 0.0
-        p_visit = expit(self._visit_logit[None, :] + self._visit_cov[rows, None])
-        p_purchase = expit(self._purchase_logit[action, segment, fatigue] + self._purchase_cov[rows, None])
+        p_visit = expit(response.visit_logit[segment, action, fatigue] + self._visit_cov[rows, None])
+        p_purchase = expit(response.purchase_logit[segment, action, fatigue] + self._purchase_cov[rows, None])
         likelihood = np.where(visited[:, None], p_visit, 1.0 - p_visit) * np.where(
             purchased[:, None], p_purchase, 1.0 - p_purchase
         )
@@ -287,7 +283,7 @@ class ExpectedRewardWrapper(VecEnvWrapper):
         # Read the segment and the draw now: a same-step reset replaces both.
         parameters = self.population.parameters
         self._segment = self.population.state.segment.copy()
-        self._mean_spend = np.exp(parameters.spend_log_mean + 0.5 * parameters.spend_log_sd**2)
+        self._mean_spend = mean_spend(parameters)
         self.venv.step_async(actions)
 
     def step_wait(self) -> VecEnvStepReturn:

@@ -73,6 +73,7 @@ import journeygym
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.observation import observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.envs.response import compile_response
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
 from journeygym.files import atomic_write_bytes
@@ -367,15 +368,15 @@ def two_week_purchase_effects(
     """Exact effect of each action now on P(purchase in this week or the next), per customer.
 
     Week t: the customer in state (z, f, s) receives action a (a no-op when
-    unsubscribed); the e-mail may unsubscribe them, tilts the transition and
-    shifts the purchase logit (DESIGN 2.4).  Week t+1: no action if
+    unsubscribed) and the week unfolds as the response model says
+    (:mod:`journeygym.envs.response`, DESIGN 2.4).  Week t+1: no action if
     ``next_week_probabilities`` is None, otherwise an action drawn with those
     probabilities if the customer is still subscribed.  Exact expectations
     over the two-week Markov chain; no Monte Carlo.
 
     With ``next_week_probabilities=None`` this equals
     :func:`~journeygym.calibration.two_week.two_week_event_probability` with a
-    one-hot belief, ``tilt = eta m(f)`` and ``effect = tau m(f)``, minus the
+    one-hot belief, ``tilt = eta m(f)`` and ``effect = beta m(f)``, minus the
     same with no e-mail.
 
     Parameters
@@ -392,43 +393,28 @@ def two_week_purchase_effects(
     numpy.ndarray
         ``(N, A)`` effects; column 0 (no action) is 0.
     """
-    n_states, n_actions = parameters.n_states, parameters.n_actions
-    segment = state.segment
-    multiplier = np.exp(-assumptions.kappa * state.fatigue)
-    base_logit = (parameters.purchase_offset + np.log(parameters.purchase_prob) - np.log1p(-parameters.purchase_prob))[
-        None, :
-    ] + state.purchase_covariate_logit[:, None]
-    upward = np.arange(n_states)[None, :] > np.arange(n_states)[:, None]  # [z' > z]
-
-    def tilted(weights: np.ndarray, tilt: np.ndarray, is_upward: np.ndarray) -> np.ndarray:
-        weights = weights * np.exp(tilt * is_upward)
-        return weights / weights.sum(axis=-1, keepdims=True)
+    response = compile_response(parameters, assumptions)
+    n_actions = parameters.n_actions
+    segment, covariate_logit = state.segment, state.purchase_covariate_logit[:, None]
 
     def no_purchase_next_week(fatigue: np.ndarray, action: int) -> np.ndarray:
         # (n, K): P(no purchase in week t+1 | state after week t, action delivered in week t+1).
-        m = np.exp(-assumptions.kappa * fatigue)
-        tilt = parameters.engagement_tilt[action, segment] * m
-        effect = parameters.purchase_uplift[action, segment] * m
-        matrices = tilted(parameters.transition[None], tilt[:, None, None], upward[None])  # (n, K, K)
-        no_purchase = 1.0 - expit(base_logit + effect[:, None])
+        matrices = response.transition[segment, action, fatigue]  # (n, K, K)
+        no_purchase = 1.0 - expit(response.purchase_logit[segment, action, fatigue] + covariate_logit)
         return np.einsum("nkl,nl->nk", matrices, no_purchase)
 
     no_event = np.empty((state.n_customers, n_actions))
     for a in range(n_actions):
-        delivered = state.subscribed & (a != 0)
-        tilt = np.where(delivered, parameters.engagement_tilt[a, segment] * multiplier, 0.0)
-        effect = np.where(delivered, parameters.purchase_uplift[a, segment] * multiplier, 0.0)
-        week0 = tilted(parameters.transition[state.hidden_state], tilt[:, None], upward[state.hidden_state])
-        no_purchase_week0 = 1.0 - expit(base_logit + effect[:, None])
-        next_fatigue = np.where(
-            delivered, np.minimum(state.fatigue + 1, assumptions.max_fatigue), np.maximum(state.fatigue - 1, 0)
-        )
-        continuation = no_purchase_next_week(next_fatigue, 0)
+        delivered = np.where(state.subscribed, a, 0)
+        week0 = response.transition[segment, delivered, state.fatigue, state.hidden_state]  # (n, K)
+        no_purchase_week0 = 1.0 - expit(response.purchase_logit[segment, delivered, state.fatigue] + covariate_logit)
+        fatigue_after = response.next_fatigue[delivered, state.fatigue]
+        continuation = no_purchase_next_week(fatigue_after, 0)
         if next_week_probabilities is not None:
             probabilities = np.asarray(next_week_probabilities, dtype=np.float64)
-            unsubscribe = np.where(delivered, expit(assumptions.u0 + assumptions.u1 * state.fatigue), 0.0)
+            unsubscribe = response.unsubscribe[delivered, state.fatigue]
             still_subscribed = (state.subscribed * (1.0 - unsubscribe))[:, None]
-            mixture = sum(probabilities[b] * no_purchase_next_week(next_fatigue, b) for b in range(n_actions))
+            mixture = sum(probabilities[b] * no_purchase_next_week(fatigue_after, b) for b in range(n_actions))
             continuation = still_subscribed * mixture + (1.0 - still_subscribed) * continuation
         no_event[:, a] = np.sum(week0 * no_purchase_week0 * continuation, axis=1)
     return no_event[:, :1] - no_event

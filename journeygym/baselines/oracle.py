@@ -21,10 +21,10 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from journeygym.baselines.base import Policy
-from journeygym.calibration.two_week import tilted_transition
 from journeygym.envs.covariates import HISTORY_SEGMENTS
-from journeygym.envs.kernel import PopulationState, logit
+from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.envs.response import ResponseTables, compile_response
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +75,7 @@ def solve_oracle(
     n_customers = segment.size
     n_states = parameters.n_states
     horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
+    response = compile_response(parameters, assumptions)
     state_values = np.zeros((n_customers, n_states))
     actions = np.zeros((horizon, n_customers, n_states, max_fatigue + 1), dtype=np.int8)
     # The batched products are of 5 x 5 matrices: BLAS threads only add overhead
@@ -84,7 +85,7 @@ def solve_oracle(
             members = np.flatnonzero(segment == g)
             if members.size:
                 values, group_actions = _solve_segment(
-                    parameters, assumptions, g, np.asarray(purchase_covariate_logit)[members], fixed_action
+                    response, horizon, g, np.asarray(purchase_covariate_logit)[members], fixed_action
                 )
                 state_values[members] = values
                 actions[:, members] = group_actions
@@ -92,47 +93,36 @@ def solve_oracle(
 
 
 def _solve_segment(
-    parameters: DynamicsParameters,
-    assumptions: ScenarioAssumptions,
+    response: ResponseTables,
+    horizon: int,
     g: int,
     covariate_logit: np.ndarray,
     fixed_action: int | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    n, n_states, n_actions = covariate_logit.size, parameters.n_states, parameters.n_actions
-    horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
-    fatigue = np.arange(max_fatigue + 1)
-    multiplier = np.exp(-assumptions.kappa * fatigue)  # m(f)
-    is_email = np.arange(n_actions) != 0
-    # Transition after action a at fatigue f: (A, F+1, K, K).
-    transitions = tilted_transition(parameters.transition[None, None], parameters.engagement_tilt[:, g, None] * multiplier)
-    # Expected reward of landing in z' after action a at fatigue f: (A, F+1, n, K).
-    mean_spend = np.exp(parameters.spend_log_mean[g] + 0.5 * parameters.spend_log_sd**2)
-    purchase_logit = (
-        parameters.purchase_offset
-        + logit(parameters.purchase_prob)[None, None, None, :]
-        + (parameters.purchase_uplift[:, g, None] * multiplier)[:, :, None, None]
-        + covariate_logit[None, None, :, None]
-    )
-    reward = assumptions.margin * mean_spend * expit(purchase_logit)
-    cost = np.asarray(assumptions.action_costs)
-    unsubscribe = expit(assumptions.u0 + assumptions.u1 * fatigue)  # per delivered e-mail, by fatigue
-    next_fatigue = np.where(is_email[:, None], np.minimum(fatigue + 1, max_fatigue), np.maximum(fatigue - 1, 0))
+    transitions = response.transition[g]  # (A, F+1, K, K)
+    n_actions, n_fatigue, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[-1]
+    n = covariate_logit.size
+    # Expected reward of landing in z' after action a at fatigue f, before the cost: (A, F+1, n, K).
+    purchase_probability = expit(response.purchase_logit[g][:, :, None, :] + covariate_logit[None, None, :, None])
+    reward = response.expected_reward(purchase_probability, g, 0)
+    cost = response.action_cost
+    next_fatigue = response.next_fatigue  # (A, F+1)
 
-    value_subscribed = np.zeros((max_fatigue + 1, n, n_states))  # V_{t+1}(z', f', s=1), indexed [f', n, z']
-    value_unsubscribed = np.zeros((max_fatigue + 1, n, n_states))
-    group_actions = np.zeros((horizon, n, n_states, max_fatigue + 1), dtype=np.int8)
+    value_subscribed = np.zeros((n_fatigue, n, n_states))  # V_{t+1}(z', f', s=1), indexed [f', n, z']
+    value_unsubscribed = np.zeros((n_fatigue, n, n_states))
+    group_actions = np.zeros((horizon, n, n_states, n_fatigue), dtype=np.int8)
     candidate_actions = list(range(n_actions)) if fixed_action is None else [fixed_action]
-    stay = (1.0 - unsubscribe)[:, None, None]
     # q[f, n, z] = sum_z' P_a,f(z'|z) (reward(z') + continuation(z')) - cost, as a batched matmul.
     transposed = np.swapaxes(transitions, -1, -2)
     for t in range(horizon - 1, -1, -1):
         # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply.
-        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0, 0])
-        q = np.empty((len(candidate_actions), max_fatigue + 1, n, n_states))
+        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0])
+        q = np.empty((len(candidate_actions), n_fatigue, n, n_states))
         for i, a in enumerate(candidate_actions):
             landing = value_subscribed[next_fatigue[a]]
-            if is_email[a]:
-                landing = stay * landing + (1.0 - stay) * value_unsubscribed[next_fatigue[a]]
+            leave = response.unsubscribe[a][:, None, None]  # (F+1, 1, 1); zero for no action
+            if np.any(leave):
+                landing = (1.0 - leave) * landing + leave * value_unsubscribed[next_fatigue[a]]
             np.matmul(reward[a] + landing, transposed[a], out=q[i])
             q[i] -= cost[a]
         best = q.argmax(axis=0)

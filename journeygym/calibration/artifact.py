@@ -32,7 +32,7 @@ from journeygym.envs.parameters import (
 from journeygym.files import atomic_write_bytes
 from journeygym.records import to_jsonable
 
-FORMAT_VERSION = "journeygym-artifact/1"
+FORMAT_VERSION = "journeygym-artifact/2"
 DEFAULT_ARTIFACT_NAME = "default_artifact.npz"
 _ARRAY_FIELDS: tuple[str, ...] = (
     "transition",
@@ -43,12 +43,14 @@ _ARRAY_FIELDS: tuple[str, ...] = (
     "purchase_covariate_effects",
     "visit_covariate_effects",
     "covariate_means",
-    "purchase_uplift",
+    "purchase_response",
+    "visit_response",
     "engagement_tilt",
     "spend_log_mean",
     "spend_log_sd",
     "purchase_segment_offset",
     "visit_segment_offset",
+    "carryover_levels",
 )
 
 
@@ -144,6 +146,7 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
             value = contents[f"{prefix}/{name}"]
             value = value[index] if index is not None else value
             values[name] = float(value) if value.ndim == 0 else value
+        values["carryover_levels"] = tuple(float(v) for v in values["carryover_levels"])
         return DynamicsParameters(**values, population=population, **names)
 
     n_draws = contents["draws/transition"].shape[0]

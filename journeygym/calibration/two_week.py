@@ -11,26 +11,24 @@ leading batch axes (for example posterior draws).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit as _sigmoid
+
+from journeygym.envs.response import tilted_transition
+
+#: Weeks over which the carryover ratio rho counts a single e-mail's incremental events (a year).
+CARRYOVER_WEEKS = 52
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+def over_states(*factors: np.ndarray) -> np.ndarray:
+    """Sum over the last (hidden-state) axis of the element-wise product of ``factors`` (one einsum, no temporaries)."""
+    return np.einsum(",".join(["...k"] * len(factors)) + "->...", *factors)
 
 
-def tilted_transition(transition: np.ndarray, tilt: np.ndarray | float) -> np.ndarray:
-    """Transition rows tilted towards more engaged states: ``A[z,z'] exp(tilt [z' > z])``, renormalized.
-
-    Parameters
-    ----------
-    transition
-        ``(..., K, K)`` transition matrices.
-    tilt
-        Scalar or array broadcasting against the leading axes of ``transition``.
-    """
-    n_states = transition.shape[-1]
-    upward = np.triu(np.ones((n_states, n_states)), k=1)
-    weights = transition * np.exp(np.asarray(tilt, dtype=np.float64)[..., None, None] * upward)
-    return weights / weights.sum(axis=-1, keepdims=True)
+def _times_transposed(values: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``values @ matrix^T`` over the last axis; one matrix product when ``matrix`` is a single (K, K) matrix."""
+    if matrix.ndim == 2:
+        return (values.reshape(-1, values.shape[-1]) @ matrix.T).reshape(values.shape)
+    return np.matmul(values, np.swapaxes(matrix, -1, -2))
 
 
 class TwoWeekExperiment:
@@ -55,27 +53,40 @@ class TwoWeekExperiment:
         self.transition = transition
         self.event_logit = event_logit
         # continue_none[n, z] = P(no event in week 1 | state z after week 0)
-        self.continue_none = np.matmul(1.0 - _sigmoid(event_logit), np.swapaxes(transition, -1, -2))
-        self._no_event_without_effect = (1.0 - _sigmoid(event_logit)) * self.continue_none
+        no_event = 1.0 - _sigmoid(event_logit)
+        self.continue_none = _times_transposed(no_event, transition)
+        self._no_event_without_effect = no_event * self.continue_none
         self._last_tilt: tuple[object, np.ndarray] | None = None
 
     def probability(self, tilt: np.ndarray | float = 0.0, effect: np.ndarray | float | None = None) -> np.ndarray:
         """``(..., n)`` probability of at least one event in weeks 0 and 1.
 
-        ``tilt`` (eta x m(f)) and ``effect`` (tau x m(f)) are scalars or arrays over
+        ``tilt`` (eta x m(f)) and ``effect`` (alpha or beta x m(f)) are scalars or arrays over
         the leading axes; ``None`` or zero effect reuses the cached week-1 term.
         """
-        if self._last_tilt is not None and self._last_tilt[0] is tilt:
-            week0_belief = self._last_tilt[1]  # solving for the effect: the tilt array is fixed
-        else:
-            week0_belief = np.matmul(self.initial_belief, tilted_transition(self.transition, tilt))
-            self._last_tilt = (tilt, week0_belief)
+        week0_belief = self._week0_belief(tilt)
         if effect is None or not np.any(effect):
             no_event = self._no_event_without_effect
         else:
             effect = np.asarray(effect, dtype=np.float64)
             no_event = (1.0 - _sigmoid(self.event_logit + effect[..., None, None])) * self.continue_none
-        return 1.0 - np.sum(week0_belief * no_event, axis=-1)
+        return 1.0 - over_states(week0_belief, no_event)
+
+    def mean_probability_and_slope(self, tilt: np.ndarray, effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(...,)`` mean over customers of :meth:`probability` and of its derivative in ``effect``."""
+        week0_belief = self._week0_belief(tilt)
+        event = _sigmoid(self.event_logit + np.asarray(effect, dtype=np.float64)[..., None, None])
+        weighted = week0_belief * self.continue_none
+        probability = 1.0 - over_states(weighted, (1.0 - event))
+        slope = over_states(weighted, event, (1.0 - event))
+        return probability.mean(axis=-1), slope.mean(axis=-1)
+
+    def _week0_belief(self, tilt: np.ndarray | float) -> np.ndarray:
+        if self._last_tilt is not None and self._last_tilt[0] is tilt:
+            return self._last_tilt[1]  # solving for the effect: the tilt array is fixed
+        week0_belief = np.matmul(self.initial_belief, tilted_transition(self.transition, tilt))
+        self._last_tilt = (tilt, week0_belief)
+        return week0_belief
 
 
 def two_week_event_probability(
@@ -98,3 +109,59 @@ def two_week_event_probability(
         ``(..., n)`` probabilities.
     """
     return TwoWeekExperiment(initial_belief, transition, event_logit).probability(tilt, effect)
+
+
+class CarryoverExperiment:
+    """Expected incremental events of one e-mail at week 0 and none after, over 2 and over 52 weeks.
+
+    The carryover ratio ``rho`` of DESIGN 2.5 is ``incremental(...)[1] /
+    incremental(...)[0]``: the e-mail's expected extra events (visits or
+    purchases, counted, not "at least one") over :data:`CARRYOVER_WEEKS` weeks
+    divided by those within the two-week window.  Exact: the expected events
+    from week 1 on are a linear function of the state distribution after
+    week 0, precomputed once per customer and draw.
+
+    Parameters
+    ----------
+    initial_belief
+        ``(n, K)`` distribution of the hidden state at week 0 per customer.
+    transition
+        ``(K, K)`` transition matrix without e-mail.
+    event_logit
+        ``(S, n, K)`` event logit per draw, customer and state, without the e-mail's effect.
+    weeks
+        The long window (default :data:`CARRYOVER_WEEKS`).
+    """
+
+    def __init__(self, initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, weeks: int = CARRYOVER_WEEKS) -> None:
+        self.initial_belief = initial_belief
+        self.transition = transition
+        self.event_logit = event_logit
+        self.control_next = initial_belief @ transition  # (n, K) state after week 0 without e-mail
+        event = _sigmoid(event_logit)
+        self.control_week0 = over_states(self.control_next, event)
+        # Expected events in weeks 1..T-1 from state z after week 0: event @ (A + A^2 + ... + A^(T-1))^T.
+        power, total = np.eye(transition.shape[-1]), np.zeros_like(transition)
+        for _ in range(1, weeks):
+            power = power @ transition
+            total = total + power
+        #: ``{2: (S, n, K), T: (S, n, K)}``: expected events after week 0 within the two-week and the long window.
+        self.events_after_week0: dict[int, np.ndarray] = {
+            2: _times_transposed(event, transition),
+            weeks: _times_transposed(event, total),
+        }
+        self.weeks = weeks
+
+    def incremental(self, tilt: np.ndarray | float, effect: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """``(S,)`` mean incremental events over the two-week window and over the long window.
+
+        ``tilt`` and ``effect`` are ``(S,)`` (or scalars): the e-mail's engagement
+        tilt and its direct effect on the event logit in week 0.
+        """
+        treated_next = np.matmul(self.initial_belief, tilted_transition(self.transition, tilt))  # (S, n, K)
+        effect = np.asarray(effect, dtype=np.float64)
+        week0 = over_states(treated_next, _sigmoid(self.event_logit + effect[..., None, None])) - self.control_week0
+        shift = treated_next - self.control_next
+        short = week0 + over_states(shift, self.events_after_week0[2])
+        long = week0 + over_states(shift, self.events_after_week0[self.weeks])
+        return short.mean(axis=-1), long.mean(axis=-1)

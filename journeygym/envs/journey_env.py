@@ -35,10 +35,13 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
 
     Each step is one week.  The customer has a hidden engagement state (Dormant,
     Exploring, Engaged, HighlyEngaged, Buyer) that moves by a hidden Markov
-    chain fitted on real purchase sequences; an e-mail tilts it towards more
-    engaged states and lifts the purchase probability by the uplift fitted on
-    the Hillstrom trial, both fading with e-mail fatigue.  Each e-mail may make
-    the customer unsubscribe.  See DESIGN 2.4 for the dynamics.
+    chain fitted on real purchase sequences.  An e-mail brings a direct
+    response in its week (a lift of the visit and purchase probabilities) and
+    a bounded carryover (a tilt of the engagement chain, sized so that a
+    single e-mail's year is ``carryover`` times its two weeks), together
+    matching the Hillstrom trial's two-week uplift and fading with e-mail
+    fatigue.  Each e-mail may make the customer unsubscribe.  See DESIGN 2.4
+    and :mod:`journeygym.envs.response` for the dynamics.
 
     ## Action Space
 
@@ -102,7 +105,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     |------------|---------|---------|
     | params     | "mean"  | "mean", "sample" (a new posterior draw at each reset) or a draw index |
     | artifact   | None    | parameter artifact path or ``ParameterDraws``; None = the shipped default |
-    | scenario   | None    | ``ScenarioAssumptions`` or a dict of overrides, e.g. ``{"kappa": 0.5}`` |
+    | scenario   | None    | ``ScenarioAssumptions`` or a dict of overrides, e.g. ``{"kappa": 0.5, "carryover": 2.5}`` (a carryover must be one the artifact was calibrated at) |
     | horizon    | None    | weeks per episode (overrides the scenario's) |
     | render_mode| None    | "ansi" for a one-line text summary |
 

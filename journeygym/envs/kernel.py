@@ -35,6 +35,7 @@ from scipy.special import expit, ndtri
 
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
 from journeygym.envs.parameters import POPULATION_CELL_SHAPE, DynamicsParameters, ParameterError, ScenarioAssumptions
+from journeygym.envs.response import compile_response, logit
 
 #: Rows of the step noise block.
 STEP_NOISE_ROWS: tuple[str, ...] = ("unsubscribe", "transition", "visit", "purchase", "spend")
@@ -46,11 +47,6 @@ WEEKS_SINCE_CAP = 52
 _RECENT_WEEKS_MASK = 0b1111
 #: Most hidden states the transition sampler supports (it counts up to 8 comparisons per word).
 MAX_STATES = 9
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    """``log(p / (1 - p))`` as the simulator computes it (the models' tables all use this one)."""
-    return np.log(p) - np.log1p(-p)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +75,7 @@ class KernelTables:
     count_shift: np.unsignedinteger
     #: (G * A * (F+1) * K,) purchase logit without covariates, by key of the *next* state.
     purchase_logit: np.ndarray
-    #: (K,) visit logit without covariates.
+    #: (G * A * (F+1) * K,) visit logit without covariates, by key of the *next* state.
     visit_logit: np.ndarray
     #: (G * A * (F+1) * K,) unsubscribe probability by key (zero without an e-mail).
     unsubscribe_prob: np.ndarray
@@ -143,9 +139,10 @@ class ScalarTables:
 def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions) -> KernelTables:
     """Precompute the kernel's lookup tables for one parameter set and scenario.
 
-    The e-mail tilt of DESIGN 2.4 step 3 is applied here:
-    ``P_a(z'|z) ~ A[z, z'] * exp(eta[a, seg] * m(f) * [z' > z])`` with
-    ``m(f) = exp(-kappa * f)``.
+    The week's dynamics come from :func:`journeygym.envs.response.compile_response`
+    (the one definition of the response model); this function only lays them
+    out as flat tables keyed by (segment, action, fatigue, state) and turns the
+    transition rows into cumulative distributions for sampling.
     """
     n_states, n_actions = params.n_states, params.n_actions
     if n_states > MAX_STATES:
@@ -153,35 +150,21 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
             f"DynamicsParameters.transition: received {n_states} states, expected at most {MAX_STATES} "
             "(the kernel's transition sampler); fit the HMM with fewer states."
         )
-    if len(assumptions.action_costs) != n_actions:
-        raise ParameterError(
-            f"ScenarioAssumptions.action_costs: received {len(assumptions.action_costs)} costs, expected one per "
-            f"action ({n_actions}: {params.action_names})."
-        )
+    response = compile_response(params, assumptions)
     n_segments = len(HISTORY_SEGMENTS)
     n_fatigue = assumptions.max_fatigue + 1
-    fatigue_levels = np.arange(n_fatigue)
-    effect_multiplier = np.exp(-assumptions.kappa * fatigue_levels)  # m(f)
-    # Every per-key table has axes (segment G, action A, fatigue F+1, state K).
-    emails = (np.arange(n_actions) != 0)[None, :, None, None]
-
-    upward = np.triu(np.ones((n_states, n_states)), k=1)  # [z' > z]
-    tilt = params.engagement_tilt.T[:, :, None] * effect_multiplier  # (G, A, F+1)
-    weights = params.transition * np.exp(tilt[..., None, None] * upward)  # (G, A, F+1, K, K)
-    cdf = np.cumsum(weights / weights.sum(axis=-1, keepdims=True), axis=-1)[..., :-1]
+    key_shape = (n_segments, n_actions, n_fatigue, n_states)  # every per-key table has these axes
+    cdf = np.cumsum(response.transition, axis=-1)[..., :-1]
 
     width = 4 if n_states <= 5 else 8
     count_dtype = np.uint32 if width == 4 else np.uint64
-    n_keys = int(np.prod(cdf.shape[:-1]))
+    n_keys = int(np.prod(key_shape))
     padded_cdf = np.full((n_keys, width), 2.0)
     padded_cdf[:, : n_states - 1] = cdf.reshape(n_keys, n_states - 1)
 
-    uplift = params.purchase_uplift.T[:, :, None] * effect_multiplier  # (G, A, F+1)
-    purchase_logit = params.purchase_offset + logit(params.purchase_prob) + uplift[..., None]
-
-    per_fatigue = np.broadcast_to(fatigue_levels[None, None, :, None], (n_segments, n_actions, n_fatigue, n_states))
-    unsubscribe = np.where(emails, 1.0 / (1.0 + np.exp(-(assumptions.u0 + assumptions.u1 * per_fatigue))), 0.0)
-    next_fatigue = np.where(emails, np.minimum(per_fatigue + 1, assumptions.max_fatigue), np.maximum(per_fatigue - 1, 0))
+    def per_key(table: np.ndarray) -> np.ndarray:
+        # (A, F+1) -> flat (G, A, F+1, K)
+        return np.ascontiguousarray(np.broadcast_to(table[None, :, :, None], key_shape).reshape(-1))
 
     initial_cdf = np.cumsum(params.initial_state_by_recency, axis=1)[:, :-1]
     cell_cdf = np.cumsum(params.population.cell_probabilities.ravel())
@@ -200,13 +183,13 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         count_dtype=count_dtype,
         count_multiplier=count_dtype(int.from_bytes(b"\x01" * width, "little")),
         count_shift=count_dtype(8 * (width - 1)),
-        purchase_logit=np.ascontiguousarray(purchase_logit.reshape(-1)),
-        visit_logit=logit(params.visit_prob),
-        unsubscribe_prob=np.ascontiguousarray(unsubscribe.reshape(-1)),
-        next_fatigue=np.ascontiguousarray(next_fatigue.reshape(-1)).astype(np.int64),
+        purchase_logit=np.ascontiguousarray(response.purchase_logit.reshape(-1)),
+        visit_logit=np.ascontiguousarray(response.visit_logit.reshape(-1)),
+        unsubscribe_prob=per_key(response.unsubscribe),
+        next_fatigue=per_key(response.next_fatigue).astype(np.int64),
         next_weeks_since=np.minimum(weeks_since + 1, WEEKS_SINCE_CAP),
         shifted_recent=(np.arange(16) << 1) & _RECENT_WEEKS_MASK,
-        action_cost=np.asarray(assumptions.action_costs, dtype=np.float64),
+        action_cost=response.action_cost,
         margin=assumptions.margin,
         spend_log_mean=params.spend_log_mean,
         spend_log_sd=params.spend_log_sd,
@@ -393,10 +376,10 @@ def step_population(
     below = u_transition[:, None] >= tables.transition_cdf[row]
     next_state = (below.view(tables.count_dtype).ravel() * tables.count_multiplier) >> tables.count_shift
 
-    visit_prob = tables.visit_logit[next_state]
+    cell += next_state
+    visit_prob = tables.visit_logit[cell]
     visit_prob += state.visit_covariate_logit
     expit(visit_prob, out=visit_prob)
-    cell += next_state
     purchase_prob = tables.purchase_logit[cell]
     purchase_prob += state.purchase_covariate_logit
     expit(purchase_prob, out=purchase_prob)
@@ -512,8 +495,9 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
     # The cumulative row is non-decreasing, so the count of entries <= u is a bisection.
     next_state = bisect_right(lists.transition_cdf[row], u_transition)
 
-    visit_prob = float(expit(lists.visit_logit[next_state] + state.visit_covariate_logit))
-    purchase_prob = float(expit(lists.purchase_logit[cell + next_state] + state.purchase_covariate_logit))
+    cell += next_state
+    visit_prob = float(expit(lists.visit_logit[cell] + state.visit_covariate_logit))
+    purchase_prob = float(expit(lists.purchase_logit[cell] + state.purchase_covariate_logit))
     visited = u_visit < visit_prob
     purchased = u_purchase < purchase_prob
 
@@ -550,7 +534,6 @@ __all__ = [
     "draw_reset_noise",
     "draw_step_noise",
     "initial_population",
-    "logit",
     "step_customer",
     "step_population",
 ]

@@ -63,6 +63,7 @@ from typing import Any
 import yaml
 
 from journeygym.envs.parameters import ParameterError, ScenarioAssumptions, assumptions_with_overrides
+from journeygym.envs.response import compile_response
 
 __all__ = [
     "PRESETS",
@@ -552,6 +553,12 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
         settings = settings_of(config, base)
     except ParameterError as exc:
         check.add("scenario.sweep" if config.sweep else "scenario.assumptions", str(exc))
+    for setting in settings:
+        try:
+            compile_response(draws.mean, setting.assumptions)  # e.g. a carryover the artifact was not calibrated at
+        except ParameterError as exc:
+            check.add("scenario.sweep" if config.sweep else "scenario.assumptions", f"setting {setting.label!r}: {exc}")
+            break
     horizon = settings[0].assumptions.horizon if settings else (config.horizon or base.horizon)
 
     for i, policy in enumerate(config.policies):

@@ -199,10 +199,10 @@ def _sensitivity_figure(summaries: Sequence[SettingSummary], path: Path) -> Path
 
 def _sensitivity_table(summaries: Sequence[SettingSummary]) -> tuple[list[str], list[list[str]]]:
     policies = [r.policy for r in summaries[0].rows]
-    headers = ["setting", "kappa", "unsubscribe", "u1", *policies, "winner (sees no hidden state)", "winner's share of never->oracle"]
+    headers = ["setting", "carryover", "kappa", "unsubscribe", "u1", *policies, "winner (sees no hidden state)", "winner's share of never->oracle"]
     rows = []
     for s in summaries:
-        cells = [s.label, f"{s.kappa:g}", f"{s.unsubscribe_probability:.2%}", f"{s.u1:g}"]
+        cells = [s.label, f"{s.carryover:g}", f"{s.kappa:g}", f"{s.unsubscribe_probability:.2%}", f"{s.u1:g}"]
         means = {r.policy: r.mean_return.mean for r in s.rows}
         cells += [f"{means[p]:.3f}" if p in means else "-" for p in policies]
         cells.append(s.winner)
@@ -289,8 +289,8 @@ def _content(
             "Columns: return per customer with 95% interval; paired difference against the reference (the best seed "
             "baseline, else the best non-oracle policy not trained in the simulator); share of posterior draws on which "
             "the policy beats the reference; share of the never->oracle and reference->oracle gaps closed; e-mails per "
-            "customer-week; share unsubscribed by the horizon. Scenario assumptions (fatigue kappa, unsubscribe "
-            "probability, u1, margin, costs) are ASSUMPTIONS, not calibrated.",
+            "customer-week; share unsubscribed by the horizon. Scenario assumptions (carryover rho, fatigue kappa, "
+            "unsubscribe probability, u1, margin, costs) are ASSUMPTIONS anchored on outside evidence, not calibrated.",
         )
     )
     if len(summaries) > 1:
@@ -319,7 +319,7 @@ def _content(
             blocks.append(("img", "sensitivity.png", "returns across settings"))
     blocks.append(("h2", "Results"))
     for summary in summaries:
-        assumptions = f"kappa {summary.kappa:g}, unsubscribe {summary.unsubscribe_probability:.2%} per e-mail at zero fatigue, u1 {summary.u1:g}"
+        assumptions = f"carryover {summary.carryover:g}, kappa {summary.kappa:g}, unsubscribe {summary.unsubscribe_probability:.2%} per e-mail at zero fatigue, u1 {summary.u1:g}"
         blocks.append(("h3", f"Setting {summary.setting}: {summary.label} ({assumptions})"))
         rows = table_rows(summary)
         blocks.append(("table", list(rows[0]), [list(r.values()) for r in rows]))

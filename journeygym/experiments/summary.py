@@ -75,6 +75,7 @@ class SettingSummary:
     setting: int
     label: str
     overrides: str
+    carryover: float
     kappa: float
     unsubscribe_probability: float
     u1: float
@@ -265,6 +266,7 @@ def summarize(frame: pd.DataFrame, policy_order: Sequence[str] | None = None) ->
                 setting=int(setting),
                 label=str(head["setting_label"]),
                 overrides=str(head["setting_overrides"]),
+                carryover=float(head["carryover"]) if "carryover" in head else float("nan"),
                 kappa=float(head["kappa"]),
                 unsubscribe_probability=float(head["unsubscribe_probability"]),
                 u1=float(head["u1"]),
@@ -366,7 +368,7 @@ def summary_frame(summaries: Sequence[SettingSummary]) -> pd.DataFrame:
     for s in summaries:
         for r in s.rows:
             record: dict[str, Any] = {
-                "setting": s.setting, "setting_label": s.label, "kappa": s.kappa,
+                "setting": s.setting, "setting_label": s.label, "carryover": s.carryover, "kappa": s.kappa,
                 "unsubscribe_probability": s.unsubscribe_probability, "u1": s.u1,
                 "policy": r.policy, "kind": r.kind, "training": r.training, "reference": s.reference,
                 "winner": s.winner == r.policy,

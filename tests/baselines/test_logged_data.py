@@ -105,6 +105,7 @@ def test_true_effect_equals_the_two_week_experiment(synthetic_draws) -> None:
     assert np.all(effects[:, 0] == 0.0)
     assert np.all(effects[~state.subscribed] == 0.0)
     m = np.exp(-assumptions.kappa * state.fatigue)
+    eta, _, beta = parameters.response_at(assumptions.carryover)
     belief = np.eye(parameters.n_states)[state.hidden_state][:, None, :]
     logit = parameters.purchase_offset + np.log(parameters.purchase_prob / (1 - parameters.purchase_prob))
     event_logit = (logit[None, :] + state.purchase_covariate_logit[:, None])[:, None, :]
@@ -114,8 +115,8 @@ def test_true_effect_equals_the_two_week_experiment(synthetic_draws) -> None:
             belief,
             parameters.transition,
             event_logit,
-            tilt=parameters.engagement_tilt[a, state.segment] * m,
-            effect=parameters.purchase_uplift[a, state.segment] * m,
+            tilt=eta[a, state.segment] * m,
+            effect=beta[a, state.segment] * m,
         )[:, 0]
         expected = np.where(state.subscribed, treated - control, 0.0)
         np.testing.assert_allclose(effects[:, a], expected, atol=1e-12)

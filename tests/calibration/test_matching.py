@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.calibration.matching import BRACKET, match_level, match_uplift, two_week_uplift
-from journeygym.calibration.two_week import tilted_transition, two_week_event_probability
+from journeygym.calibration.matching import (
+    BRACKET,
+    carryover_ratio,
+    match_level,
+    match_uplift,
+    match_visit_response,
+    two_week_uplift,
+)
+from journeygym.calibration.two_week import CarryoverExperiment, TwoWeekExperiment, two_week_event_probability
+from journeygym.envs.expectations import expected_schedule_outcome
 from journeygym.envs.kernel import compile_tables, draw_reset_noise, draw_step_noise, initial_population, step_population
 from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.envs.response import tilted_transition
 
 
 @pytest.fixture()
@@ -39,24 +48,73 @@ def test_match_level_recovers_a_known_offset(chain):
     assert not result.clipped.any()
 
 
-def test_match_uplift_recovers_tilt_then_effect(chain):
+def test_match_uplift_recovers_the_direct_effect_given_the_tilt(chain):
     belief, transition, event_logit = chain
     logits = np.broadcast_to(event_logit, (2, *event_logit.shape))
-    true_tilt, true_effect = np.array([0.4, -0.2]), np.array([0.6, 0.1])
-    visit_uplift = two_week_uplift(belief, transition, logits, true_tilt, np.zeros(2))
-    tilt = match_uplift(belief, transition, logits, visit_uplift, solve_for="tilt")
-    np.testing.assert_allclose(tilt.values, true_tilt, atol=1e-7)
-    purchase_uplift = two_week_uplift(belief, transition, logits, true_tilt, true_effect)
-    effect = match_uplift(belief, transition, logits, purchase_uplift, solve_for="effect", tilt=tilt.values)
+    true_tilt, true_effect = np.array([0.4, 0.0]), np.array([0.6, -0.3])
+    uplift = two_week_uplift(belief, transition, logits, true_tilt, true_effect)
+    effect = match_uplift(TwoWeekExperiment(belief, transition, logits), uplift, tilt=true_tilt)
     np.testing.assert_allclose(effect.values, true_effect, atol=1e-6)
 
 
-def test_unreachable_target_is_reported_as_clipped(chain):
+@pytest.mark.parametrize("carryover", [1.0, 1.5, 2.5])
+def test_match_visit_response_hits_the_uplift_and_the_carryover(chain, carryover):
     belief, transition, event_logit = chain
-    result = match_uplift(belief, transition, event_logit[None], np.array([0.99]), solve_for="tilt")
+    logits = np.broadcast_to(event_logit, (3, *event_logit.shape)) + np.array([-1.0, 0.0, 0.5])[:, None, None]
+    target = np.array([0.02, 0.05, 0.08])
+    result = match_visit_response(
+        TwoWeekExperiment(belief, transition, logits), CarryoverExperiment(belief, transition, logits), target, carryover
+    )
+    assert not result.clipped.any()
+    np.testing.assert_allclose(two_week_uplift(belief, transition, logits, result.tilt, result.visit_effect), target, atol=1e-8)
+    np.testing.assert_allclose(result.ratio, carryover, rtol=1e-5)
+    # Recomputed independently of the solver's own bookkeeping:
+    np.testing.assert_allclose(
+        carryover_ratio(CarryoverExperiment(belief, transition, logits), result.tilt, result.visit_effect), carryover, rtol=1e-5
+    )
+    if carryover == 1.0:
+        assert (result.tilt == 0.0).all()
+    else:
+        assert (result.tilt > 0.0).all()
+
+
+def test_carryover_counts_agree_with_the_exact_schedule_of_the_simulator(synthetic_draws):
+    """The calibration's carryover experiment and the env's exact schedule expectations give the same counts."""
+    params = synthetic_draws.mean
+    scenario = ScenarioAssumptions(kappa=0.0)
+    customers = initial_population(compile_tables(params, scenario), draw_reset_noise(np.random.default_rng(2), 500))
+    eta, alpha, _ = params.response_at(scenario.carryover)
+    g = 3
+    members = customers.segment == g
+    belief = params.initial_state_by_recency[customers.recency[members] - 1]
+    visit_logit = np.log(params.visit_prob) - np.log1p(-params.visit_prob) + customers.visit_covariate_logit[members, None]
+    short, long = CarryoverExperiment(belief, params.transition, visit_logit[None]).incremental(np.array([eta[1, g]]), np.array([alpha[1, g]]))
+    never = expected_schedule_outcome(params, scenario, customers, np.zeros(52, dtype=np.int64))
+    once = expected_schedule_outcome(params, scenario, customers, np.r_[1, np.zeros(51, dtype=np.int64)])
+    extra = (once.visits - never.visits)[:, members].mean(axis=1)
+    np.testing.assert_allclose([short[0], long[0]], [extra[:2].sum(), extra.sum()], rtol=1e-9)
+
+
+def test_unreachable_targets_are_reported_as_clipped(chain):
+    belief, transition, event_logit = chain
+    experiments = TwoWeekExperiment(belief, transition, event_logit[None]), CarryoverExperiment(belief, transition, event_logit[None])
+    result = match_uplift(experiments[0], np.array([0.99]), tilt=0.0)
     assert result.clipped.all() and result.values[0] == BRACKET[1]
-    with pytest.raises(ValueError, match="solve_for='effect' needs the tilt"):
-        match_uplift(belief, transition, event_logit[None], np.array([0.0]), solve_for="effect")
+    # A visit uplift no e-mail response inside the brackets can reach is reported as clipped, never silently.
+    far = match_visit_response(*experiments, np.array([0.99]), 1.5)
+    assert far.clipped.all()
+    with pytest.raises(ValueError, match="carryover: received 0.5, expected a finite ratio >= 1"):
+        match_visit_response(*experiments, np.array([0.01]), 0.5)
+
+
+def test_a_draw_without_visit_uplift_gets_no_persistence(chain):
+    belief, transition, event_logit = chain
+    logits = np.broadcast_to(event_logit, (2, *event_logit.shape))
+    experiments = TwoWeekExperiment(belief, transition, logits), CarryoverExperiment(belief, transition, logits)
+    result = match_visit_response(*experiments, np.array([-0.01, 0.03]), 1.5)
+    assert result.undefined.tolist() == [True, False]
+    assert result.tilt[0] == 0.0 and result.visit_effect[0] < 0.0
+    assert np.isnan(result.ratio[0]) and abs(result.ratio[1] - 1.5) < 1e-5
 
 
 def test_exact_two_week_probability_agrees_with_the_kernel(synthetic_draws):
@@ -72,10 +130,11 @@ def test_exact_two_week_probability_agrees_with_the_kernel(synthetic_draws):
     for action in (1, 0):
         converted |= step_population(state, np.full(n, action), tables, draw_step_noise(rng, n)).purchased
     logit = params.purchase_offset + np.log(params.purchase_prob) - np.log1p(-params.purchase_prob)
+    eta, _, beta = params.response_at(scenario.carryover)
     exact = sum(
         two_week_event_probability(
             belief[segment == g], params.transition, logit + covariate_logit[segment == g, None],
-            tilt=params.engagement_tilt[1, g], effect=params.purchase_uplift[1, g],
+            tilt=eta[1, g], effect=beta[1, g],
         ).sum()
         for g in range(7)
     ) / n

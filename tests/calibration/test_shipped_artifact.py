@@ -29,8 +29,36 @@ def test_shipped_artifact_is_calibrated_with_provenance():
 
 def test_draws_differ_and_effects_are_finite():
     draws = load_artifact()
-    tilts = np.stack([d.engagement_tilt for d in draws.draws])
-    assert np.isfinite(tilts).all() and tilts[:, 1:].std(axis=0).min() > 0
+    persistent = np.array(draws.mean.carryover_levels) > 1.0
+    for name in ("engagement_tilt", "visit_response", "purchase_response"):
+        values = np.stack([getattr(d, name) for d in draws.draws])  # (S, R, A, G)
+        assert np.isfinite(values).all(), name
+        spread = values[:, :, 1:].std(axis=0)  # over draws, per level, e-mail arm and segment
+        if name == "engagement_tilt":
+            assert (values[:, ~persistent] == 0).all()  # carryover 1: no persistence
+            assert spread[persistent].min() > 0
+        else:
+            assert spread.min() > 0, name
+    assert set(draws.mean.carryover_levels) >= {1.0, 1.5, 2.5}  # the sensitivity sweep's levels
+    assert all("ASSUMPTION" in draws.metadata["assumption_labels"][name] for name in ("carryover", "kappa"))
+
+
+def test_every_draw_realizes_its_carryover_within_two_percent():
+    """DESIGN 2.5's check, through the simulator's own tables (exact expectations), at every calibrated level."""
+    from journeygym.calibration.plausibility import CARRYOVER_TOLERANCE, plausibility_report
+
+    draws = load_artifact()
+    for level in draws.mean.carryover_levels:
+        report = plausibility_report(draws, draws.assumptions.replace(carryover=level), weekly=False)
+        assert report.worst_carryover_error <= CARRYOVER_TOLERANCE, (level, report.lines()[0])
+
+
+def test_the_default_scenario_is_plausible_over_a_year():
+    """With the defaults: one e-mail's 52-week margin at most 3x its two-week margin; weekly e-mail +5% to +100%."""
+    from journeygym.calibration.plausibility import plausibility_report
+
+    report = plausibility_report(load_artifact())
+    assert report.passed(), "\n".join(report.lines())
 
 
 @pytest.mark.slow
@@ -40,3 +68,16 @@ def test_simulator_reproduces_the_trial_within_predictive_intervals(data_dir):
     sizes = trial["arm"].value_counts().sort_index().to_numpy()
     table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, sizes, seed=1), ("N", "M", "W"))
     assert coverage(table) >= REQUIRED_COVERAGE, table[~table["inside"]].to_string()
+
+
+def test_the_anchored_kappa_is_the_default_and_reproduces():
+    """kappa is an anchored assumption: the artifact's value re-derives, and the package default agrees with it."""
+    from journeygym.calibration.plausibility import WEEKLY_REVENUE_UPLIFT_ANCHOR, anchor_kappa
+    from journeygym.envs.parameters import ScenarioAssumptions
+
+    draws = load_artifact()
+    assert draws.assumptions.kappa == ScenarioAssumptions().kappa
+    assert draws.assumptions.carryover == ScenarioAssumptions().carryover
+    anchor = anchor_kappa(draws, draws.assumptions)
+    assert anchor.kappa == draws.assumptions.kappa
+    assert abs(anchor.weekly_revenue_uplift - WEEKLY_REVENUE_UPLIFT_ANCHOR) < 0.02

@@ -25,7 +25,8 @@ def test_round_trip_is_exact(synthetic_draws, tmp_path):
     loaded = load_artifact(path)
     assert len(loaded) == len(synthetic_draws)
     for original, restored in zip((synthetic_draws.mean, *synthetic_draws.draws), (loaded.mean, *loaded.draws)):
-        for name in ("transition", "purchase_uplift", "initial_state_by_recency", "covariate_means"):
+        assert restored.carryover_levels == original.carryover_levels
+        for name in ("transition", "purchase_response", "visit_response", "engagement_tilt", "initial_state_by_recency", "covariate_means"):
             np.testing.assert_array_equal(getattr(original, name), getattr(restored, name))
         assert original.purchase_offset == restored.purchase_offset
         _assert_same_fields(original, restored)
@@ -72,4 +73,4 @@ def test_draws_with_their_own_population_are_refused_not_dropped(synthetic_draws
 def test_shipped_default_artifact_loads():
     draws = load_artifact()
     assert len(draws) >= 1
-    assert draws.metadata["format"] == "journeygym-artifact/1"
+    assert draws.metadata["format"] == "journeygym-artifact/2"

@@ -13,7 +13,6 @@ from journeygym.envs.kernel import (
     step_population,
 )
 from journeygym.envs.parameters import ScenarioAssumptions
-from journeygym.calibration.two_week import tilted_transition
 
 
 @pytest.fixture()
@@ -55,9 +54,13 @@ def test_transition_sampler_is_inverse_cdf_of_the_tilted_row(synthetic_draws, ta
     segment, fatigue, hidden = state.segment.copy(), state.fatigue.copy(), state.hidden_state.copy()
     noise = draw_step_noise(rng, n)
     step_population(state, actions, tables, noise)
-    kappa = ScenarioAssumptions().kappa
-    tilt = params.engagement_tilt[actions, segment] * np.exp(-kappa * fatigue)
-    rows = tilted_transition(params.transition[None], tilt)[np.arange(n), hidden]
+    scenario = ScenarioAssumptions()
+    eta, _, _ = params.response_at(scenario.carryover)
+    tilt = eta[actions, segment] * np.exp(-scenario.kappa * fatigue)
+    # Written out here, independently of the response module: A[z, z'] exp(tilt [z' > z]), renormalized.
+    upward = np.arange(params.n_states)[None, :] > np.arange(params.n_states)[:, None]
+    weights = params.transition[hidden] * np.exp(tilt[:, None] * upward[hidden])
+    rows = weights / weights.sum(axis=1, keepdims=True)
     expected = (noise[1][:, None] >= np.cumsum(rows, axis=1)[:, :-1]).sum(axis=1)
     np.testing.assert_array_equal(state.hidden_state, expected)
 
@@ -72,14 +75,19 @@ def test_purchase_probability_follows_the_formula(synthetic_draws, tables):
     actions = rng.integers(0, 3, n)
     outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
     m = np.exp(-scenario.kappa * fatigue)
+    _, alpha, beta = params.response_at(scenario.carryover)
     logit_pi = np.log(params.purchase_prob) - np.log1p(-params.purchase_prob)
     logit = (
         params.purchase_offset
         + logit_pi[state.hidden_state]
         + state.purchase_covariate_logit
-        + params.purchase_uplift[actions, segment] * m
+        + beta[actions, segment] * m
     )
     np.testing.assert_allclose(outcome.purchase_prob, 1 / (1 + np.exp(-logit)), rtol=1e-12)
+    # The direct visit response: + alpha[a, g] m(f) on the visit logit of the next state, this week only.
+    logit_nu = np.log(params.visit_prob) - np.log1p(-params.visit_prob)
+    visit_logit = logit_nu[state.hidden_state] + state.visit_covariate_logit + alpha[actions, segment] * m
+    np.testing.assert_allclose(outcome.visit_prob, 1 / (1 + np.exp(-visit_logit)), rtol=1e-12)
 
 
 def test_fatigue_unsubscribe_and_cost_rules(tables):
@@ -97,9 +105,9 @@ def test_fatigue_unsubscribe_and_cost_rules(tables):
     assert not outcome.unsubscribed[: n // 2].any()
     np.testing.assert_array_equal(outcome.reward[: n // 2], 0.3 * outcome.spend[: n // 2])
     np.testing.assert_allclose(outcome.reward[n // 2 :], 0.3 * outcome.spend[n // 2 :] - 0.05)
-    # Unsubscribe rate at fatigue 0 is sigmoid(u0) = 0.3%.
+    # Unsubscribe rate at fatigue 0 is sigmoid(u0) = 0.1%.
     rate = outcome.unsubscribed[n // 2 :].mean()
-    assert 0.002 < rate < 0.0045
+    assert 0.0004 < rate < 0.0017
     assert not state.subscribed[n // 2 :][outcome.unsubscribed[n // 2 :]].any()
 
 

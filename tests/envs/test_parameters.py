@@ -42,10 +42,24 @@ def test_nan_is_rejected(synthetic_draws):
 
 
 def test_no_action_must_have_no_effect(synthetic_draws):
-    uplift = synthetic_draws.mean.purchase_uplift.copy()
-    uplift[0, 0] = 0.2
-    with pytest.raises(ParameterError, match="action 0 .* expected zeros"):
-        synthetic_draws.mean.replace(purchase_uplift=uplift)
+    for name in ("purchase_response", "visit_response", "engagement_tilt"):
+        effects = getattr(synthetic_draws.mean, name).copy()
+        effects[1, 0, 0] = 0.2
+        with pytest.raises(ParameterError, match="action 0 .* expected zeros"):
+            synthetic_draws.mean.replace(**{name: effects})
+
+
+def test_carryover_must_be_calibrated_and_at_least_one(synthetic_draws):
+    from journeygym.envs.response import compile_response
+
+    with pytest.raises(ParameterError, match="carryover: received 0.5, expected a finite number >= 1"):
+        ScenarioAssumptions(carryover=0.5)
+    with pytest.raises(ParameterError, match="carryover: received nan"):
+        ScenarioAssumptions(carryover=float("nan"))
+    with pytest.raises(ParameterError, match=r"received 1.7, but these parameters were calibrated at carryover \[1.0, 1.5, 2.5\].*--carryover 1,1.5,1.7,2.5"):
+        compile_response(synthetic_draws.mean, ScenarioAssumptions(carryover=1.7))
+    with pytest.raises(ParameterError, match=r"carryover_levels: received \(1.5, 1.0\)"):
+        synthetic_draws.mean.replace(carryover_levels=(1.5, 1.0))
 
 
 @pytest.mark.parametrize(
@@ -73,8 +87,14 @@ def test_assumption_typo_suggests_the_right_name():
         assumptions_with_overrides(ScenarioAssumptions(), {"kapa": 0.5})
 
 
-def test_default_unsubscribe_probability_is_three_per_mille():
-    assert ScenarioAssumptions().unsubscribe_base_probability == pytest.approx(0.003)
+def test_default_unsubscribes_rise_from_one_to_three_per_mille():
+    from journeygym.envs.response import unsubscribe_probability
+
+    scenario = ScenarioAssumptions()
+    assert scenario.unsubscribe_base_probability == pytest.approx(0.001)
+    curve = unsubscribe_probability(scenario, np.arange(scenario.max_fatigue + 1))
+    assert curve[-1] == pytest.approx(0.003)
+    assert np.all(np.diff(curve) > 0)  # the slope u1 raises it with every fatigue level
 
 
 def test_select_resolves_mean_sample_and_index(synthetic_draws):
