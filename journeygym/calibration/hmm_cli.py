@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from journeygym.arguments import command_options
+from journeygym.arguments import command_options, positive_int
 from journeygym.calibration.errors import DataWarning
 from journeygym.calibration.hmm import PurchaseHMM, select_n_states
 from journeygym.calibration.transactions import load_transactions, weekly_observations
@@ -71,10 +71,10 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--keep-outlying-dates", dest="outlying_dates", action="store_const", const="keep",
         help="keep rows dated far outside the bulk of the log (when they are genuine)",
     )
-    parser.add_argument("--states", type=int, default=5, help="number of hidden states K (default 5)")
+    parser.add_argument("--states", type=positive_int, default=5, help="number of hidden states K (default 5)")
     parser.add_argument("--select", default=None, help="also report BIC for these K, e.g. 2,3,4,5,6")
-    parser.add_argument("--restarts", type=int, default=8, help="EM restarts (default 8)")
-    parser.add_argument("--max-iter", type=int, default=200, help="EM iterations per restart (default 200)")
+    parser.add_argument("--restarts", type=positive_int, default=8, help="EM restarts (default 8)")
+    parser.add_argument("--max-iter", type=positive_int, default=200, help="EM iterations per restart (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -107,8 +107,6 @@ def _load(args: argparse.Namespace) -> tuple[Any, list[str]]:
 
 def fit_hmm_command(args: argparse.Namespace) -> int:
     """Run ``journeygym fit-hmm``; returns the exit status (0 converged, 3 not converged; bad input raises)."""
-    if args.max_iter < 1:
-        raise ValueError(f"--max-iter: received {args.max_iter}, expected an integer >= 1.")
     sequences, notes = _load(args)
     model = PurchaseHMM(n_states=args.states, n_restarts=args.restarts, seed=args.seed, max_iter=args.max_iter).fit(sequences)
     if not model.converged_:

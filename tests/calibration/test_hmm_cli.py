@@ -75,3 +75,11 @@ def test_fit_hmm_missing_column_names_the_flags(cdnow_like_log, tmp_path, capsys
     err = capsys.readouterr().err
     assert "did you mean 'customer_id'" in err and "--customer-col, --time-col, --amount-col" in err
     assert "customer_col=" not in err
+
+
+def test_fit_hmm_model_sizes_are_checked_as_flags(cdnow_like_log, columns, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["fit-hmm", _csv(cdnow_like_log, tmp_path), *columns, "--states", "0"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --states: received 0" in err and "n_states" not in err
