@@ -12,6 +12,7 @@ from journeygym.arguments import carryover_levels, positive_int
 from journeygym.baselines.simple import simple_policies
 from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS
 from journeygym.envs.parameters import DEFAULT_CARRYOVER, _did_you_mean
+from journeygym.files import OutputPathError, check_output_file
 
 
 class CommandError(Exception):
@@ -75,6 +76,10 @@ def _fit_hmm(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from journeygym.calibration.pipeline import calibrate_command
 
+    try:  # before the fit, which takes minutes
+        check_output_file(args.out, "artifact file")
+    except OutputPathError as exc:
+        raise CommandError(f"--out: {exc}") from None
     return calibrate_command(args)
 
 

@@ -8,3 +8,7 @@ class DataValidationError(ValueError):
     Subclasses :class:`ValueError`, so callers that already catch bad-value
     errors keep working.
     """
+
+
+class DataWarning(UserWarning):
+    """Input data were used after a change asked for (e.g. rows dropped); the message says which rows and why."""

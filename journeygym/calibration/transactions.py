@@ -6,6 +6,29 @@ it strictly and returns one row per customer and day. :func:`load_cdnow` reads
 the CDNOW log of Fader and Hardie in its published format.
 :func:`weekly_observations` turns a log into the padded weekly observation
 sequences that the purchase HMM is fitted on.
+
+Outlying dates
+--------------
+A row dated far outside the bulk of the log -- usually a mistyped year, such
+as 2097 for 1997 -- stretches every customer's observation window to it: two
+such rows in a CDNOW-sized log turn about 150,000 customer-weeks into ten
+million empty ones, and the HMM fit still "converges".  The loaders refuse
+them by default.
+
+The rule: let q01 and q99 be the 1st and 99th percentiles of the rows' dates
+(rounded inward to dates present in the log, so that the first and last row
+never set them) and ``w = max(q99 - q01, 30 days)``, the span of the central
+98% of the rows.  A row is outlying when more than ``3 w`` without any row
+separates it from that central span (every row beyond such an empty stretch
+is outlying).  So an outlying row lies more than ``3 w`` before q01 or after
+q99, and a sparse but continuous tail of genuine early or late purchases is
+never outlying.  For CDNOW (January 1997 to June 1998, w = 530 days, no empty
+stretch) nothing is outlying; a year mistyped as 2097 or 1897 is, a year off
+by one is not (it is within ``3 w``).  The rule finds outliers while they
+are fewer than about 1% of the rows at either end; logs of fewer than
+``OUTLYING_MIN_ROWS`` rows are not checked.  ``outlying_dates="drop"``
+drops the outlying rows with a
+:class:`~journeygym.calibration.errors.DataWarning`, ``"keep"`` keeps them.
 """
 
 from __future__ import annotations
@@ -13,6 +36,7 @@ from __future__ import annotations
 import csv
 import difflib
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,26 +45,39 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.arguments import current_command, option_name, option_setting
+from journeygym.calibration.errors import DataValidationError, DataWarning
 
 __all__ = [
     "CDNOW_COLUMNS",
     "CDNOW_FILENAME",
     "DATA_DIR_ENV",
+    "OUTLYING_MIN_ROWS",
     "WeeklySequences",
     "load_cdnow",
     "load_transactions",
+    "outlying_date_range",
     "weekly_observations",
 ]
 
 NonPositive = Literal["error", "drop", "keep"]
+OutlyingDates = Literal["error", "drop", "keep"]
 
 DATA_DIR_ENV = "JOURNEYGYM_DATA_DIR"
 CDNOW_FILENAME = "cdnow_master.txt"
 CDNOW_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
 
 _NONPOSITIVE_OPTIONS = ("error", "drop", "keep")
+_OUTLYING_OPTIONS = ("error", "drop", "keep")
+#: Outlying dates (module docstring): rows beyond an empty stretch of more than OUTLYING_GAP times
+#: the span between the OUTLYING_QUANTILE and 1 - OUTLYING_QUANTILE quantiles of the dates.
+OUTLYING_QUANTILE = 0.01
+OUTLYING_GAP = 3.0
+OUTLYING_MIN_WIDTH_DAYS = 30
+#: Logs with fewer rows are not checked for outlying dates (too few to tell the bulk).
+OUTLYING_MIN_ROWS = 20
 _MAX_EXAMPLES = 5
+_WHITESPACE = r"\s+"
 _DAYS_PER_WEEK = 7
 
 
@@ -58,6 +95,7 @@ def load_transactions(
     time_format: str | None = None,
     sep: str | None = None,
     nonpositive: NonPositive = "error",
+    outlying_dates: OutlyingDates = "error",
 ) -> pd.DataFrame:
     """Load and validate a transaction log, one row per customer and day.
 
@@ -84,6 +122,12 @@ def load_transactions(
         before aggregation; ``"keep"`` keeps them as purchase events with their
         amount (a zero-amount purchase still counts as a purchase; a negative
         amount lowers that day's total).
+    outlying_dates
+        What to do with rows dated far outside the bulk of the log (see the
+        module docstring for the rule), usually mistyped years. ``"error"``
+        (default) refuses them, naming the rows; ``"drop"`` removes them with
+        a :class:`~journeygym.calibration.errors.DataWarning`; ``"keep"``
+        keeps them.
 
     Returns
     -------
@@ -97,10 +141,12 @@ def load_transactions(
     ------
     DataValidationError
         If the file is missing or empty, a column is missing, a value is
-        missing or cannot be parsed, or amounts are non-positive under
-        ``nonpositive="error"``.
+        missing or cannot be parsed, amounts are non-positive under
+        ``nonpositive="error"``, or dates are outlying under
+        ``outlying_dates="error"``.
     """
     _check_nonpositive_option(nonpositive)
+    _check_outlying_option(outlying_dates)
     if isinstance(path_or_df, pd.DataFrame):
         frame, line_offset, source = path_or_df, None, "the DataFrame"
     else:
@@ -114,6 +160,7 @@ def load_transactions(
         amount_col=amount_col,
         time_format=time_format,
         nonpositive=nonpositive,
+        outlying_dates=outlying_dates,
         line_offset=line_offset,
         source=source,
     )
@@ -122,6 +169,7 @@ def load_transactions(
 def load_cdnow(
     data_dir_or_file: str | os.PathLike[str],
     nonpositive: NonPositive = "keep",
+    outlying_dates: OutlyingDates = "error",
 ) -> pd.DataFrame:
     """Load the CDNOW transaction log (Fader and Hardie).
 
@@ -137,6 +185,9 @@ def load_cdnow(
         Treatment of the rows with $0 spend, see :func:`load_transactions`.
         The default keeps them as purchase events (a purchase happened; it
         was free).
+    outlying_dates
+        Treatment of rows dated far outside the bulk of the log, see
+        :func:`load_transactions`. The published file has none.
 
     Returns
     -------
@@ -145,6 +196,7 @@ def load_cdnow(
         is the dollar value.
     """
     _check_nonpositive_option(nonpositive)
+    _check_outlying_option(outlying_dates)
     path = _resolve_data_file(Path(data_dir_or_file), CDNOW_FILENAME)
     header_lines = 1 if _first_line_is_header(path) else 0
     try:
@@ -184,6 +236,7 @@ def load_cdnow(
         amount_col="dollar_value",
         time_format="%Y%m%d",
         nonpositive=nonpositive,
+        outlying_dates=outlying_dates,
         line_offset=line_offset,
         source=str(path),
     )
@@ -199,15 +252,18 @@ def _validate_and_aggregate(
     amount_col: str,
     time_format: str | None,
     nonpositive: NonPositive,
+    outlying_dates: OutlyingDates,
     line_offset: int | None,
     source: str,
 ) -> pd.DataFrame:
     """Validate the three columns of a raw log and aggregate to days."""
     wanted = {"customer_id": customer_col, "date": time_col, "amount": amount_col}
     if len(set(wanted.values())) != len(wanted):
+        roles = ("customer_col", "time_col", "amount_col")
+        received = ", ".join(option_setting(role, column) for role, column in zip(roles, wanted.values()))
         raise DataValidationError(
-            f"customer_col, time_col and amount_col must name three different "
-            f"columns; received {wanted}."
+            f"{option_name('customer_col')}, {option_name('time_col')} and {option_name('amount_col')} must name "
+            f"three different columns; received {received}."
         )
     _check_columns(frame, list(wanted.values()), source)
     if len(frame) == 0:
@@ -224,6 +280,7 @@ def _validate_and_aggregate(
         {"customer_id": raw[customer_col], "date": dates, "amount": amounts}
     )
     tidy = _apply_nonpositive(tidy, nonpositive, line_offset, source)
+    tidy = _apply_outlying_dates(tidy, outlying_dates, line_offset, source)
     grouped = tidy.groupby(["customer_id", "date"], sort=True)
     out = grouped.agg(amount=("amount", "sum"), n_rows=("amount", "size"))
     out = out.reset_index()
@@ -242,6 +299,13 @@ def _check_nonpositive_option(nonpositive: str) -> None:
         raise DataValidationError(
             f"nonpositive must be one of {_NONPOSITIVE_OPTIONS}; received "
             f"{nonpositive!r}."
+        )
+
+
+def _check_outlying_option(outlying_dates: str) -> None:
+    if outlying_dates not in _OUTLYING_OPTIONS:
+        raise DataValidationError(
+            f"{option_name('outlying_dates')} must be one of {_OUTLYING_OPTIONS}; received {outlying_dates!r}."
         )
 
 
@@ -313,8 +377,8 @@ def _read_delimited(path: Path, *, sep: str | None) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise DataValidationError(
             f"Could not parse {str(path)!r} as a delimited text file: {exc}. "
-            "Expected a header row and one row per purchase; pass sep= if the "
-            "delimiter is unusual (e.g. sep=r'\\s+' for whitespace)."
+            f"Expected a header row and one row per purchase; pass {option_setting('sep')} if the "
+            f"delimiter is unusual (e.g. {option_setting('sep', _WHITESPACE)} for whitespace)."
         ) from None
 
 
@@ -334,8 +398,9 @@ def _check_columns(frame: pd.DataFrame, expected: Sequence[str], source: str) ->
     raise DataValidationError(
         f"{source} is missing the column(s) {missing}. Received columns: "
         f"{received}; expected: {list(expected)}. Suggestions: "
-        f"{'; '.join(hints)}. Rename the columns or pass customer_col=, "
-        "time_col=, amount_col= (and sep= if the columns were not split)."
+        f"{'; '.join(hints)}. Rename the columns or pass {option_setting('customer_col')}, "
+        f"{option_setting('time_col')}, {option_setting('amount_col')} (and {option_setting('sep')} if the columns "
+        "were not split)."
     )
 
 
@@ -387,8 +452,8 @@ def _parse_dates(
             raise DataValidationError(
                 f"{source}: {len(bad)} date(s) in column {raw.name!r} could not "
                 f"be parsed, at {_row_refs(bad, line_offset)}: {examples}. "
-                f"Expected {expected}; pass time_format= (e.g. '%Y-%m-%d' or "
-                "'%Y%m%d') matching the file."
+                f"Expected {expected}; pass {option_setting('time_format', '%Y-%m-%d')} (or the format "
+                "that matches the file, e.g. '%Y%m%d')."
             )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
@@ -425,9 +490,87 @@ def _apply_nonpositive(
         f"{len(bad) - n_zero} negative), at {_row_refs(bad, line_offset)}; "
         f"examples: {examples}. Expected positive purchase amounts. Zero "
         "amounts are usually free or promotional purchases and negative ones "
-        "refunds or cancellations: pass nonpositive='drop' to remove those "
-        "rows, or nonpositive='keep' to keep them as purchase events."
+        f"refunds or cancellations: pass {option_setting('nonpositive', 'drop')} to remove those "
+        f"rows, or {option_setting('nonpositive', 'keep')} to keep them as purchase events."
     )
+
+
+def outlying_date_range(dates: pd.Series | np.ndarray) -> tuple[pd.Timestamp, pd.Timestamp, int] | None:
+    """The dates of the bulk of a log and what separates outlying rows from it (module docstring).
+
+    Parameters
+    ----------
+    dates
+        The rows' dates (datetime64).
+
+    Returns
+    -------
+    (pandas.Timestamp, pandas.Timestamp, int) or None
+        The first and last date connected to the central 98% of the rows (a
+        row dated outside them is outlying) and the longest empty stretch, in
+        days, allowed inside; None for a log of fewer than ``OUTLYING_MIN_ROWS``
+        rows (not checked).
+    """
+    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+    if days.size < OUTLYING_MIN_ROWS:
+        return None
+    low = int(np.quantile(days, OUTLYING_QUANTILE, method="higher"))
+    high = int(np.quantile(days, 1.0 - OUTLYING_QUANTILE, method="lower"))
+    gap = int(np.ceil(OUTLYING_GAP * max(high - low, OUTLYING_MIN_WIDTH_DAYS)))
+    distinct = np.unique(days)
+    later = distinct[distinct >= high]
+    breaks = np.flatnonzero(np.diff(later) > gap)
+    last = later[breaks[0]] if breaks.size else later[-1]
+    earlier = distinct[distinct <= low][::-1]
+    breaks = np.flatnonzero(-np.diff(earlier) > gap)
+    first = earlier[breaks[0]] if breaks.size else earlier[-1]
+    return _day(int(first)), _day(int(last)), gap
+
+
+def _day(day: int) -> pd.Timestamp:
+    return pd.Timestamp(np.datetime64(day, "D"))
+
+
+def _apply_outlying_dates(
+    tidy: pd.DataFrame, outlying_dates: OutlyingDates, line_offset: int | None, source: str
+) -> pd.DataFrame:
+    bulk = None if outlying_dates == "keep" else outlying_date_range(tidy["date"])
+    if bulk is None:
+        return tidy
+    earliest, latest, gap = bulk
+    outside = ((tidy["date"] < earliest) | (tidy["date"] > latest)).to_numpy()
+    if not outside.any():
+        return tidy
+    rows = tidy.loc[outside]
+    positions = rows.index.to_numpy()  # positions in the input: rows dropped earlier keep their numbers
+    shown = [
+        f"{_row_label(int(p), line_offset)}: {d:%Y-%m-%d} (customer {c})"
+        for p, d, c in zip(positions[:_MAX_EXAMPLES], rows["date"], rows["customer_id"])
+    ]
+    more = f" and {len(rows) - _MAX_EXAMPLES} more" if len(rows) > _MAX_EXAMPLES else ""
+    where = f"{'; '.join(shown)}{more}"
+    if outlying_dates == "drop":
+        warnings.warn(
+            f"{source}: dropped {len(rows)} row(s) dated far outside the bulk of the log ({earliest:%Y-%m-%d} to "
+            f"{latest:%Y-%m-%d}): {where}.",
+            DataWarning,
+            stacklevel=4,
+        )
+        return tidy.loc[~outside]
+    span = (tidy["date"].max() - tidy["date"].min()).days // _DAYS_PER_WEEK
+    bulk_span = (latest - earliest).days // _DAYS_PER_WEEK
+    raise DataValidationError(
+        f"{source}: {len(rows)} row(s) dated far outside the bulk of the log: {where}. The other rows run from "
+        f"{earliest:%Y-%m-%d} to {latest:%Y-%m-%d}, and more than {gap} days without any row separate these from "
+        "them (three times the span of the central 98% of the rows). Such rows are refused because one mistyped year "
+        f"stretches every customer's observation window to it (here to {span} weeks instead of {bulk_span}). Correct "
+        f"those dates, or pass {option_setting('outlying_dates', 'drop')} to drop those rows "
+        f"({option_setting('outlying_dates', 'keep')} keeps them, if they are genuine)."
+    )
+
+
+def _row_label(position: int, line_offset: int | None) -> str:
+    return f"row {position} (0-based)" if line_offset is None else f"line {position + line_offset}"
 
 
 # --------------------------------------------------------------------------
@@ -563,10 +706,15 @@ def weekly_observations(
 
     if median_amount is None:
         if not len(totals):
+            fix = (
+                "check start/end_date, or pass median_amount=."
+                if current_command() is None
+                else "the log needs purchases at least a week after a customer's first purchase; check the time "
+                "column and its dates."
+            )
             raise DataValidationError(
                 "No purchases fall inside the observation window, so the "
-                "median weekly amount is undefined; check start/end_date, or "
-                "pass median_amount=."
+                f"median weekly amount is undefined; {fix}"
             )
         median_amount = float(np.median(totals))
     elif not np.isfinite(median_amount):

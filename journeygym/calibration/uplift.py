@@ -72,6 +72,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from journeygym.arguments import option_setting
 from journeygym.calibration.errors import DataValidationError
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
 from journeygym.records import to_jsonable
@@ -1416,12 +1417,12 @@ def _arm_levels(series: pd.Series, control: Any) -> list[Any]:
             control = "No E-Mail"
         else:
             raise DataValidationError(
-                f"Treatment column {series.name!r} has levels {shown}; name the control level with control=... "
-                "(CLI: --control LEVEL)."
+                f"Treatment column {series.name!r} has levels {shown}; name the control level with "
+                f"{option_setting('control', metavar='LEVEL')}."
             )
     matches = [level for level in levels if _same_level(level, control)]
     if not matches:
-        raise DataValidationError(f"control={control!r} is not a level of {series.name!r}; its levels are {shown}.")
+        raise DataValidationError(f"{option_setting('control', control)} is not a level of {series.name!r}; its levels are {shown}.")
     rest = sorted((level for level in levels if not _same_level(level, matches[0])), key=_sort_key)
     return [matches[0], *rest]
 
@@ -1511,7 +1512,9 @@ def trial_from_frame(
     if leaking:
         raise DataValidationError(f"Covariates {leaking} repeat the treatment or outcome column; use pre-treatment columns only.")
     if segment is not None and segment in (treatment, outcome):
-        raise DataValidationError(f"segment={segment!r} is the treatment or outcome column; pick a pre-treatment column.")
+        raise DataValidationError(
+            f"{option_setting('segment', segment)} is the treatment or outcome column; pick a pre-treatment column."
+        )
     _check_no_missing(frame, list(dict.fromkeys(named)))
     y = _binary_outcome(frame[outcome])
     arm_levels = _arm_levels(frame[treatment], control)

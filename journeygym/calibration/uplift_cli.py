@@ -3,23 +3,45 @@
 Exit codes: 0 the analysis ran and its convergence checks passed; 1 it ran
 but the convergence checks failed (the table is printed with a warning and
 should not be used); 2 the input was unusable (the message says why).
+
+Too little data is unusable input: every arm needs at least
+``MIN_ROWS_PER_ARM`` rows (``--min-per-arm``), and the outcome must take both
+values somewhere in the trial; otherwise the decision would restate the
+prior.  An arm whose outcome is all 0 or all 1 is analyzed with a warning
+(its rate rests on the prior and the pooling).  Warnings are printed and,
+with ``--json``, listed under ``"warnings"``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from journeygym.arguments import command_options
 from journeygym.calibration.errors import DataValidationError
 
 EXIT_OK = 0
 EXIT_NOT_CONVERGED = 1
 EXIT_BAD_INPUT = 2
+#: Fewest rows per arm analyzed by default (--min-per-arm): with fewer, a decision mostly restates the prior.
+MIN_ROWS_PER_ARM = 30
+#: Keyword arguments of the analysis -> the flags that set them (messages name the flags).
+FLAGS = {
+    "treatment": "--treatment",
+    "outcome": "--outcome",
+    "segment": "--segment",
+    "covariates": "--covariates",
+    "control": "--control",
+    "kind": "--kind",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tune", type=int, default=600, help="warm-up iterations per chain (default: 600)")
     parser.add_argument("--chains", type=int, default=4, help="chains (default: 4)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    parser.add_argument(
+        "--min-per-arm", type=int, default=MIN_ROWS_PER_ARM,
+        help=f"refuse a trial with fewer rows in an arm (default: {MIN_ROWS_PER_ARM})",
+    )
     parser.add_argument("--sep", default=",", help="field separator of the CSV (default: ',')")
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
     parser.add_argument("--plot", metavar="PATH", help="also write an interval plot (e.g. uplift.png)")
@@ -62,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def uplift_command(argv: Sequence[str] | None = None) -> int:
     """Run ``journeygym uplift`` with the given arguments and return the exit code."""
-    from journeygym.calibration.uplift import ConvergenceWarning, analyze_trial
+    from journeygym.calibration.uplift import ConvergenceWarning, analyze_trial, trial_from_frame
 
     parser = build_parser()
     try:
@@ -73,7 +99,10 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
         frame = _read_trial(Path(args.trial), args.sep)
         covariates = [c.strip() for c in args.covariates.split(",") if c.strip()] if args.covariates else None
         _check_sampler_settings(args)
-        with warnings.catch_warnings(record=True) as caught:
+        with command_options("journeygym uplift", FLAGS):
+            trial = trial_from_frame(frame, args.treatment, args.outcome, args.segment, covariates, args.control)
+        notes = _check_trial_size(trial, args.treatment, args.min_per_arm)
+        with command_options("journeygym uplift", FLAGS), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             model = analyze_trial(
                 frame,
@@ -94,11 +123,13 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
-            print(f"journeygym uplift: warning: {warning.message}", file=sys.stderr)
+            notes.append(str(warning.message))
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    for note in notes:
+        print(f"journeygym uplift: warning: {note}", file=sys.stderr)
     if args.json:
-        print(model.to_json())
+        print(json.dumps({**json.loads(model.to_json()), "warnings": notes}, indent=2))
     else:
         print(_format_report(model))
     if args.plot:
@@ -107,6 +138,12 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
 
 
 def _read_trial(path: Path, sep: str) -> pd.DataFrame:
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.csv"))[:5]
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise DataValidationError(
+            f"trial file {str(path)!r} is a directory, expected a CSV file{hint}; pass the path of the CSV file."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"trial file {str(path)!r} not found; pass the path of a CSV file.")
     try:
@@ -119,7 +156,45 @@ def _read_trial(path: Path, sep: str) -> pd.DataFrame:
     return frame
 
 
+def _check_trial_size(trial: Any, treatment: str, min_per_arm: int) -> list[str]:
+    """Refuse a trial too small to analyze (see the module docstring); returns the warnings about it.
+
+    Raises
+    ------
+    DataValidationError
+        An arm has fewer than ``min_per_arm`` rows, or the outcome is the same in every row.
+    """
+    outcome = np.asarray(trial.outcome)
+    arm = np.asarray(trial.arm)
+    names = list(trial.arm_names)
+    rows = np.bincount(arm, minlength=len(names))
+    events = np.bincount(arm, weights=outcome, minlength=len(names)).astype(np.int64)
+    small = [f"{name!r} ({n} row(s))" for name, n in zip(names, rows) if n < min_per_arm]
+    if small:
+        raise DataValidationError(
+            f"too few rows: arm(s) {', '.join(small)} of {treatment!r}, {trial.n_customers} rows in all; expected at "
+            f"least {min_per_arm} rows in every arm (--min-per-arm). With fewer, the posterior and the decision mostly "
+            "restate the prior. Collect more data, or lower --min-per-arm to analyze anyway."
+        )
+    if events.sum() in (0, trial.n_customers):
+        value = int(outcome[0])
+        raise DataValidationError(
+            f"outcome {trial.outcome_name!r} is {value} in all {trial.n_customers} rows; an uplift analysis needs both "
+            "outcomes (0 and 1) in the trial. Check that --outcome names the right column and that it is coded 0/1."
+        )
+    notes = []
+    for name, n, k in zip(names, rows, events):
+        if k in (0, n):
+            notes.append(
+                f"outcome {trial.outcome_name!r} is {int(k > 0)} in all {n} rows of arm {name!r}; that arm's rate and "
+                "the uplifts that involve it rest on the prior and the model's pooling, not on observed variation."
+            )
+    return notes
+
+
 def _check_sampler_settings(args: argparse.Namespace) -> None:
+    if args.min_per_arm < 1:
+        raise DataValidationError(f"--min-per-arm: received {args.min_per_arm}, expected an integer >= 1.")
     for name, lowest in (("draws", 1), ("tune", 0), ("chains", 1)):
         value = getattr(args, name)
         if value < lowest:

@@ -10,12 +10,16 @@ the number of workers.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Backend", "LocalBackend", "RayBackend", "SerialBackend", "TaskFailed", "make_backend"]
+__all__ = ["Backend", "LocalBackend", "RayBackend", "SerialBackend", "TaskFailed", "die_with_parent", "make_backend"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,7 +53,54 @@ class SerialBackend:
             yield task, result
 
 
-def _initialize_worker(path: list[str]) -> None:
+#: Seconds between two checks of a worker that its parent is still alive.
+PARENT_POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _kill_me_with_parent() -> None:
+    """Linux: ask the kernel to SIGKILL this process when its parent dies (best effort).
+
+    Strictly, when the parent *thread* that started the process ends: the pool's
+    workers are started by the thread that iterates :meth:`LocalBackend.run`,
+    which outlives the pool.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the polling thread still ends the worker
+
+
+def _watch_parent(parent_pid: int, interval: float) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(1)  # the parent is gone: nobody will read this worker's results
+
+
+def die_with_parent(parent_pid: int, interval: float = PARENT_POLL_SECONDS) -> None:
+    """Make this process end when the process ``parent_pid`` (its parent) ends, even by ``kill -9``.
+
+    On Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere, a daemon thread checks every ``interval`` seconds that the
+    parent is still this process's parent and calls ``os._exit`` otherwise
+    (an orphan is adopted by another process).  Without this, workers of a
+    killed run would keep computing and writing, then wait forever to return
+    their results; their resource tracker would live as long as they do.
+    """
+    _kill_me_with_parent()
+    if os.getppid() != parent_pid:  # the parent died before the kernel was asked
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid, interval), name="journeygym-parent-watch", daemon=True).start()
+
+
+def _initialize_worker(path: list[str], parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     # Spawned workers start with a fresh sys.path: give them the parent's, so user
     # agents importable in the parent ("package.module:Class") are importable here.
     for entry in reversed(path):
@@ -61,7 +112,8 @@ class LocalBackend:
     """Runs tasks in ``n_workers`` local processes (``concurrent.futures.ProcessPoolExecutor``).
 
     Workers are *spawned* (not forked): torch and forked threads do not mix, and
-    a spawned worker behaves the same on every platform.
+    a spawned worker behaves the same on every platform.  Workers end with the
+    process that started them, even when it is killed (:func:`die_with_parent`).
     """
 
     def __init__(self, n_workers: int) -> None:
@@ -75,7 +127,7 @@ class LocalBackend:
             return
         context = multiprocessing.get_context("spawn")
         workers = min(self.n_workers, len(pending_tasks))
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize_worker, initargs=(list(sys.path),)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize_worker, initargs=(list(sys.path), os.getpid())) as pool:
             futures: dict[Future[R], T] = {pool.submit(function, task): task for task in pending_tasks}
             try:
                 while futures:

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from journeygym.agents.registry import resolve, training_mode
 from journeygym.baselines.base import Policy
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.experiments.config import spread_draws
+from journeygym.experiments.store import ResultsWarning, describe_error
 from journeygym.experiments.tracing import TracedRollout, traced_rollout
 from journeygym.records import config_hash, to_jsonable
 
@@ -163,15 +165,30 @@ def _env_factory(spec: CellSpec, params: str | int) -> Any:
     return factory
 
 
+def _read_cached_log(path: Path) -> Any:
+    """A cached campaign log, or None (with a :class:`ResultsWarning` naming it) when it does not read back."""
+    import pyarrow as pa
+
+    from journeygym.baselines.logged_data import read_logged_data
+
+    try:
+        return read_logged_data(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        warnings.warn(f"cached campaign log {str(path)!r} does not read back ({describe_error(exc)}); simulating it again.", ResultsWarning, stacklevel=3)
+        return None
+
+
 def _logged_data(spec: CellSpec) -> Any:
     """The campaign log of this (setting, seed), simulated once and cached on disk for the other baselines."""
-    from journeygym.baselines.logged_data import RandomizedBehavior, read_logged_data, simulate_logged_data, write_logged_data
+    from journeygym.baselines.logged_data import RandomizedBehavior, simulate_logged_data, write_logged_data
 
     identity = [spec.setting_index, spec.seed, spec.logged_customers, spec.email_probability, [str(d) for d in spec.training_draws]]
     key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
     path = Path(spec.log_cache_dir) / f"{key}.parquet"
     if path.is_file():
-        return read_logged_data(path)
+        cached = _read_cached_log(path)
+        if cached is not None:
+            return cached
     draws = [d for d in spec.training_draws if d != "mean"]
     frame = simulate_logged_data(
         spec.logged_customers,

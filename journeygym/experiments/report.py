@@ -22,6 +22,7 @@ import html
 import json
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.experiments.store import ResultStore, atomic_write_text
+from journeygym.experiments.store import (
+    ResultStore,
+    ResultsWarning,
+    atomic_write_text,
+    describe_error,
+    results_warnings_as_lines,
+)
 from journeygym.experiments.summary import (
     SettingSummary,
     contact_profile,
@@ -115,6 +122,23 @@ def _returns_figure(summaries: Sequence[SettingSummary], path: Path) -> Path:
     return path
 
 
+def _read_progress(path: Path, cell_id: str) -> pd.DataFrame | None:
+    """An agent's training log, or None (with a :class:`ResultsWarning` naming it when it does not read back)."""
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        warnings.warn(
+            f"training log {str(path)!r} does not read back ({describe_error(exc)}); its learning curve is left "
+            f"out of the report. To get it back, delete the cell file cells/{cell_id}.parquet of the results "
+            "directory and run the experiment again with --resume (the agent is trained again).",
+            ResultsWarning,
+            stacklevel=2,
+        )
+        return None
+
+
 def _learning_curves_figure(frame: pd.DataFrame, summaries: Sequence[SettingSummary], path: Path) -> Path | None:
     agents = frame[(frame["training"] == "simulator") & frame["log_dir"].notna()]
     if agents.empty:
@@ -124,11 +148,11 @@ def _learning_curves_figure(frame: pd.DataFrame, summaries: Sequence[SettingSumm
     curves: dict[str, list[tuple[int, pd.DataFrame]]] = {}
     for (policy, seed), part in agents.groupby(["policy", "seed"]):
         progress = Path(str(part["log_dir"].iloc[0])) / "progress.csv"
-        if not progress.is_file():
+        data = _read_progress(progress, str(part["cell_id"].iloc[0]))
+        if data is None:
             continue
-        data = pd.read_csv(progress)
         if {"time/total_timesteps", "rollout/ep_rew_mean"} <= set(data.columns):
-            data = data[["time/total_timesteps", "rollout/ep_rew_mean"]].dropna()
+            data = data[["time/total_timesteps", "rollout/ep_rew_mean"]].apply(pd.to_numeric, errors="coerce").dropna()
             curves.setdefault(policy, []).append((int(seed), data))
     if not curves:
         return None
@@ -250,6 +274,23 @@ def _training_rows(frame: pd.DataFrame, order: Sequence[str]) -> tuple[list[str]
     return headers, rows
 
 
+def _description(config_file: Path) -> str:
+    """The ``description`` of the run's config.yaml ("" with a :class:`ResultsWarning` when it does not read back)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        warnings.warn(
+            f"{str(config_file)!r} does not read back ({describe_error(exc)}); the report goes without the "
+            "config's description. journeygym run writes the file again on --resume.",
+            ResultsWarning,
+            stacklevel=2,
+        )
+        return ""
+    return str(config.get("description") or "") if isinstance(config, dict) else ""
+
+
 def _content(
     results_dir: Path,
     manifest: dict[str, Any],
@@ -265,9 +306,7 @@ def _content(
     config_file = results_dir / "config.yaml"
     description = ""
     if config_file.is_file():
-        import yaml
-
-        description = (yaml.safe_load(config_file.read_text()) or {}).get("description") or ""
+        description = _description(config_file)
     if description:
         blocks.append(("p", description))
     facts = [
@@ -406,6 +445,13 @@ def build_report(results_dir: str | Path) -> Path:
     ------
     FileNotFoundError
         If the directory holds no manifest or no finished cell.
+    DamagedFileError
+        If the manifest or a finished cell's file does not read back (the message names it).
+
+    Warns
+    -----
+    ResultsWarning
+        For a training log or config.yaml that does not read back (left out of the report).
     """
     results_dir = Path(results_dir)
     manifest, frame, missing = _load(results_dir)
@@ -451,15 +497,21 @@ def report_text(results_dir: str | Path) -> str:
 
 
 def report_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym report RESULTS_DIR``: rebuild the report; returns the exit status (2 for a bad directory)."""
+    """``journeygym report RESULTS_DIR``: rebuild the report; returns the exit status (2 for a bad directory).
+
+    A damaged manifest or cell file is an error naming the file; a damaged
+    training log is a warning naming it (its learning curve is left out).
+    """
     parser = argparse.ArgumentParser(prog="journeygym report", description="Rebuild the report of an experiment's results directory.")
     parser.add_argument("results_dir", help="a directory written by `journeygym run`")
     args = parser.parse_args(argv)
     try:
-        path = build_report(args.results_dir)
-        print(report_text(args.results_dir))
+        with results_warnings_as_lines("journeygym report"):
+            path = build_report(args.results_dir)
+            text = report_text(args.results_dir)
     except (FileNotFoundError, ValueError) as exc:
         print(f"journeygym report: error: {exc}", file=sys.stderr)
         return 2
+    print(text)
     print(f"\nreport: {path} and {path.with_suffix('.html')}")
     return 0

@@ -19,6 +19,7 @@ import hashlib
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,15 @@ from journeygym.envs.parameters import assumptions_with_overrides
 from journeygym.experiments.backends import Backend, TaskFailed, make_backend
 from journeygym.experiments.cells import RESULT_SCHEMA, CellSpec, execute_cell
 from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config, settings_of, spread_draws
-from journeygym.experiments.store import ResultStore, atomic_write_text
+from journeygym.experiments.store import (
+    DamagedFileError,
+    ResultsLockedError,
+    ResultStore,
+    ResultsWarning,
+    atomic_write_text,
+    results_warnings_as_lines,
+)
+from journeygym.files import OutputPathError, ensure_output_dir
 from journeygym.experiments.summary import SEED_BASELINES
 from journeygym.records import config_hash
 
@@ -241,15 +250,49 @@ def run_experiment(
     ------
     ResultsExistError
         If ``output_dir`` holds results and ``resume`` is False (or they come from another config).
+    ResultsLockedError
+        At once, if another run is using ``output_dir`` (it is locked for the run's lifetime).
+    OutputPathError
+        If ``output_dir`` is a file or cannot be written.
+    DamagedFileError
+        If ``manifest.json`` does not read back.
+
+    Warns
+    -----
+    ResultsWarning
+        For each finished cell whose file does not read back: it is computed again.
     """
+    output = Path(output_dir) if output_dir is not None else default_output_dir(config)
+    created = ensure_output_dir(output, "results directory")
+    store = ResultStore(output)
+    try:
+        with store.lock():
+            return _run_locked(config, store, resume=resume, progress=progress, backend=backend, report=report)
+    finally:
+        if created and output.is_dir() and not any(output.iterdir()):
+            output.rmdir()  # nothing was written: leave no empty directory behind
+
+
+def _finished_cells(store: ResultStore, cells: Sequence[CellSpec]) -> set[str]:
+    """The planned cells whose files read back; a damaged cell file is reported and its cell computed again."""
+    planned = {c.cell_id for c in cells}
+    finished = store.finished() & planned
+    for cell_id, problem in store.damaged(finished).items():
+        warnings.warn(f"{problem}; computing that cell again.", ResultsWarning, stacklevel=3)
+        finished.discard(cell_id)
+    return finished
+
+
+def _run_locked(
+    config: ExperimentConfig, store: ResultStore, *, resume: bool, progress: bool, backend: Backend | None, report: bool
+) -> RunResult:
+    """:func:`run_experiment` once the results directory is locked."""
     from tqdm.auto import tqdm
 
-    output = Path(output_dir) if output_dir is not None else default_output_dir(config)
-    store = ResultStore(output)
+    output = store.root
     _check_output_dir(store, config, resume)
     artifact = _artifact_record(config)
     cells = plan_cells(config, output, artifact)
-    output.mkdir(parents=True, exist_ok=True)
     atomic_write_text(output / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
     store.write_json(
         "manifest.json",
@@ -263,7 +306,7 @@ def run_experiment(
             "python": sys.version.split()[0],
         },
     )
-    finished = store.finished()
+    finished = _finished_cells(store, cells)
     reused = [c.cell_id for c in cells if c.cell_id in finished]
     # Longest cells first (agents by budget, then the baselines that train on logs): a worker
     # that starts the last long cell late would leave the others idle.  Order never changes results.
@@ -319,7 +362,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted)."""
+    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted).
+
+    Bad input includes an ``--out`` that is a file or not writable, a results
+    directory another run is using, and a damaged ``manifest.json``.
+    """
+    from journeygym.experiments.report import report_text
+
     args = _parser().parse_args(argv)
     overrides: dict[str, Any] = {}
     if args.workers is not None:
@@ -333,8 +382,13 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         return 2
     output = Path(args.out) if args.out else default_output_dir(config)
     try:
-        result = run_experiment(config, output, resume=args.resume, progress=not args.no_progress)
-    except ResultsExistError as exc:
+        with results_warnings_as_lines("journeygym run"):
+            result = run_experiment(config, output, resume=args.resume, progress=not args.no_progress)
+            report = report_text(result.output_dir)
+    except OutputPathError as exc:
+        print(f"journeygym run: error: --out: {exc}", file=sys.stderr)
+        return 2
+    except (ResultsExistError, ResultsLockedError, DamagedFileError) as exc:
         print(f"journeygym run: error: {exc}", file=sys.stderr)
         return 2
     except CellError as exc:
@@ -347,9 +401,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-    from journeygym.experiments.report import report_text
-
-    print(report_text(result.output_dir))
+    print(report)
     print(
         f"\n{len(result.computed)} cell(s) computed, {len(result.reused)} reused; "
         f"results and report in {result.output_dir}/ (report/report.md, report/report.html)"

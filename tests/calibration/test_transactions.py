@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.calibration.errors import DataValidationError, DataWarning
 from journeygym.calibration.transactions import (
+    OUTLYING_MIN_ROWS,
     WeeklySequences,
     load_cdnow,
     load_transactions,
+    outlying_date_range,
     weekly_observations,
 )
 
@@ -204,6 +206,60 @@ def test_nonpositive_option_is_validated():
 
 
 # --------------------------------------------------------------------------
+# outlying dates (mistyped years)
+# --------------------------------------------------------------------------
+
+
+def test_mistyped_years_are_refused_naming_rows_values_and_fix(mistyped_log):
+    log = mistyped_log
+    with pytest.raises(DataValidationError) as info:
+        load_transactions(log, time_format="%Y%m%d")
+    msg = str(info.value)
+    assert "2 row(s) dated far outside the bulk of the log" in msg
+    assert f"row 5 (0-based): 2097-{log.loc[5, 'date'][4:6]}" in msg and "row 40 (0-based)" in msg
+    assert "outlying_dates='drop'" in msg and "outlying_dates='keep'" in msg
+    assert "weeks instead of" in msg  # what the rows would do to the fit
+
+
+def test_mistyped_years_in_a_file_name_their_lines(mistyped_log, tmp_path):
+    path = tmp_path / "log.csv"
+    mistyped_log.to_csv(path, index=False)
+    with pytest.raises(DataValidationError, match=r"line 7: 2097-.*line 42: 2097-"):
+        load_transactions(path, time_format="%Y%m%d")
+
+
+def test_mistyped_years_can_be_dropped_with_a_warning_or_kept(cdnow_like_log, mistyped_log):
+    clean, log = cdnow_like_log, mistyped_log
+    with pytest.warns(DataWarning, match=r"dropped 2 row\(s\).*row 5 \(0-based\): 2097-"):
+        dropped = load_transactions(log, time_format="%Y%m%d", outlying_dates="drop")
+    expected = load_transactions(clean.drop(index=[5, 40]), time_format="%Y%m%d")
+    pd.testing.assert_frame_equal(dropped, expected)
+    kept = load_transactions(log, time_format="%Y%m%d", outlying_dates="keep")
+    assert kept["date"].max().year == 2097
+    with pytest.raises(DataValidationError, match="outlying_dates must be one of"):
+        load_transactions(log, outlying_dates="ignore")
+
+
+def test_dropped_rows_stretch_the_window_no_more(mistyped_log):
+    with pytest.warns(DataWarning):
+        weeks = weekly_observations(load_transactions(mistyped_log, time_format="%Y%m%d", outlying_dates="drop"))
+    assert weeks.lengths.max() <= 78
+
+
+def test_outlying_rule_spares_long_tails_and_small_logs():
+    # a log whose early years are sparse: 1% of rows spread over 9 years, then a busy year
+    rng = np.random.default_rng(1)
+    days = np.concatenate([rng.integers(0, 9 * 365, 30), rng.integers(9 * 365, 10 * 365, 2970)])
+    dates = pd.Series(np.datetime64("2010-01-01") + days.astype("timedelta64[D]"))
+    earliest, latest, _ = outlying_date_range(dates)
+    assert earliest == dates.min() and dates.max() == latest
+    late = pd.concat([dates, pd.Series([np.datetime64("2040-01-01")])])  # 20 years after the busy year
+    assert outlying_date_range(late)[1] == dates.max()
+    few = pd.Series(pd.to_datetime(["2020-01-01"] * (OUTLYING_MIN_ROWS - 2) + ["2097-01-01"]))
+    assert outlying_date_range(few) is None  # too few rows to tell the bulk: not checked
+
+
+# --------------------------------------------------------------------------
 # CDNOW format on small files
 # --------------------------------------------------------------------------
 
@@ -378,6 +434,15 @@ def test_cdnow_zero_spend_rows(cdnow_path):
         load_cdnow(cdnow_path, nonpositive="error")
     dropped = load_cdnow(cdnow_path, nonpositive="drop")
     assert int(dropped["n_rows"].sum()) == 69_659 - 80
+
+
+@pytest.mark.slow
+def test_cdnow_has_no_outlying_dates(cdnow_path):
+    raw = pd.read_csv(cdnow_path, sep=r"\s+", dtype=str)
+    dates = pd.to_datetime(raw["date"], format="%Y%m%d")
+    earliest, latest, gap = outlying_date_range(dates)
+    assert (earliest, latest) == (dates.min(), dates.max())  # no row is outlying
+    assert gap == 3 * 530  # 2097 or 1897 would be; a year off by one would not
 
 
 @pytest.mark.slow

@@ -1,0 +1,78 @@
+"""Execution backends: local workers end with the process that started them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc to inspect processes")
+
+#: A run whose two workers (and resource tracker) would live for a minute without their parent.
+_LONG_RUN = textwrap.dedent(
+    """
+    import time
+    from journeygym.experiments.backends import LocalBackend
+
+    for _ in LocalBackend(2).run(time.sleep, [60.0, 60.0]):
+        pass
+    """
+)
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process, or None when it no longer exists."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")  # a zombie has ended; only its entry waits to be reaped
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None and stat[1] == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_workers_end_when_their_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", _LONG_RUN])
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(children) < 3 and time.monotonic() < deadline:  # two workers and the resource tracker
+            assert parent.poll() is None, "the run ended before its workers started"
+            time.sleep(0.2)
+            children = _children(parent.pid)
+        assert len(children) >= 3, f"expected two workers and a resource tracker, found children {children}"
+        time.sleep(1.0)  # let the workers reach their task
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        survivors = [pid for pid in children if _alive(pid)]
+        assert not survivors, f"processes {survivors} outlived their killed parent {parent.pid}"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
