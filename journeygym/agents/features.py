@@ -75,8 +75,8 @@ class BeliefTracker:
         self._covariate_means = np.asarray(parameters.covariate_means)
         self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)
         self._visit_effects = np.asarray(parameters.visit_covariate_effects)
-        self._purchase_segment_offset = np.asarray(parameters.purchase_segment_offset)
-        self._visit_segment_offset = np.asarray(parameters.visit_segment_offset)
+        self._purchase_offsets = (np.asarray(parameters.purchase_segment_offset), np.asarray(parameters.purchase_recency_offset))
+        self._visit_offsets = (np.asarray(parameters.visit_segment_offset), np.asarray(parameters.visit_recency_offset))
         self.belief = np.zeros((0, self.n_states))
         self._fatigue = np.zeros(0, dtype=np.int64)
         self._segment = np.zeros(0, dtype=np.int64)
@@ -141,8 +141,12 @@ class BeliefTracker:
         ) - self._covariate_means
         segment = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
         self._segment[rows] = segment
-        self._purchase_cov[rows] = covariates @ self._purchase_effects + self._purchase_segment_offset[segment]
-        self._visit_cov[rows] = covariates @ self._visit_effects + self._visit_segment_offset[segment]
+        # The same static logits as the simulator's: covariates, then the segment's and the recency's offsets.
+        for target, effects, (by_segment, by_recency) in (
+            (self._purchase_cov, self._purchase_effects, self._purchase_offsets),
+            (self._visit_cov, self._visit_effects, self._visit_offsets),
+        ):
+            target[rows] = covariates @ effects + by_segment[segment] + by_recency[recency - 1]
         self._fatigue[rows] = self._observed_fatigue(obs)
         self.belief[rows] = self._initial[recency - 1]
         if np.any(obs[:, c["week_fraction"]] != 0.0):

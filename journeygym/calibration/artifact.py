@@ -50,6 +50,8 @@ _ARRAY_FIELDS: tuple[str, ...] = (
     "spend_log_sd",
     "purchase_segment_offset",
     "visit_segment_offset",
+    "purchase_recency_offset",
+    "visit_recency_offset",
     "carryover_levels",
 )
 
@@ -149,6 +151,12 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
         values["carryover_levels"] = tuple(float(v) for v in values["carryover_levels"])
         return DynamicsParameters(**values, population=population, **names)
 
+    missing = [f"{prefix}/{name}" for prefix in ("draws", "mean") for name in _ARRAY_FIELDS if f"{prefix}/{name}" not in contents]
+    if missing:
+        raise ArtifactError(
+            f"artifact: {str(path)!r} lacks {missing[:3]}{' ...' if len(missing) > 3 else ''}; it was written by an older "
+            "version. Re-create it with this version's `journeygym calibrate`."
+        )
     n_draws = contents["draws/transition"].shape[0]
     try:
         draws = tuple(parameters("draws", i) for i in range(n_draws))

@@ -4,8 +4,9 @@ Per posterior draw, on fixed subsamples of the trial's customers:
 
 1. the purchase offset ``delta_0`` and the visit level so the simulated
    two-week control rates equal the observed ones;
-2. per history segment, logit offsets so the segment's simulated control rates
-   equal a draw from the posterior of that segment's observed rate;
+2. per history segment and per recency month, logit offsets so the simulated
+   control rates of the segment and of the month equal a draw from the
+   posterior of the observed rate (alternating passes, so both hold);
 3. per segment x arm and carryover level ``rho``: the engagement tilt ``eta``
    and the direct visit response ``alpha`` so a single e-mail's 52-week
    incremental visits are ``rho`` times its two-week ones and the two-week
@@ -23,7 +24,7 @@ import pandas as pd
 
 from journeygym.calibration.matching import carryover_ratio, match_level, match_uplift, match_visit_response
 from journeygym.calibration.two_week import CarryoverExperiment, TwoWeekExperiment
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, RECENCY_MONTHS, design_matrix
 from journeygym.envs.response import logit
 
 #: Customers per segment used when matching the e-mail responses (a fixed random subsample keeps it fast).
@@ -34,6 +35,9 @@ MATCHING_CUSTOMERS_OVERALL = 6000
 DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
 #: E-mail arms of the trial (action 1 mens, 2 womens).
 ARMS: tuple[int, ...] = (1, 2)
+OUTCOMES: tuple[str, ...] = ("visit", "conversion")
+#: Alternating passes over the recency and segment offsets (the second leaves both within sampling noise).
+OFFSET_SWEEPS = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class MatchedEffects:
     visit_level: np.ndarray  # (S,)
     purchase_segment_offset: np.ndarray  # (S, G)
     visit_segment_offset: np.ndarray  # (S, G)
+    purchase_recency_offset: np.ndarray  # (S, 12)
+    visit_recency_offset: np.ndarray  # (S, 12)
     engagement_tilt: np.ndarray
     visit_response: np.ndarray
     purchase_response: np.ndarray
@@ -98,12 +104,17 @@ def match_effects(
     centred = covariates - covariate_means
     belief = initial_by_recency[trial["recency"].to_numpy() - 1]
     segment = trial["segment_idx"].to_numpy()
+    month = trial["recency"].to_numpy() - 1
     control = trial["arm"].to_numpy() == 0
-    gamma = {outcome: _without_recency(covariate_effect_draws[outcome]) for outcome in ("visit", "conversion")}
+    gamma = {outcome: _without_recency(covariate_effect_draws[outcome]) for outcome in OUTCOMES}
     state_logit = logit(purchase_prob)  # the visit level, like the purchase level, starts from the HMM's logits
+    n_actions, n_segments, n_months = 1 + len(ARMS), len(HISTORY_SEGMENTS), len(RECENCY_MONTHS)
+    segment_offsets = {outcome: np.zeros((n_draws, n_segments)) for outcome in OUTCOMES}
+    recency_offsets = {outcome: np.zeros((n_draws, n_months)) for outcome in OUTCOMES}
 
     def event_logits(rows: np.ndarray, outcome: str, level: np.ndarray) -> np.ndarray:
-        return level[:, None, None] + state_logit[None, None, :] + (centred[rows] @ gamma[outcome].T).T[:, :, None]
+        static = (centred[rows] @ gamma[outcome].T).T + segment_offsets[outcome][:, segment[rows]] + recency_offsets[outcome][:, month[rows]]
+        return level[:, None, None] + state_logit[None, None, :] + static[:, :, None]
 
     overall = rng.choice(np.flatnonzero(control), size=min(MATCHING_CUSTOMERS_OVERALL, control.sum()), replace=False)
     zeros = np.zeros(n_draws)
@@ -113,23 +124,37 @@ def match_effects(
         )
         for outcome in ("conversion", "visit")
     }
-    n_actions, n_segments = 1 + len(ARMS), len(HISTORY_SEGMENTS)
     control_rates = {outcome: segment_control_rate_draws(trial, outcome, n_draws, rng) for outcome in ("visit", "conversion")}
     shape = (n_draws, len(levels), n_actions, n_segments)
     tilt, visit_effect, purchase_effect = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    segment_offsets = {"visit": np.zeros((n_draws, n_segments)), "conversion": np.zeros((n_draws, n_segments))}
     clipped = {"delta_0": int(levels_matched["conversion"].clipped.sum()), "visit_level": int(levels_matched["visit"].clipped.sum()),
-               "segment_offsets": 0, "eta_alpha": 0, "beta": 0}
-    cells = []
+               "segment_offsets": 0, "recency_offsets": 0, "eta_alpha": 0, "beta": 0}
+    segment_rows = []
     for g in range(n_segments):
         members = np.flatnonzero(segment == g)
-        rows = rng.choice(members, size=min(MATCHING_CUSTOMERS_PER_SEGMENT, members.size), replace=False)
-        logits = {outcome: event_logits(rows, outcome, levels_matched[outcome].values) for outcome in ("visit", "conversion")}
-        for outcome in ("visit", "conversion"):
-            offset = match_level(belief[rows], transition, logits[outcome], control_rates[outcome][:, g])
-            segment_offsets[outcome][:, g] = offset.values
-            logits[outcome] = logits[outcome] + offset.values[:, None, None]
-            clipped["segment_offsets"] += int(offset.clipped.sum())
+        segment_rows.append(rng.choice(members, size=min(MATCHING_CUSTOMERS_PER_SEGMENT, members.size), replace=False))
+    # Recency: the HMM's week-0 state given recency carries recency's effect, but the trial's control rates
+    # fall less steeply with recency than that state does; offsets by month match them (a Beta posterior draw
+    # per month, as for segments), alternating with the segment offsets so both hold together.
+    month_rates = {outcome: _control_rate_draws(trial, outcome, "recency", range(1, n_months + 1), n_draws, rng) for outcome in OUTCOMES}
+    month_rows = []
+    for m in range(n_months):
+        members = np.flatnonzero(month == m)
+        month_rows.append(rng.choice(members, size=min(MATCHING_CUSTOMERS_PER_SEGMENT, members.size), replace=False))
+    for sweep in range(OFFSET_SWEEPS):
+        last = sweep == OFFSET_SWEEPS - 1
+        for outcome in OUTCOMES:
+            for m, rows in enumerate(month_rows):
+                shift = match_level(belief[rows], transition, event_logits(rows, outcome, levels_matched[outcome].values), month_rates[outcome][:, m])
+                recency_offsets[outcome][:, m] += shift.values
+                clipped["recency_offsets"] += int(shift.clipped.sum()) if last else 0
+            for g, rows in enumerate(segment_rows):
+                shift = match_level(belief[rows], transition, event_logits(rows, outcome, levels_matched[outcome].values), control_rates[outcome][:, g])
+                segment_offsets[outcome][:, g] += shift.values
+                clipped["segment_offsets"] += int(shift.clipped.sum()) if last else 0
+    cells = []
+    for g, rows in enumerate(segment_rows):
+        logits = {outcome: event_logits(rows, outcome, levels_matched[outcome].values) for outcome in OUTCOMES}
         two_week = {outcome: TwoWeekExperiment(belief[rows], transition, logits[outcome]) for outcome in logits}
         counts = {outcome: CarryoverExperiment(belief[rows], transition, logits[outcome]) for outcome in logits}
         previous: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -174,6 +199,8 @@ def match_effects(
         visit_level=levels_matched["visit"].values,
         purchase_segment_offset=segment_offsets["conversion"],
         visit_segment_offset=segment_offsets["visit"],
+        purchase_recency_offset=recency_offsets["conversion"],
+        visit_recency_offset=recency_offsets["visit"],
         engagement_tilt=tilt,
         visit_response=visit_effect,
         purchase_response=purchase_effect,
@@ -190,8 +217,15 @@ def segment_control_rate_draws(trial: pd.DataFrame, outcome: str, n_draws: int, 
     not smooth in history (segment 5 visits less than segments 3 and 4); the
     simulator's segment offsets are matched to these draws instead.
     """
+    return _control_rate_draws(trial, outcome, "segment_idx", range(len(HISTORY_SEGMENTS)), n_draws, rng)
+
+
+def _control_rate_draws(
+    trial: pd.DataFrame, outcome: str, column: str, groups: Sequence[int], n_draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``(n_draws, len(groups))`` draws of each group's control rate from its Beta(1 + k, 1 + n - k) posterior."""
     control = trial[trial["arm"] == 0]
-    counts = control.groupby("segment_idx")[outcome].agg(["sum", "count"]).reindex(range(len(HISTORY_SEGMENTS)), fill_value=0)
+    counts = control.groupby(column)[outcome].agg(["sum", "count"]).reindex(list(groups), fill_value=0)
     hits, totals = counts["sum"].to_numpy(float), counts["count"].to_numpy(float)
     return rng.beta(1.0 + hits, 1.0 + totals - hits, size=(n_draws, hits.size))
 

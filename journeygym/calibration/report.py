@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from journeygym.calibration.hmm import PurchaseHMM  # noqa: E402
 from journeygym.calibration.hmm_validation import predict_held_out, split_at_cutoff  # noqa: E402
 from journeygym.calibration.transactions import load_cdnow, weekly_observations  # noqa: E402
+from journeygym.calibration.validation import coverage  # noqa: E402
 from journeygym.envs.covariates import HISTORY_SEGMENTS  # noqa: E402
 
 if TYPE_CHECKING:
@@ -176,6 +177,12 @@ def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, 
         f"## Validation: the simulator replays the two-week trial\n\nObserved rate inside the simulated 90% posterior "
         f"predictive interval in **{result.coverage:.1%}** of {len(result.validation)} cells (required 90%).\n\n"
         f"![validation]({validation_png.name})\n\n" + _markdown(result.validation)
+    )
+    sections.append(
+        "## Beyond the segments: the trial by recency\n\nThe control rates are matched per recency month; the "
+        "e-mail's uplift by recency is not matched to anything, so this table checks how the response model spreads "
+        f"the effect over engagement states. Observed rate inside the 90% interval in **{coverage(result.validation_by_recency):.1%}** "
+        f"of {len(result.validation_by_recency)} cells.\n\n" + _markdown(result.validation_by_recency)
     )
     sections.append(
         "## Held-out check of the HMM (fit to 1997-12-31, predict the next 26 weeks)\n\n"

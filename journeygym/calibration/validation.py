@@ -27,63 +27,88 @@ REQUIRED_COVERAGE = 0.90
 INTERVAL = (0.05, 0.95)
 
 
-def simulate_trial_rates(draws: ParameterDraws, arm_sizes: Sequence[int], seed: int) -> np.ndarray:
-    """Simulated two-week rates per draw, outcome, segment (+ overall) and arm.
+#: Recency buckets (months) of the check by recency: the response model's extrapolation across engagement.
+RECENCY_BUCKETS: tuple[tuple[int, int], ...] = ((1, 2), (3, 4), (5, 6), (7, 9), (10, 12))
+GROUPINGS: tuple[str, ...] = ("segment", "recency")
+
+
+def _group_labels(grouping: str) -> list[str]:
+    if grouping == "segment":
+        return [*HISTORY_SEGMENTS, "all"]
+    if grouping == "recency":
+        return [f"recency {low}-{high}" for low, high in RECENCY_BUCKETS] + ["all"]
+    raise ValueError(f"grouping: received {grouping!r}, expected one of {GROUPINGS}.")
+
+
+def _group_index(grouping: str, segment: np.ndarray, recency: np.ndarray) -> np.ndarray:
+    if grouping == "segment":
+        return segment
+    edges = np.array([high for _, high in RECENCY_BUCKETS])
+    return np.searchsorted(edges, recency, side="left")
+
+
+def simulate_trial_rates(draws: ParameterDraws, arm_sizes: Sequence[int], seed: int, grouping: str = "segment") -> np.ndarray:
+    """Simulated two-week rates per draw, outcome, group (+ overall) and arm.
+
+    ``grouping`` is ``"segment"`` (the 7 history segments the responses were
+    matched on) or ``"recency"`` (:data:`RECENCY_BUCKETS`, an out-of-sample
+    check of how the e-mail's effect spreads over engagement).
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(S, 2, G + 1, A)``: outcome 0 visit, 1 conversion; the last
-        segment index is the whole arm.
+        Shape ``(S, 2, n_groups + 1, A)``: outcome 0 visit, 1 conversion; the last
+        group index is the whole arm.
     """
-    n_segments, n_arms = len(HISTORY_SEGMENTS), len(arm_sizes)
-    rates = np.zeros((len(draws), len(OUTCOMES), n_segments + 1, n_arms))
+    n_groups, n_arms = len(_group_labels(grouping)) - 1, len(arm_sizes)
+    rates = np.zeros((len(draws), len(OUTCOMES), n_groups + 1, n_arms))
     rng = np.random.default_rng(seed)
     for s, parameters in enumerate(draws.draws):
         tables = compile_tables(parameters, draws.assumptions)
         for arm, size in enumerate(arm_sizes):
             state = initial_population(tables, draw_reset_noise(rng, size))
-            segment = state.segment.copy()
+            group = _group_index(grouping, state.segment, state.recency)
             visited = np.zeros(size, dtype=bool)
             converted = np.zeros(size, dtype=bool)
             for action in (arm, 0):
                 outcome = step_population(state, np.full(size, action), tables, draw_step_noise(rng, size))
                 visited |= outcome.visited
                 converted |= outcome.purchased
-            counts = np.bincount(segment, minlength=n_segments)
+            counts = np.bincount(group, minlength=n_groups)
             for o, happened in enumerate((visited, converted)):
-                hits = np.bincount(segment, weights=happened, minlength=n_segments)
-                rates[s, o, :n_segments, arm] = hits / np.maximum(counts, 1)
-                rates[s, o, n_segments, arm] = happened.mean()
+                hits = np.bincount(group, weights=happened, minlength=n_groups)
+                rates[s, o, :n_groups, arm] = hits / np.maximum(counts, 1)
+                rates[s, o, n_groups, arm] = happened.mean()
     return rates
 
 
-def observed_trial_rates(trial: pd.DataFrame) -> np.ndarray:
+def observed_trial_rates(trial: pd.DataFrame, grouping: str = "segment") -> np.ndarray:
     """Observed rates in the layout of :func:`simulate_trial_rates` (without the draw axis)."""
-    n_segments = len(HISTORY_SEGMENTS)
+    n_groups = len(_group_labels(grouping)) - 1
     n_arms = int(trial["arm"].max()) + 1
-    rates = np.zeros((len(OUTCOMES), n_segments + 1, n_arms))
+    group = _group_index(grouping, trial["segment_idx"].to_numpy(), trial["recency"].to_numpy())
+    rates = np.zeros((len(OUTCOMES), n_groups + 1, n_arms))
     for o, column in enumerate(OUTCOMES):
-        by_cell = trial.groupby(["segment_idx", "arm"])[column].mean()
-        for (segment, arm), value in by_cell.items():
-            rates[o, int(segment), int(arm)] = value
-        rates[o, n_segments] = trial.groupby("arm")[column].mean().reindex(range(n_arms)).to_numpy()
+        by_cell = trial.groupby([group, trial["arm"].to_numpy()])[column].mean()
+        for (g, arm), value in by_cell.items():
+            rates[o, int(g), int(arm)] = value
+        rates[o, n_groups] = trial.groupby("arm")[column].mean().reindex(range(n_arms)).to_numpy()
     return rates
 
 
-def validation_table(observed: np.ndarray, simulated: np.ndarray, arm_names: Sequence[str]) -> pd.DataFrame:
-    """One row per outcome x segment x arm: observed rate, simulated mean and 90% interval, inside or not."""
+def validation_table(observed: np.ndarray, simulated: np.ndarray, arm_names: Sequence[str], grouping: str = "segment") -> pd.DataFrame:
+    """One row per outcome x group x arm: observed rate, simulated mean and 90% interval, inside or not."""
     low, high = np.quantile(simulated, INTERVAL, axis=0)
     mean = simulated.mean(axis=0)
-    segments = [*HISTORY_SEGMENTS, "all"]
+    groups = _group_labels(grouping)
     rows = []
     for o, outcome in enumerate(OUTCOMES):
-        for g, segment in enumerate(segments):
+        for g, label in enumerate(groups):
             for a, arm in enumerate(arm_names):
                 rows.append(
                     {
                         "outcome": outcome,
-                        "segment": segment,
+                        grouping: label,
                         "arm": arm,
                         "observed": observed[o, g, a],
                         "simulated_mean": mean[o, g, a],

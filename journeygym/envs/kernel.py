@@ -95,6 +95,8 @@ class KernelTables:
     covariate_means: np.ndarray
     purchase_segment_offset: np.ndarray
     visit_segment_offset: np.ndarray
+    purchase_recency_offset: np.ndarray
+    visit_recency_offset: np.ndarray
     #: (12, K - 1) cumulative initial-state distribution given recency.
     initial_state_cdf: np.ndarray
     #: flattened cumulative table of the categorical covariates.
@@ -198,6 +200,8 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         covariate_means=params.covariate_means,
         purchase_segment_offset=params.purchase_segment_offset,
         visit_segment_offset=params.visit_segment_offset,
+        purchase_recency_offset=params.purchase_recency_offset,
+        visit_recency_offset=params.visit_recency_offset,
         initial_state_cdf=np.ascontiguousarray(initial_cdf),
         population_cell_cdf=cell_cdf,
         history_quantiles=params.population.history_quantiles,
@@ -320,8 +324,11 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
         zip_code=zip_code.astype(np.int64),
         channel=channel.astype(np.int64),
         purchase_covariate_logit=_linear_predictor(centred, tables.purchase_covariate_effects)
-        + tables.purchase_segment_offset[segment],
-        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects) + tables.visit_segment_offset[segment],
+        + tables.purchase_segment_offset[segment]
+        + tables.purchase_recency_offset[recency_idx],
+        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects)
+        + tables.visit_segment_offset[segment]
+        + tables.visit_recency_offset[recency_idx],
         hidden_state=hidden_state.astype(np.int64),
         fatigue=zeros.copy(),
         subscribed=np.ones(n, dtype=bool),

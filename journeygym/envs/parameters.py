@@ -202,6 +202,9 @@ class DynamicsParameters:
         Names of the K states and A actions.
     purchase_segment_offset, visit_segment_offset
         (G,) logit offsets of each history segment's level (default zeros).
+    purchase_recency_offset, visit_recency_offset
+        (12,) logit offsets of the level by recency (1..12 months) at week 0, so the
+        simulated control rates by recency equal the trial's (default zeros).
     carryover_levels
         The R carryover ratios ``rho`` the three response arrays were solved for, increasing
         (DESIGN 2.5); a scenario's ``carryover`` picks one (:meth:`response_at`).
@@ -225,6 +228,8 @@ class DynamicsParameters:
     action_names: tuple[str, ...] = DEFAULT_ACTION_NAMES
     purchase_segment_offset: np.ndarray | None = None
     visit_segment_offset: np.ndarray | None = None
+    purchase_recency_offset: np.ndarray | None = None
+    visit_recency_offset: np.ndarray | None = None
     carryover_levels: tuple[float, ...] = (1.5,)
 
     def __post_init__(self) -> None:
@@ -252,10 +257,15 @@ class DynamicsParameters:
         arr("visit_covariate_effects", (n_cov,))
         arr("covariate_means", (n_cov,))
         arr("spend_log_mean", (n_segments,))
-        for name in ("purchase_segment_offset", "visit_segment_offset"):
+        for name, size in (
+            ("purchase_segment_offset", n_segments),
+            ("visit_segment_offset", n_segments),
+            ("purchase_recency_offset", len(RECENCY_MONTHS)),
+            ("visit_recency_offset", len(RECENCY_MONTHS)),
+        ):
             if getattr(self, name) is None:
-                object.__setattr__(self, name, np.zeros(n_segments))
-            arr(name, (n_segments,))
+                object.__setattr__(self, name, np.zeros(size))
+            arr(name, (size,))
         levels = _check_carryover_levels(owner, self.carryover_levels)
         object.__setattr__(self, "carryover_levels", levels)
         for name in ("purchase_response", "visit_response", "engagement_tilt"):
