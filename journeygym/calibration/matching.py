@@ -24,7 +24,13 @@ import numpy as np
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from journeygym.calibration.two_week import CarryoverExperiment, TwoWeekExperiment, over_states, two_week_event_probability
+from journeygym.calibration.two_week import (
+    CarryoverExperiment,
+    TwoWeekExperiment,
+    over_states,
+    shifted_control_probability,
+    two_week_event_probability,
+)
 from journeygym.envs.response import tilted_transition
 
 #: Bracket of every matched logit-scale quantity.  A target outside what the
@@ -93,6 +99,42 @@ def _illinois(
     return MatchResult(values=values, clipped=~inside, residual=function(values) - target)
 
 
+def _newton(
+    value_and_slope: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    value: Callable[[np.ndarray], np.ndarray],
+    target: np.ndarray,
+    start: np.ndarray | None = None,
+) -> MatchResult:
+    """Solve ``value(x) = target`` element-wise for an increasing function by Newton's method.
+
+    Steps are damped to one logit unit and kept in :data:`BRACKET`; elements that
+    do not settle in :data:`_NEWTON_ITERATIONS` steps are solved by the bracketed
+    method (which reports targets out of reach as clipped).
+    """
+    x = np.zeros(target.shape) if start is None else np.clip(np.array(start, dtype=np.float64), *BRACKET)
+    converged = np.zeros(target.shape, dtype=bool)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(_NEWTON_ITERATIONS):
+            current, slope = value_and_slope(x)
+            residual = current - target
+            converged = np.abs(residual) <= TOLERANCE
+            if converged.all():
+                return MatchResult(values=x, clipped=np.zeros(target.shape, dtype=bool), residual=residual)
+            step = np.where(slope > 0.0, -residual / np.where(slope > 0.0, slope, 1.0), 0.0)
+            x = np.where(converged, x, np.clip(x + np.clip(step, -1.0, 1.0), *BRACKET))
+    (rows,) = np.nonzero(~converged)
+    slow = _solve(lambda values: value(_scatter(x, rows, values))[rows], target[rows])
+    values, clipped = x.copy(), np.zeros(target.shape, dtype=bool)
+    values[rows], clipped[rows] = slow.values, slow.clipped
+    return MatchResult(values=values, clipped=clipped, residual=value(values) - target)
+
+
+def _scatter(base: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = base.copy()
+    out[rows] = values
+    return out
+
+
 def match_level(
     initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, target_rate: np.ndarray
 ) -> MatchResult:
@@ -113,7 +155,11 @@ def match_level(
     def control_rate(shift: np.ndarray) -> np.ndarray:
         return two_week_event_probability(initial_belief, transition, event_logit + shift[:, None, None]).mean(axis=-1)
 
-    return _solve(control_rate, np.asarray(target_rate, dtype=np.float64))
+    return _newton(
+        lambda shift: shifted_control_probability(initial_belief, transition, event_logit, shift),
+        control_rate,
+        np.asarray(target_rate, dtype=np.float64),
+    )
 
 
 def two_week_uplift(
@@ -135,39 +181,18 @@ def match_uplift(
     """The direct effect on the event logit, given the engagement ``tilt``, so the mean two-week
     uplift of ``two_week`` equals ``target_uplift`` (``(S,)``, as ``tilt``).
 
-    Newton's method with the exact slope from ``start`` (default 0); draws it
-    does not settle are solved by the bracketed method.
+    Newton's method with the exact slope from ``start`` (default 0), the bracketed
+    method for draws it does not settle.
     """
     target = np.asarray(target_uplift, dtype=np.float64)
     control = two_week.probability().mean(axis=-1)
     tilt = np.broadcast_to(np.asarray(tilt, dtype=np.float64), target.shape)
-    effect = np.zeros(target.shape) if start is None else np.clip(np.array(start, dtype=np.float64), *BRACKET)
-    converged = np.zeros(target.shape, dtype=bool)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for _ in range(_NEWTON_ITERATIONS):
-            probability, slope = two_week.mean_probability_and_slope(tilt, effect)
-            residual = probability - control - target
-            converged = np.abs(residual) <= TOLERANCE
-            if converged.all():
-                break
-            step = np.where(slope > 0.0, -residual / np.where(slope > 0.0, slope, 1.0), 0.0)
-            effect = np.where(converged, effect, np.clip(effect + np.clip(step, -1.0, 1.0), *BRACKET))
-    result = MatchResult(values=effect, clipped=np.zeros(target.shape, dtype=bool), residual=residual)
-    if converged.all():
-        return result
-    (rows,) = np.nonzero(~converged)
-    slow = _solve(
-        lambda x: two_week.probability(tilt, _scatter(effect, rows, x)).mean(axis=-1)[rows] - control[rows], target[rows]
-    )
-    values, clipped = effect.copy(), np.zeros(target.shape, dtype=bool)
-    values[rows], clipped[rows] = slow.values, slow.clipped
-    return MatchResult(values=values, clipped=clipped, residual=two_week.probability(tilt, values).mean(axis=-1) - control - target)
 
+    def uplift_and_slope(effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probability, slope = two_week.mean_probability_and_slope(tilt, effect)
+        return probability - control, slope
 
-def _scatter(base: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    out = base.copy()
-    out[rows] = values
-    return out
+    return _newton(uplift_and_slope, lambda effect: two_week.probability(tilt, effect).mean(axis=-1) - control, target, start)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,21 @@ class TwoWeekExperiment:
         return week0_belief
 
 
+def shifted_control_probability(
+    initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, shift: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(S,)`` mean two-week control probability with the event logit shifted by ``shift`` (``(S,)``),
+    and its derivative in the shift (which moves both weeks' events)."""
+    event = _sigmoid(event_logit + shift[:, None, None])
+    silent, d_event = 1.0 - event, event * (1.0 - event)
+    next_state = initial_belief @ transition
+    silent_later = _times_transposed(silent, transition)
+    d_silent_later = -_times_transposed(d_event, transition)
+    probability = 1.0 - over_states(next_state, silent, silent_later)
+    slope = over_states(next_state, d_event, silent_later) - over_states(next_state, silent, d_silent_later)
+    return probability.mean(axis=-1), slope.mean(axis=-1)
+
+
 def two_week_event_probability(
     initial_belief: np.ndarray,
     transition: np.ndarray,

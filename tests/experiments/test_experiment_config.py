@@ -118,6 +118,15 @@ def test_invalid_sweep_values_are_rejected(tiny):
     assert "kappa" in problems(config)["scenario.sweep"]
 
 
+def test_a_carryover_the_artifact_was_not_calibrated_at_is_rejected(tiny):
+    config = tiny()
+    config["scenario"]["sweep"] = {"carryover": [1.5, 1.7]}
+    message = problems(config)["scenario.sweep"]
+    assert "carryover=1.7" in message and "received 1.7" in message and "--carryover" in message
+    config["scenario"]["sweep"] = {"carryover": [0.5]}
+    assert "expected a finite number >= 1" in problems(config)["scenario.sweep"]
+
+
 @pytest.mark.parametrize("preset", PRESETS)
 def test_shipped_presets_are_valid(preset):
     config = load_config(preset)
