@@ -23,7 +23,8 @@ import numpy as np
 
 from _common import default_data_dir
 from journeygym.calibration.hmm import PurchaseHMM
-from journeygym.calibration.transactions import load_cdnow, weekly_observations
+from journeygym.calibration.transactions import load_cdnow
+from journeygym.calibration.weekly import weekly_observations
 
 REFERENCE_PURCHASE = [0.0017, 0.0382, 0.0737, 0.1835, 0.3902]
 REFERENCE_STAYING = [0.9989, 0.9772, 0.9827, 0.9647, 0.9514]

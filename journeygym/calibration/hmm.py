@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 from sklearn.utils.validation import check_is_fitted
 
 from journeygym.calibration.errors import DataValidationError
-from journeygym.calibration.transactions import WeeklySequences
+from journeygym.calibration.weekly import WeeklySequences
 
 __all__ = [
     "STATE_NAMES",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.calibration.hmm import PurchaseHMM
-from journeygym.calibration.transactions import WeeklySequences
+from journeygym.calibration.weekly import WeeklySequences
 
 INTERVAL = (0.05, 0.95)
 

@@ -49,8 +49,9 @@ from journeygym.calibration.plausibility import (
 )
 from journeygym.calibration.population import fit_population_model
 from journeygym.calibration.spend import SpendModel, fit_spend_model
-from journeygym.calibration.transactions import DATA_DIR_ENV, load_cdnow, weekly_observations
+from journeygym.calibration.transactions import DATA_DIR_ENV, load_cdnow
 from journeygym.calibration.uplift import BayesianUpliftModel, trial_from_hillstrom
+from journeygym.calibration.weekly import weekly_observations
 from journeygym.calibration.validation import (
     REQUIRED_COVERAGE,
     coverage,

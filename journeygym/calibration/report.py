@@ -14,7 +14,8 @@ import pandas as pd  # noqa: E402
 
 from journeygym.calibration.hmm import PurchaseHMM  # noqa: E402
 from journeygym.calibration.hmm_validation import predict_held_out, split_at_cutoff  # noqa: E402
-from journeygym.calibration.transactions import load_cdnow, weekly_observations  # noqa: E402
+from journeygym.calibration.transactions import load_cdnow  # noqa: E402
+from journeygym.calibration.weekly import weekly_observations  # noqa: E402
 from journeygym.calibration.validation import coverage  # noqa: E402
 from journeygym.envs.covariates import HISTORY_SEGMENTS  # noqa: E402
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow, weekly_observations
+from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow
+from journeygym.calibration.weekly import weekly_observations
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,11 @@ import pytest
 from journeygym.calibration.errors import DataValidationError, DataWarning
 from journeygym.calibration.transactions import (
     OUTLYING_MIN_ROWS,
-    WeeklySequences,
     load_cdnow,
     load_transactions,
     outlying_date_range,
-    weekly_observations,
 )
+from journeygym.calibration.weekly import WeeklySequences, weekly_observations
 
 
 def _log(**overrides) -> pd.DataFrame:
