@@ -116,7 +116,8 @@ def _solve_segment(
     transposed = np.swapaxes(transitions, -1, -2)
     for t in range(horizon - 1, -1, -1):
         # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply.
-        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0])
+        # "No action" does not depend on fatigue: one (K, K) matrix serves every fatigue level.
+        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0, 0])
         q = np.empty((len(candidate_actions), n_fatigue, n, n_states))
         for i, a in enumerate(candidate_actions):
             landing = value_subscribed[next_fatigue[a]]

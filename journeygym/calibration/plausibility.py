@@ -262,7 +262,8 @@ def measure_with_env(
     Each policy runs on the same customers and noise (same seed), for 52 weeks.
     """
     scenario = (assumptions or draws.assumptions).replace(horizon=YEAR)
-    results = {name: np.zeros(len(draw_indices)) for name in ("never_2", "never_52", "single_2", "single_52", "never_rev", "weekly_rev")}
+    margin = {(policy, weeks): np.zeros(len(draw_indices)) for policy in ("never", "single") for weeks in (TWO_WEEKS, YEAR)}
+    revenue_by_policy = {policy: np.zeros(len(draw_indices)) for policy in ("never", "weekly")}
     for i, index in enumerate(draw_indices):
         env = CustomerPopulationVectorEnv(num_envs=n_customers, params=int(index), artifact=draws, scenario=scenario)
         for policy in ("never", "single", "weekly"):
@@ -274,16 +275,15 @@ def measure_with_env(
                 _, reward, _, _, info = env.step(np.full(n_customers, action))
                 reward_sum += reward
                 revenue += info["spend"]
-                if week == TWO_WEEKS - 1 and policy != "weekly":
-                    results[f"{policy}_2"][i] = reward_sum.mean()
-            if policy != "weekly":
-                results[f"{policy}_52"][i] = reward_sum.mean()
-            results["never_rev" if policy == "never" else "weekly_rev"][i] += revenue.mean() if policy != "single" else 0.0
+                if (policy, week + 1) in margin:
+                    margin[policy, week + 1][i] = reward_sum.mean()
+            if policy in revenue_by_policy:
+                revenue_by_policy[policy][i] = revenue.mean()
         env.close()
     return EnvMeasurement(
         draw_indices=tuple(int(i) for i in draw_indices),
-        two_week_margin=results["single_2"] - results["never_2"],
-        year_margin=results["single_52"] - results["never_52"],
-        never_revenue=results["never_rev"],
-        weekly_revenue=results["weekly_rev"],
+        two_week_margin=margin["single", TWO_WEEKS] - margin["never", TWO_WEEKS],
+        year_margin=margin["single", YEAR] - margin["never", YEAR],
+        never_revenue=revenue_by_policy["never"],
+        weekly_revenue=revenue_by_policy["weekly"],
     )

@@ -92,7 +92,7 @@ def expected_schedule_outcome(
     for week in range(weeks):
         action = plan[week]
         emailed = action != 0
-        transition = np.where(emailed[:, None, None], response.transition[segment, action, fatigue], quiet_transition)
+        transition = response.transition[segment, action, fatigue]  # action 0: the quiet week at any fatigue
         visit = expit(response.visit_logit[segment, action, fatigue] + customers.visit_covariate_logit[:, None])
         purchase = expit(response.purchase_logit[segment, action, fatigue] + customers.purchase_covariate_logit[:, None])
         next_subscribed = np.einsum("nk,nkj->nj", subscribed, transition)
