@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
 from journeygym.baselines.scoring import ScoringModels
-from journeygym.calibration.artifact import load_parameters
+from journeygym.envs.artifact import load_parameters
 from journeygym.experiments.evaluation import rollout
 
 #: Operating points tuned by ``journeygym evaluate --customers 20000 --draws 5 --seed 0``.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from journeygym.calibration.hillstrom import DATA_DIR_ENV, HILLSTROM_FILENAME
@@ -38,3 +40,33 @@ def real_data_file():
 def data_dir(real_data_file) -> Path:
     """The real data directory (skips the test when it holds no hillstrom.csv)."""
     return real_data_file(HILLSTROM_FILENAME).parent
+
+
+MISTYPED_ROWS = (5, 40)
+
+
+@pytest.fixture
+def cdnow_like_log() -> pd.DataFrame:
+    """A small synthetic log like CDNOW: 200 first purchases in Q1 1997, repeat purchases until mid-1998.
+
+    Columns customer_id, date (``YYYYMMDD`` text), amount.
+    """
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("1997-01-01")
+    rows = []
+    for customer in range(200):
+        first = int(rng.integers(0, 84))
+        days = [0, *np.sort(rng.integers(7, 540 - first, size=rng.integers(0, 4)))]
+        for day in days:
+            date = start + pd.Timedelta(days=first + int(day))
+            rows.append({"customer_id": customer, "date": f"{date:%Y%m%d}", "amount": round(float(rng.gamma(2.0, 15.0)) + 1.0, 2)})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def mistyped_log(cdnow_like_log) -> pd.DataFrame:
+    """``cdnow_like_log`` with the year of the rows ``MISTYPED_ROWS`` typed as 2097."""
+    log = cdnow_like_log.copy()
+    for row in MISTYPED_ROWS:
+        log.loc[row, "date"] = "2097" + log.loc[row, "date"][4:]
+    return log

@@ -1,8 +1,12 @@
-"""Agents: the Agent protocol, the registry of agents and policies, and the Stable-Baselines3 agents."""
+"""Agents: the Agent protocol, the registry of agents and policies, and the Stable-Baselines3 agents.
+
+The Stable-Baselines3 agents are imported on first use (``journeygym.agents.PPOAgent``),
+so importing the protocol or the registry does not load torch.
+"""
 
 from journeygym.agents.protocol import Agent, AgentPolicy, EnvFactory, SavableAgent, as_policy
 from journeygym.agents.registry import UnknownAgentError, available, make, resolve, training_mode
-from journeygym.agents.sb3_agents import DQNAgent, PPOAgent, SB3Agent
+from journeygym.lazy import lazy_attributes
 
 __all__ = [
     "Agent",
@@ -19,3 +23,5 @@ __all__ = [
     "resolve",
     "training_mode",
 ]
+
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"))

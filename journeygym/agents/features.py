@@ -187,7 +187,7 @@ def find_population_env(venv: VecEnv) -> Any:
     return None
 
 
-def _model_parameters(population: Any) -> DynamicsParameters:
+def model_parameters_of(population: Any) -> DynamicsParameters:
     """The posterior-mean parameters the env was built from (not the current draw)."""
     selector = getattr(population, "_selector", None)
     draws = getattr(selector, "draws", None)
@@ -219,7 +219,7 @@ class BeliefObservation(VecEnvWrapper):
                     "BeliefObservation: the env is not a JourneyVecEnv, so its model is unknown; "
                     "pass parameters= and assumptions=, or set belief_features=False."
                 )
-            parameters = parameters or _model_parameters(population)
+            parameters = parameters or model_parameters_of(population)
             assumptions = assumptions or population.assumptions
         self.tracker = BeliefTracker(parameters, assumptions)
         base = venv.observation_space

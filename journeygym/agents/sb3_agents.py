@@ -203,7 +203,7 @@ class SB3Agent:
         """Write the agent to the directory ``path`` (created if needed)."""
         if self.model is None:
             raise RuntimeError(f"{self.name}: nothing to save; call fit(...) first.")
-        from journeygym.calibration.artifact import save_artifact
+        from journeygym.envs.artifact import save_artifact
 
         directory = Path(path)
         directory.mkdir(parents=True, exist_ok=True)
@@ -228,7 +228,7 @@ class SB3Agent:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SB3Agent:
         """Read an agent written by :meth:`save` (the reward statistics stay in ``vecnormalize.pkl``)."""
-        from journeygym.calibration.artifact import load_artifact
+        from journeygym.envs.artifact import load_artifact
 
         directory = Path(path)
         settings_file = directory / "agent.json"
@@ -260,9 +260,9 @@ class SB3Agent:
 
 def _belief_artifact(population: Any) -> ParameterDraws:
     """The filter's model (posterior mean and scenario) as a one-draw artifact, for saving."""
-    from journeygym.agents.features import _model_parameters
+    from journeygym.agents.features import model_parameters_of
 
-    mean = _model_parameters(population)
+    mean = model_parameters_of(population)
     return ParameterDraws(
         draws=(mean,), mean=mean, assumptions=population.assumptions, metadata={"role": "belief filter model"}
     )

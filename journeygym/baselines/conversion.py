@@ -24,8 +24,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 
 from journeygym.baselines.metrics import classification_metrics, cross_validated_roc_auc, permutation_importances
-from journeygym.calibration.errors import DataValidationError
-from journeygym.calibration.shoppers import SHOPPERS_COLUMNS
+from journeygym.errors import DataValidationError
+from journeygym.schemas import SHOPPERS_COLUMNS
 
 __all__ = ["CONVERSION_TARGET", "conversion_features", "evaluate_conversion_model", "make_conversion_model"]
 

@@ -22,7 +22,7 @@ Operating point: a customer is e-mailed when subscribed and the net gain
 exceeds ``threshold`` (default 0: expected margin gain > cost) and, with a
 contact ``budget`` q, only the top ``ceil(q * n)`` customers of the batch by
 net gain.  :func:`operating_point_grid` proposes candidate operating points;
-:func:`journeygym.experiments.evaluate.tune_operating_point` picks the best on
+:func:`journeygym.experiments.tuning.tune_operating_point` picks the best on
 validation rollouts and records it in :meth:`ScorePolicy.get_params`.
 """
 

@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES
 
 __all__ = [

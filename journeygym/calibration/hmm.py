@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 from sklearn.utils.validation import check_is_fitted
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.weekly import WeeklySequences
 
 __all__ = [

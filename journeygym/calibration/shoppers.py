@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
+from journeygym.schemas import SHOPPERS_COLUMNS
 
 __all__ = ["SHOPPERS_COLUMNS", "SHOPPERS_FILENAME", "load_shoppers"]
 
@@ -42,27 +43,6 @@ _CODES = ("OperatingSystems", "Browser", "Region", "TrafficType")
 _BOOLEANS = ("Weekend", "Revenue")
 MONTHS: tuple[str, ...] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 VISITOR_TYPES: tuple[str, ...] = ("Returning_Visitor", "New_Visitor", "Other")
-#: The 18 columns of the UCI file, in its order.
-SHOPPERS_COLUMNS: tuple[str, ...] = (
-    "Administrative",
-    "Administrative_Duration",
-    "Informational",
-    "Informational_Duration",
-    "ProductRelated",
-    "ProductRelated_Duration",
-    "BounceRates",
-    "ExitRates",
-    "PageValues",
-    "SpecialDay",
-    "Month",
-    "OperatingSystems",
-    "Browser",
-    "Region",
-    "TrafficType",
-    "VisitorType",
-    "Weekend",
-    "Revenue",
-)
 _MAX_EXAMPLES = 5
 _HEADER_LINE = 1
 

@@ -28,7 +28,7 @@ by one is not (it is within ``3 w``).  The rule finds outliers while they
 are fewer than about 1% of the rows at either end; logs of fewer than
 ``OUTLYING_MIN_ROWS`` rows are not checked.  ``outlying_dates="drop"``
 drops the outlying rows with a
-:class:`~journeygym.calibration.errors.DataWarning`, ``"keep"`` keeps them.
+:class:`~journeygym.errors.DataWarning`, ``"keep"`` keeps them.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.arguments import current_command, option_name, option_setting
-from journeygym.calibration.errors import DataValidationError, DataWarning
+from journeygym.arguments import option_name, option_setting
+from journeygym.errors import DataValidationError, DataWarning
 
 __all__ = [
     "CDNOW_COLUMNS",
@@ -124,7 +124,7 @@ def load_transactions(
         What to do with rows dated far outside the bulk of the log (see the
         module docstring for the rule), usually mistyped years. ``"error"``
         (default) refuses them, naming the rows; ``"drop"`` removes them with
-        a :class:`~journeygym.calibration.errors.DataWarning`; ``"keep"``
+        a :class:`~journeygym.errors.DataWarning`; ``"keep"``
         keeps them.
 
     Returns

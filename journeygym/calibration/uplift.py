@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.arguments import option_setting
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
 from journeygym.records import to_jsonable
 

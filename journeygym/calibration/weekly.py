@@ -8,7 +8,6 @@ fitted on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.arguments import current_command
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.transactions import check_columns
 
 __all__ = ["WeeklySequences", "weekly_observations"]

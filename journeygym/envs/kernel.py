@@ -35,7 +35,7 @@ from scipy.special import expit, ndtri
 
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
 from journeygym.envs.parameters import POPULATION_CELL_SHAPE, DynamicsParameters, ParameterError, ScenarioAssumptions
-from journeygym.envs.response import compile_response, logit
+from journeygym.envs.response import compile_response
 
 #: Rows of the step noise block.
 STEP_NOISE_ROWS: tuple[str, ...] = ("unsubscribe", "transition", "visit", "purchase", "spend")

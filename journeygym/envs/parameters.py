@@ -29,6 +29,7 @@ from journeygym.envs.covariates import (
     RECENCY_MONTHS,
     ZIP_CODES,
 )
+from journeygym.messages import did_you_mean
 
 DEFAULT_STATE_NAMES: tuple[str, ...] = ("Dormant", "Exploring", "Engaged", "HighlyEngaged", "Buyer")
 DEFAULT_ACTION_NAMES: tuple[str, ...] = ("no_action", "mens_email", "womens_email")
@@ -483,15 +484,8 @@ def assumptions_with_overrides(base: ScenarioAssumptions, overrides: Mapping[str
     valid = [f.name for f in dataclasses.fields(ScenarioAssumptions)]
     for key in overrides:
         if key not in valid:
-            raise ParameterError(f"scenario overrides: unknown assumption {key!r}{_did_you_mean(key, valid)}; valid names: {valid}.")
+            raise ParameterError(f"scenario overrides: unknown assumption {key!r}{did_you_mean(key, valid)}; valid names: {valid}.")
     return dataclasses.replace(base, **dict(overrides))
-
-
-def _did_you_mean(word: str, options: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -111,16 +112,26 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self.assumptions: ScenarioAssumptions = self._selector.assumptions
         self.n_actions = len(self._selector.action_names)
         self.single_action_space = spaces.Discrete(self.n_actions)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._observations = ObservationBuffer(
             self.num_envs, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue
         )
         self.single_observation_space = self._observations.space
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.setflags(write=False)
         self._state: PopulationState | None = None
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+
+    # The batched spaces hold per-customer bounds (about 250 bytes per customer for the observation
+    # Box): built on first use, since stepping never needs them.
+    @cached_property
+    def action_space(self) -> spaces.MultiDiscrete:  # type: ignore[override]
+        """``MultiDiscrete([A] * N)``."""
+        return batch_space(self.single_action_space, self.num_envs)
+
+    @cached_property
+    def observation_space(self) -> spaces.Box:  # type: ignore[override]
+        """The single env's Box batched to shape ``(N, D)``."""
+        return batch_space(self.single_observation_space, self.num_envs)
 
     @property
     def draw_index(self) -> int:

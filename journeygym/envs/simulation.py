@@ -12,16 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from journeygym.calibration.artifact import load_parameters
+from journeygym.envs.artifact import load_parameters
 from journeygym.envs.kernel import KernelTables, compile_tables
 from journeygym.envs.parameters import (
     DynamicsParameters,
     ParameterDraws,
     ParameterError,
     ScenarioAssumptions,
-    _did_you_mean,
     assumptions_with_overrides,
 )
+from journeygym.messages import did_you_mean
 
 ParamsChoice = str | int
 ArtifactSource = str | os.PathLike[str] | ParameterDraws | None
@@ -52,7 +52,7 @@ def validate_reset_options(options: Mapping[str, Any] | None, allowed: tuple[str
     for key in options:
         if key not in allowed:
             raise ValueError(
-                f"reset options: unknown option {key!r}{_did_you_mean(key, allowed)}; valid options: {list(allowed)}."
+                f"reset options: unknown option {key!r}{did_you_mean(key, allowed)}; valid options: {list(allowed)}."
             )
     return dict(options)
 

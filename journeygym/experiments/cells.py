@@ -14,7 +14,8 @@ All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
   policy and every setting (common random numbers: paired comparisons);
 * training of simulator agents: ``(seed, TRAINING[, d])``;
 * the logged campaign data of the seed baselines: ``(seed, LOGGED)``;
-* the validation rollouts that tune their operating point: ``(seed, VALIDATION, i)``.
+* the validation rollouts that tune their operating point: ``(seed, VALIDATION, i)``;
+* the held-out log on which the scoring models' metrics are measured: ``(seed, HOLDOUT)``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ from journeygym.experiments.store import ResultsWarning, describe_error
 from journeygym.experiments.tracing import TracedRollout, traced_rollout
 from journeygym.records import config_hash, to_jsonable
 
-__all__ = ["RESULT_SCHEMA", "CellSpec", "derived_seed", "execute_cell", "fit_on_logged_data"]
+__all__ = ["RESULT_SCHEMA", "CellSpec", "derived_seed", "execute_cell", "fit_on_logged_data", "logged_data"]
 
-EVALUATION, TRAINING, LOGGED, VALIDATION = 1, 2, 3, 4
+EVALUATION, TRAINING, LOGGED, VALIDATION, HOLDOUT = 1, 2, 3, 4, 5
 #: Posterior draws the operating point of a seed baseline is tuned on (spread over the training draws).
 MAX_TUNING_DRAWS = 4
 #: Customers are split into this many blocks whose mean returns are stored; paired block
@@ -178,7 +179,7 @@ def _read_cached_log(path: Path) -> Any:
         return None
 
 
-def _logged_data(spec: CellSpec) -> Any:
+def logged_data(spec: CellSpec) -> Any:
     """The campaign log of this (setting, seed), simulated once and cached on disk for the other baselines."""
     from journeygym.baselines.logged_data import RandomizedBehavior, simulate_logged_data, write_logged_data
 
@@ -205,7 +206,7 @@ def _logged_data(spec: CellSpec) -> Any:
 def fit_on_logged_data(policy: Policy, spec: CellSpec) -> dict[str, Any]:
     """Adapter for the seed baselines: log a campaign, fit the scoring models, tune the operating point.
 
-    The practitioner's pipeline of :mod:`journeygym.experiments.evaluate`: the
+    The practitioner's pipeline (``journeygym evaluate`` runs these cells): the
     behavior policy (Hillstrom-like randomization) is logged on the training
     draws, the policy fits its scoring models on that log, and its operating
     point (threshold or contact budget) is chosen on validation rollouts.
@@ -216,11 +217,11 @@ def fit_on_logged_data(policy: Policy, spec: CellSpec) -> dict[str, Any]:
         What was tuned (recorded with the cell).
     """
     from journeygym.baselines.targeting import ScorePolicy
-    from journeygym.experiments.evaluate import customers_per_part, tune_operating_point
+    from journeygym.experiments.tuning import customers_per_part, tune_operating_point
 
     if isinstance(getattr(policy, "assumptions", None), ScenarioAssumptions):
         policy.assumptions = spec.assumptions  # the net gain uses the setting's margin and costs
-    frame = _logged_data(spec)
+    frame = logged_data(spec)
     policy.fit(frame)
     if not isinstance(policy, ScorePolicy):
         return {}

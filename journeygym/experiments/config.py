@@ -522,10 +522,12 @@ def _validate_structure(raw: Mapping[str, Any], check: _Checker) -> dict[str, An
 def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
     """Checks that need the artifact or the registry: draws available, policies known, budgets possible."""
     from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
-    from journeygym.calibration.artifact import load_parameters
+    from journeygym.envs.artifact import ArtifactError, load_parameters
 
     try:
         draws = load_parameters(config.artifact)
+    except ArtifactError:
+        raise  # an unreadable artifact is its own error (and exit status), not a config typo
     except (ValueError, OSError) as exc:
         check.add("scenario.artifact", str(exc))
         return

@@ -17,11 +17,9 @@ apart from the PNG figures beside it), ``summary.csv`` and the figures:
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import math
-import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +33,6 @@ from journeygym.experiments.store import (
     ResultsWarning,
     atomic_write_text,
     describe_error,
-    results_warnings_as_lines,
 )
 from journeygym.experiments.summary import (
     SettingSummary,
@@ -46,7 +43,7 @@ from journeygym.experiments.summary import (
     table_rows,
 )
 
-__all__ = ["build_report", "report_command", "report_text"]
+__all__ = ["build_report", "report_text"]
 
 Block = tuple[Any, ...]
 
@@ -494,24 +491,3 @@ def report_text(results_dir: str | Path) -> str:
     if missing:
         lines.append(f"INCOMPLETE: {len(missing)} planned cell(s) not finished")
     return "\n".join(lines) + "\n\n" + format_summary(summaries)
-
-
-def report_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym report RESULTS_DIR``: rebuild the report; returns the exit status (2 for a bad directory).
-
-    A damaged manifest or cell file is an error naming the file; a damaged
-    training log is a warning naming it (its learning curve is left out).
-    """
-    parser = argparse.ArgumentParser(prog="journeygym report", description="Rebuild the report of an experiment's results directory.")
-    parser.add_argument("results_dir", help="a directory written by `journeygym run`")
-    args = parser.parse_args(argv)
-    try:
-        with results_warnings_as_lines("journeygym report"):
-            path = build_report(args.results_dir)
-            text = report_text(args.results_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"journeygym report: error: {exc}", file=sys.stderr)
-        return 2
-    print(text)
-    print(f"\nreport: {path} and {path.with_suffix('.html')}")
-    return 0

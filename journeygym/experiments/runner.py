@@ -14,7 +14,6 @@ is :func:`run_command`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import re
 import sys
@@ -29,21 +28,18 @@ import pandas as pd
 import yaml
 
 import journeygym
-from journeygym.calibration.artifact import load_parameters
+from journeygym.envs.artifact import load_parameters
 from journeygym.envs.parameters import assumptions_with_overrides
 from journeygym.experiments.backends import Backend, TaskFailed, make_backend
 from journeygym.experiments.cells import RESULT_SCHEMA, CellSpec, execute_cell
-from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config, settings_of, spread_draws
+from journeygym.experiments.config import ExperimentConfig, settings_of, spread_draws
 from journeygym.experiments.store import (
-    DamagedFileError,
-    ResultsLockedError,
     ResultStore,
     ResultsWarning,
     atomic_write_text,
-    results_warnings_as_lines,
 )
-from journeygym.files import OutputPathError, ensure_output_dir
 from journeygym.experiments.summary import SEED_BASELINES
+from journeygym.files import ensure_output_dir
 from journeygym.records import config_hash
 
 __all__ = [
@@ -52,9 +48,8 @@ __all__ = [
     "ResultsExistError",
     "RunResult",
     "default_output_dir",
-    "load_table",
+    "load_results",
     "plan_cells",
-    "run_command",
     "run_experiment",
 ]
 
@@ -108,7 +103,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _artifact_record(config: ExperimentConfig) -> dict[str, Any]:
-    from journeygym.calibration.artifact import default_artifact_path
+    from journeygym.envs.artifact import default_artifact_path
 
     draws = load_parameters(config.artifact)
     path = Path(config.artifact) if config.artifact else default_artifact_path()
@@ -347,69 +342,7 @@ def _run_locked(
     return RunResult(output_dir=output, table=table, computed=computed, reused=reused, config=config)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="journeygym run",
-        description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
-    )
-    parser.add_argument("config", help="a YAML config file, or a preset: quick, full, sensitivity")
-    parser.add_argument("--out", default=None, help="results directory (default: the config's output_dir, else results/<name>)")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in the results directory")
-    parser.add_argument("--workers", type=int, default=None, help="override n_workers")
-    parser.add_argument("--backend", choices=("local", "ray"), default=None, help="override backend")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
-
-
-def run_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted).
-
-    Bad input includes an ``--out`` that is a file or not writable, a results
-    directory another run is using, and a damaged ``manifest.json``.
-    """
-    from journeygym.experiments.report import report_text
-
-    args = _parser().parse_args(argv)
-    overrides: dict[str, Any] = {}
-    if args.workers is not None:
-        overrides["n_workers"] = args.workers
-    if args.backend is not None:
-        overrides["backend"] = args.backend
-    try:
-        config = load_config(args.config, overrides=overrides)
-    except ConfigError as exc:
-        print(f"journeygym run: error: {exc}", file=sys.stderr)
-        return 2
-    output = Path(args.out) if args.out else default_output_dir(config)
-    try:
-        with results_warnings_as_lines("journeygym run"):
-            result = run_experiment(config, output, resume=args.resume, progress=not args.no_progress)
-            report = report_text(result.output_dir)
-    except OutputPathError as exc:
-        print(f"journeygym run: error: --out: {exc}", file=sys.stderr)
-        return 2
-    except (ResultsExistError, ResultsLockedError, DamagedFileError) as exc:
-        print(f"journeygym run: error: {exc}", file=sys.stderr)
-        return 2
-    except CellError as exc:
-        print(f"journeygym run: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"\njourneygym run: interrupted; finished cells are kept in {str(output)!r}. "
-            f"Continue with: journeygym run {args.config} --out {output} --resume",
-            file=sys.stderr,
-        )
-        return 130
-    print(report)
-    print(
-        f"\n{len(result.computed)} cell(s) computed, {len(result.reused)} reused; "
-        f"results and report in {result.output_dir}/ (report/report.md, report/report.html)"
-    )
-    return 0
-
-
-def load_table(output_dir: str | Path) -> pd.DataFrame:
+def load_results(output_dir: str | Path) -> pd.DataFrame:
     """The rows of the cells planned in ``output_dir``'s manifest."""
     store = ResultStore(output_dir)
     manifest = store.read_json("manifest.json")

@@ -215,10 +215,21 @@ def _choose_reference(frame: pd.DataFrame, means: dict[str, float]) -> str | Non
     return max(candidates, key=lambda p: means[p]) if candidates else None
 
 
-def summarize(frame: pd.DataFrame, policy_order: Sequence[str] | None = None) -> list[SettingSummary]:
-    """Summaries of every scenario setting of a results table (rows of :class:`ResultStore`)."""
+def summarize(
+    frame: pd.DataFrame, policy_order: Sequence[str] | None = None, reference: str | None = None
+) -> list[SettingSummary]:
+    """Summaries of every scenario setting of a results table (rows of :class:`ResultStore`).
+
+    ``reference`` is the policy the paired differences are taken against; by
+    default the best seed baseline (else the best policy that neither sees the
+    hidden state nor trains in the simulator).
+    """
     if frame.empty:
         raise ValueError("summarize: the results table is empty; run the experiment first.")
+    if reference is not None and reference not in set(frame["policy"]):
+        raise ValueError(
+            f"summarize: reference {reference!r} is not in the results; policies: {sorted(set(frame['policy']))}."
+        )
     out = []
     order = list(policy_order) if policy_order is not None else list(dict.fromkeys(frame["policy"]))
     for setting, part in frame.groupby("setting", sort=True):
@@ -229,12 +240,12 @@ def summarize(frame: pd.DataFrame, policy_order: Sequence[str] | None = None) ->
         training = part.groupby("policy")["training"].first()
         oracle = next((p for p in policies if kinds[p] == "oracle"), None)
         never = next((p for p in policies if kinds[p] == "never"), None)
-        reference = _choose_reference(part, means)
+        chosen = reference if reference is not None else _choose_reference(part, means)
         rows = []
         for policy in policies:
             difference, better = (None, None)
-            if reference is not None and policy != reference:
-                difference, better = _difference(units, policy, reference)
+            if chosen is not None and policy != chosen:
+                difference, better = _difference(units, policy, chosen)
             first = part[part["policy"] == policy]
             rows.append(
                 PolicyRow(
@@ -246,8 +257,8 @@ def summarize(frame: pd.DataFrame, policy_order: Sequence[str] | None = None) ->
                     share_of_draws_better=better,
                     gap_closed=_gap_share(units, policy, never, oracle) if never and oracle else None,
                     gap_closed_from_reference=(
-                        _gap_share(units, policy, reference, oracle)
-                        if reference and oracle and policy not in (reference, oracle)
+                        _gap_share(units, policy, chosen, oracle)
+                        if chosen and oracle and policy not in (chosen, oracle)
                         else None
                     ),
                     contact_rate=float(first["contact_rate"].mean()),
@@ -270,7 +281,7 @@ def summarize(frame: pd.DataFrame, policy_order: Sequence[str] | None = None) ->
                 kappa=float(head["kappa"]),
                 unsubscribe_probability=float(head["unsubscribe_probability"]),
                 u1=float(head["u1"]),
-                reference=reference,
+                reference=chosen,
                 rows=rows,
                 winner=max(contenders, key=lambda p: means[p]),
                 oracle=oracle,

@@ -28,10 +28,11 @@ from threadpoolctl import threadpool_limits
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
 from journeygym.baselines.scoring import ScoringModels
-from journeygym.calibration.artifact import load_parameters
-from journeygym.experiments.evaluate import TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, tune_operating_point
+from journeygym.envs.artifact import load_parameters
+from journeygym.experiments.cells import LOGGED, VALIDATION, derived_seed
 from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.statistics import mean_interval
+from journeygym.experiments.tuning import tune_operating_point
 
 SEED = 0
 EVALUATION_CUSTOMERS = 20_000
@@ -41,7 +42,7 @@ EVALUATION_CUSTOMERS = 20_000
 def default_scenario_returns() -> dict[str, np.ndarray]:
     parameters = load_parameters(None)
     with threadpool_limits(limits=1):
-        log = simulate_logged_data(5_000, SEED + TRAIN_SEED_OFFSET, params="mean", artifact=parameters)
+        log = simulate_logged_data(5_000, derived_seed(SEED, LOGGED), params="mean", artifact=parameters)
         models = ScoringModels(components=("response", "ltv", "t_learner"), random_state=SEED).fit(log)
         returns = {}
         for name in ("never", "random", "lookalike", "expected_ltv", "ltv_uplift"):
@@ -54,7 +55,7 @@ def default_scenario_returns() -> dict[str, np.ndarray]:
                     policy,
                     log,
                     n_customers=5_000,
-                    seeds=[SEED + VALIDATION_SEED_OFFSET],
+                    seeds=[derived_seed(SEED, VALIDATION, 0)],
                     draws=["mean"],
                     artifact=parameters,
                 )

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from journeygym.baselines.conversion import conversion_features, evaluate_conversion_model
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.shoppers import SHOPPERS_COLUMNS, load_shoppers
 
 ROWS = [

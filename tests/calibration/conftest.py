@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow
@@ -41,31 +39,3 @@ def cdnow_hmm(cdnow_weekly):
 
 
 #: Rows of ``cdnow_like_log`` whose year ``mistyped_log`` turns into 2097.
-MISTYPED_ROWS = (5, 40)
-
-
-@pytest.fixture
-def cdnow_like_log() -> pd.DataFrame:
-    """A small synthetic log like CDNOW: 200 first purchases in Q1 1997, repeat purchases until mid-1998.
-
-    Columns customer_id, date (``YYYYMMDD`` text), amount.
-    """
-    rng = np.random.default_rng(0)
-    start = pd.Timestamp("1997-01-01")
-    rows = []
-    for customer in range(200):
-        first = int(rng.integers(0, 84))
-        days = [0, *np.sort(rng.integers(7, 540 - first, size=rng.integers(0, 4)))]
-        for day in days:
-            date = start + pd.Timedelta(days=first + int(day))
-            rows.append({"customer_id": customer, "date": f"{date:%Y%m%d}", "amount": round(float(rng.gamma(2.0, 15.0)) + 1.0, 2)})
-    return pd.DataFrame(rows)
-
-
-@pytest.fixture
-def mistyped_log(cdnow_like_log) -> pd.DataFrame:
-    """``cdnow_like_log`` with the year of the rows ``MISTYPED_ROWS`` typed as 2097."""
-    log = cdnow_like_log.copy()
-    for row in MISTYPED_ROWS:
-        log.loc[row, "date"] = "2097" + log.loc[row, "date"][4:]
-    return log

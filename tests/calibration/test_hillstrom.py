@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.hillstrom import (
     ARMS,
     DATA_DIR_ENV,

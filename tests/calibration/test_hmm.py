@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from journeygym.calibration import hmm
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.hmm import (
     STATE_NAMES,
     PurchaseHMM,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.calibration.artifact import load_artifact
+from journeygym.envs.artifact import load_artifact
 from journeygym.calibration.hillstrom import load_hillstrom
 from journeygym.calibration.validation import (
     REQUIRED_COVERAGE,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.errors import DataValidationError, DataWarning
+from journeygym.errors import DataValidationError, DataWarning
 from journeygym.calibration.transactions import (
     OUTLYING_MIN_ROWS,
     load_cdnow,

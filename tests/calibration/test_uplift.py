@@ -13,7 +13,7 @@ import pytest
 from scipy.special import expit
 
 from journeygym.calibration import uplift as uplift_module
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 from journeygym.calibration.hillstrom import HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.uplift import (
     BayesianUpliftModel,
@@ -28,7 +28,7 @@ from journeygym.calibration.uplift import (
     trial_from_frame,
     trial_from_hillstrom,
 )
-from journeygym.calibration.uplift_cli import _format_report, uplift_command
+from journeygym.cli.uplift import _format_report, uplift_command
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS
 
 #: True log-odds effects of the synthetic trial, (segment, arm).

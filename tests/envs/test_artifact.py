@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from journeygym.calibration.artifact import ArtifactError, load_artifact, save_artifact
+from journeygym.envs.artifact import ArtifactError, load_artifact, save_artifact
 
 
 def _assert_same_fields(original, restored, where="parameters"):
@@ -53,7 +53,7 @@ def test_failed_save_keeps_the_existing_artifact(synthetic_draws, tmp_path, monk
     def broken_replace(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("journeygym.calibration.artifact.os.replace", broken_replace)
+    monkeypatch.setattr("journeygym.envs.artifact.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         save_artifact(synthetic_draws, path)
     assert path.read_bytes() == before
@@ -74,3 +74,69 @@ def test_shipped_default_artifact_loads():
     draws = load_artifact()
     assert len(draws) >= 1
     assert draws.metadata["format"] == "journeygym-artifact/2"
+
+
+@pytest.fixture
+def artifact_file(synthetic_draws, tmp_path):
+    return save_artifact(synthetic_draws, tmp_path / "good.npz")
+
+
+def _damaged(artifact_file, how: str):
+    path = artifact_file.with_name(f"{how}.npz")
+    data = artifact_file.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "text":
+        path.write_text("customer_id,date,amount\n1,19970101,29.33\n")
+    elif how == "directory":
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ("empty", "is empty \\(0 bytes\\)"),
+        ("truncated", "damaged or truncated"),
+        ("text", "not a journeygym artifact: expected a .npz \\(zip\\) archive, found a file starting with b'cust'"),
+        ("directory", "a directory at"),
+    ],
+)
+def test_unreadable_artifacts_get_one_clear_error(artifact_file, how, expected):
+    with pytest.raises(ArtifactError, match=expected) as caught:
+        load_artifact(_damaged(artifact_file, how))
+    assert "allow_pickle" not in str(caught.value)
+    assert "journeygym calibrate" in str(caught.value)
+
+
+def test_gym_make_with_a_truncated_artifact_raises_the_artifact_error(artifact_file):
+    import gymnasium as gym
+
+    import journeygym
+
+    with pytest.raises(ArtifactError, match="damaged or truncated"):
+        gym.make(journeygym.ENV_ID, artifact=str(_damaged(artifact_file, "truncated")))
+
+
+def test_an_invalid_value_names_its_draw(synthetic_draws, tmp_path):
+    path = save_artifact(synthetic_draws, tmp_path / "a.npz")
+    with np.load(path) as data:
+        contents = {key: data[key] for key in data.files}
+    contents["draws/purchase_prob"] = contents["draws/purchase_prob"].copy()
+    contents["draws/purchase_prob"][1, 2] = np.nan
+    np.savez_compressed(path, **contents)
+    with pytest.raises(ArtifactError, match=r"draw 1 \(of 3\) holds invalid parameters: .*purchase_prob"):
+        load_artifact(path)
+
+
+@pytest.mark.parametrize("command", ["validate", "evaluate", "compare"])
+def test_commands_exit_4_on_an_unreadable_artifact(artifact_file, command, capsys):
+    from journeygym.cli import main
+
+    damaged = str(_damaged(artifact_file, "truncated"))
+    argv = ["validate", damaged] if command == "validate" else [command, "--artifact", damaged]
+    assert main(argv) == 4
+    err = capsys.readouterr().err
+    assert "damaged or truncated" in err and "Traceback" not in err

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from journeygym.calibration.artifact import save_artifact
+from journeygym.envs.artifact import save_artifact
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from journeygym.cli.run import run_command
 from journeygym.experiments import runner
 from journeygym.experiments.config import PRESETS, ConfigError, load_config, settings_of
 
@@ -86,7 +87,7 @@ def test_invalid_configs_fail_before_any_work(tiny, tmp_path, monkeypatch, capsy
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
-    assert runner.run_command([str(path), "--out", str(out), "--no-progress"]) == 2
+    assert run_command([str(path), "--out", str(out), "--no-progress"]) == 2
     assert not out.exists()
     assert "did you mean 'never'" in capsys.readouterr().err
 

@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from journeygym.experiments.config import load_config
-from journeygym.experiments.report import _learning_curves_figure, report_command
-from journeygym.experiments.runner import run_command, run_experiment
+from journeygym.cli.report import report_command
+from journeygym.cli.run import run_command
+from journeygym.experiments.report import _learning_curves_figure
+from journeygym.experiments.runner import run_experiment
 from journeygym.experiments.store import LOCK_FILE, ResultsLockedError, ResultStore, ResultsWarning
 
 #: Takes the results directory's lock, says so, and waits to be killed.

@@ -9,7 +9,7 @@ from journeygym.baselines.oracle import OraclePolicy
 from journeygym.baselines.simple import RandomPolicy
 from journeygym.experiments.config import load_config
 from journeygym.experiments.evaluation import rollout
-from journeygym.experiments.report import report_command
+from journeygym.cli.report import report_command
 from journeygym.experiments.runner import run_experiment
 from journeygym.experiments.summary import grand_mean_interval, summarize
 from journeygym.experiments.tracing import traced_rollout

@@ -54,7 +54,7 @@ def test_the_documented_config_is_valid_as_written(monkeypatch, tmp_path):
 
 
 def test_a_failing_agent_names_its_cell_and_keeps_finished_cells(tiny, tmp_path, monkeypatch, capsys):
-    from journeygym.experiments.runner import run_command
+    from journeygym.cli.run import run_command
     from journeygym.experiments.store import ResultStore
 
     (tmp_path / "broken_agents.py").write_text(

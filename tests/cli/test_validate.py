@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeygym.calibration.artifact import default_artifact_path
+from journeygym.envs.artifact import default_artifact_path
 from journeygym.cli import main
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.arguments import command_options
-from journeygym.calibration.errors import DataValidationError
+from journeygym.errors import DataValidationError
 
 EXIT_OK = 0
 EXIT_NOT_CONVERGED = 1

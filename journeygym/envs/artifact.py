@@ -1,6 +1,6 @@
 """The parameter artifact: one versioned ``.npz`` file holding S parameter draws.
 
-Layout (format ``journeygym-artifact/1``): for every array field of
+Layout (format ``journeygym-artifact/2``): for every array field of
 :class:`~journeygym.envs.parameters.DynamicsParameters`, ``draws/<field>``
 stacked over draws (leading axis S) and ``mean/<field>``; the shared
 population model under ``population/...``; and ``metadata.json``, a JSON
@@ -17,6 +17,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -57,7 +59,14 @@ _ARRAY_FIELDS: tuple[str, ...] = (
 
 
 class ArtifactError(ValueError):
-    """An artifact file is missing, unreadable or of an unknown format."""
+    """An artifact file is missing, unreadable, damaged, not an artifact, or of an unknown format.
+
+    The command line answers it with exit status :data:`ARTIFACT_EXIT_STATUS`.
+    """
+
+
+#: Exit status of a ``journeygym`` command given an artifact it cannot read (1 means "a check failed", 2 bad usage).
+ARTIFACT_EXIT_STATUS = 4
 
 
 def default_artifact_path() -> Path:
@@ -118,16 +127,7 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
         If the file is missing, not an artifact, or of an unknown format version.
     """
     path = default_artifact_path() if path is None else Path(path)
-    if not path.is_file():
-        raise ArtifactError(
-            f"artifact: no file at {str(path)!r}; expected a journeygym artifact (.npz) written by "
-            "`journeygym calibrate --out FILE`, or pass artifact=None for the shipped default."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            contents = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"artifact: {str(path)!r} is not a readable .npz file ({exc}).") from exc
+    contents = _read_archive(path)
     if "metadata.json" not in contents:
         raise ArtifactError(f"artifact: {str(path)!r} has no metadata.json entry; it is not a journeygym artifact.")
     metadata = json.loads(str(contents.pop("metadata.json")))
@@ -158,19 +158,59 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
             "version. Re-create it with this version's `journeygym calibrate`."
         )
     n_draws = contents["draws/transition"].shape[0]
+    draws = []
+    for index in range(n_draws):
+        try:
+            draws.append(parameters("draws", index))
+        except ParameterError as exc:
+            raise ArtifactError(
+                f"artifact: {str(path)!r}: draw {index} (of {n_draws}) holds invalid parameters: {exc} "
+                "Re-create the artifact with `journeygym calibrate`."
+            ) from exc
     try:
-        draws = tuple(parameters("draws", i) for i in range(n_draws))
         mean = parameters("mean", None)
     except ParameterError as exc:
-        raise ArtifactError(f"artifact: {str(path)!r} holds invalid parameters: {exc}") from exc
+        raise ArtifactError(f"artifact: {str(path)!r}, the mean parameters (mean/...), are invalid: {exc}") from exc
     provenance = {k: v for k, v in metadata.items() if k not in ("state_names", "action_names", "assumptions")}
     provenance["path"] = str(path)
     return ParameterDraws(
-        draws=draws,
+        draws=tuple(draws),
         mean=mean,
         assumptions=ScenarioAssumptions(**{**metadata["assumptions"], "action_costs": tuple(metadata["assumptions"]["action_costs"])}),
         metadata=provenance,
     )
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _read_archive(path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the ``.npz`` file at ``path``, or one clear :class:`ArtifactError` saying why not."""
+    fix = "Re-create it with `journeygym calibrate --out FILE`, or pass artifact=None for the shipped default."
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "no file"
+        raise ArtifactError(f"artifact: {what} at {str(path)!r}; expected a journeygym artifact (.npz file). {fix}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_ZIP_MAGIC))
+    except OSError as exc:
+        raise ArtifactError(f"artifact: cannot read {str(path)!r} ({exc}).") from exc
+    if not head:
+        raise ArtifactError(f"artifact: {str(path)!r} is empty (0 bytes); expected a journeygym artifact (.npz). {fix}")
+    if head != _ZIP_MAGIC:
+        raise ArtifactError(
+            f"artifact: {str(path)!r} is not a journeygym artifact: expected a .npz (zip) archive, found a file starting "
+            f"with {head!r}. {fix}"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        size = path.stat().st_size
+        raise ArtifactError(
+            f"artifact: {str(path)!r} ({size} bytes) is damaged or truncated and does not read back "
+            f"({type(exc).__name__}: {exc}). {fix}"
+        ) from exc
 
 
 def load_parameters(source: str | os.PathLike[str] | ParameterDraws | None = None) -> ParameterDraws:

@@ -1,4 +1,4 @@
-"""Exceptions raised by the calibration pipeline."""
+"""Exceptions shared by the layers: bad input data (loaders, models) and warnings about changed data."""
 
 
 class DataValidationError(ValueError):

@@ -1,17 +1,15 @@
-"""The ``journeygym`` command."""
+"""The ``journeygym`` command: the argument parser and the dispatch to each command's module."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from journeygym.arguments import carryover_levels, positive_int
-from journeygym.baselines.simple import simple_policies
 from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS
-from journeygym.envs.parameters import DEFAULT_CARRYOVER, _did_you_mean
+from journeygym.envs.artifact import ARTIFACT_EXIT_STATUS, ArtifactError
+from journeygym.envs.parameters import DEFAULT_CARRYOVER
 from journeygym.files import OutputPathError, check_output_file
 
 
@@ -19,62 +17,24 @@ class CommandError(Exception):
     """A command-line input error: printed without a traceback, exit status 2."""
 
 
-def _compare(args: argparse.Namespace) -> int:
-    from journeygym.calibration.artifact import load_parameters
-    from journeygym.experiments.compare import compare_policies, format_table
-
-    available = simple_policies(seed=args.seed)
-    names = [n.strip() for n in args.policies.split(",") if n.strip()]
-    for name in names:
-        if name not in available:
-            raise CommandError(
-                f"--policies: unknown policy {name!r}{_did_you_mean(name, list(available))}; "
-                f"available: {', '.join(available)}."
-            )
-    draws_in_artifact = len(load_parameters(args.artifact))
-    n_draws = min(5, draws_in_artifact) if args.draws is None else args.draws
-    if n_draws > draws_in_artifact:
-        raise CommandError(f"--draws: received {n_draws}, but the artifact holds {draws_in_artifact} draws.")
-    rows, record = compare_policies(
-        [available[n] for n in names],
-        n_customers=args.customers,
-        draws=list(range(n_draws)),
-        seed=args.seed,
-        artifact=args.artifact,
-        reference=names[0],
-    )
-    if args.json:
-        print(json.dumps({"record": record, "rows": [asdict(r) for r in rows]}, indent=2, default=str))
-        return 0
-    label = record["parameters_label"]
-    print(f"journeygym {record['version']}  config {record['config_hash']}  seed {record['seed']}")
-    if label:
-        print(f"parameters: {label}")
-    print(
-        f"{args.customers} customers x {n_draws} posterior draw(s) x {record['settings']['horizon']} weeks; "
-        "undiscounted dollars per customer; 95% intervals over customers (one draw) or over draws (several)"
-    )
-    print(format_table(rows, names[0]))
-    return 0
-
-
 #: Commands implemented by a module function taking the remaining arguments: name -> (module, function, help).
 DELEGATED: dict[str, tuple[str, str, str]] = {
-    "uplift": ("journeygym.calibration.uplift_cli", "uplift_command", "Bayesian uplift analysis of any randomized trial"),
-    "evaluate": ("journeygym.experiments.evaluate", "evaluate_command", "evaluate policies on common random numbers"),
-    "run": ("journeygym.experiments.runner", "run_command", "run an experiment config or preset (quick, full, sensitivity)"),
-    "report": ("journeygym.experiments.report", "report_command", "rebuild the report of a results directory"),
+    "compare": ("journeygym.cli.evaluate", "compare_command", "compare policies (by default the simple ones) on common random numbers"),
+    "uplift": ("journeygym.cli.uplift", "uplift_command", "Bayesian uplift analysis of any randomized trial"),
+    "evaluate": ("journeygym.cli.evaluate", "evaluate_command", "evaluate policies on common random numbers"),
+    "run": ("journeygym.cli.run", "run_command", "run an experiment config or preset (quick, full, sensitivity)"),
+    "report": ("journeygym.cli.report", "report_command", "rebuild the report of a results directory"),
 }
 
 
 def _fit_hmm(args: argparse.Namespace) -> int:
-    from journeygym.calibration.hmm_cli import fit_hmm_command
+    from journeygym.cli.fit_hmm import fit_hmm_command
 
     return fit_hmm_command(args)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from journeygym.calibration.pipeline import calibrate_command
+    from journeygym.cli.calibrate import calibrate_command
 
     try:  # before the fit, which takes minutes
         check_output_file(args.out, "artifact file")
@@ -84,7 +44,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from journeygym.calibration.pipeline import validate_command
+    from journeygym.cli.calibrate import validate_command
 
     return validate_command(args)
 
@@ -94,16 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journeygym", description="Customer-journey simulator for marketing decisions.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    compare = commands.add_parser("compare", help="compare the simple policies on the default scenario")
-    compare.add_argument("--policies", default="never,random,always_mens,always_womens", help="comma-separated policy names")
-    compare.add_argument("--customers", type=positive_int, default=20_000, help="customers per draw (default 20000)")
-    compare.add_argument("--draws", type=positive_int, default=None, help="posterior draws (default: up to 5)")
-    compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--artifact", default=None, help="parameter artifact (default: the shipped one)")
-    compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    compare.set_defaults(handler=_compare)
-
-    from journeygym.calibration.hmm_cli import build_parser as add_fit_hmm_arguments
+    from journeygym.cli.fit_hmm import build_parser as add_fit_hmm_arguments
 
     fit_hmm = commands.add_parser("fit-hmm", help="fit the hidden-state model on a transaction log")
     add_fit_hmm_arguments(fit_hmm).set_defaults(handler=_fit_hmm)
@@ -148,11 +99,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ModuleNotFoundError as exc:
             print(f"journeygym {argv[0]}: error: this command is not available in this installation ({exc}).", file=sys.stderr)
             return 2
-        return getattr(module, function_name)(argv[1:])
+        try:
+            return getattr(module, function_name)(argv[1:])
+        except ArtifactError as exc:
+            print(f"journeygym {argv[0]}: error: {exc}", file=sys.stderr)
+            return ARTIFACT_EXIT_STATUS
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except ArtifactError as exc:
+        print(f"journeygym {args.command}: error: {exc}", file=sys.stderr)
+        return ARTIFACT_EXIT_STATUS
     except (CommandError, ValueError, FileNotFoundError) as exc:
         print(f"journeygym {args.command}: error: {exc}", file=sys.stderr)
         return 2

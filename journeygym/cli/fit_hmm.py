@@ -11,19 +11,18 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from journeygym.arguments import command_options, positive_int
-from journeygym.calibration.errors import DataWarning
+from journeygym.errors import DataWarning
 from journeygym.calibration.hmm import PurchaseHMM, select_n_states
 from journeygym.calibration.transactions import load_transactions
 from journeygym.calibration.weekly import weekly_observations
 
 EXIT_OK = 0
-EXIT_NOT_CONVERGED = 3  # bad input: the ValueError reaches journeygym.cli, which exits with 2
+EXIT_NOT_CONVERGED = 3  # bad input: the ValueError reaches journeygym.cli.app, which exits with 2
 
 #: Keyword arguments of the loader -> the flags that set them (messages name the flags).
 FLAGS = {

@@ -1,0 +1,78 @@
+"""``journeygym calibrate`` and ``journeygym validate``: the calibration pipeline's front ends."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from journeygym.calibration.hillstrom import load_hillstrom
+from journeygym.calibration.pipeline import ARM_NAMES, calibrate, resolve_data_dir
+from journeygym.calibration.plausibility import measure_with_env, plausibility_report
+from journeygym.calibration.validation import (
+    REQUIRED_COVERAGE,
+    coverage,
+    observed_trial_rates,
+    simulate_trial_rates,
+    validation_table,
+)
+from journeygym.envs.artifact import load_artifact, save_artifact
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    """``journeygym calibrate``: fit, validate, write the artifact and its report; exit 1 if validation fails."""
+    from journeygym.calibration.report import write_calibration_report
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out: received {str(out)!r}, expected a file name ending in .npz.")
+    result = calibrate(args.data_dir, n_draws=args.draws, seed=args.seed, carryover_levels=args.carryover)
+    save_artifact(result.draws, out)
+    report = write_calibration_report(result, out, data_dir=resolve_data_dir(args.data_dir), seed=args.seed)
+    print(f"wrote {out} ({len(result.draws)} draws) and {report}")
+    print(f"validation: observed rate inside the 90% predictive interval in {result.coverage:.0%} of cells "
+          f"(required {REQUIRED_COVERAGE:.0%})")
+    print(f"kappa anchored at {result.kappa.kappa:g} (solved {result.kappa.solved:.4f}): weekly e-mail to everyone "
+          f"{result.kappa.weekly_revenue_uplift:+.1%} annual revenue over never")
+    for line in result.plausibility.lines():
+        print(line)
+    return 0 if result.passed else 1
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """``journeygym validate``: the trial replayed and the plausibility checks; exit 1 when any fails."""
+    draws = load_artifact(args.artifact)
+    trial = load_hillstrom(resolve_data_dir(args.data_dir))
+    arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
+    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, args.seed), ARM_NAMES)
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    share = coverage(table)
+    trial_ok = share >= REQUIRED_COVERAGE
+    print(f"\n{'PASS' if trial_ok else 'FAIL'}: observed rate inside the simulator's 90% posterior predictive interval in "
+          f"{share:.1%} of {len(table)} cells (required {REQUIRED_COVERAGE:.0%}); {len(draws)} draws.")
+    by_recency = validation_table(
+        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, args.seed, "recency"), ARM_NAMES, "recency"
+    )
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print("\nBy recency (the control rates are matched per month; the e-mail's uplift by recency is not):")
+        print(by_recency.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"by recency: observed rate inside the 90% predictive interval in {coverage(by_recency):.1%} of {len(by_recency)} cells "
+          "(information: how the e-mail's effect spreads over engagement, checked against data it was not matched to)")
+    print(f"\nPlausibility over a year (carryover {draws.assumptions.carryover:g}, kappa {draws.assumptions.kappa:g}; "
+          f"exact expectations per draw, mens e-mail):")
+    report = plausibility_report(draws, seed=args.seed)
+    for line in report.lines():
+        print(line)
+    levels = draws.mean.carryover_levels
+    others_ok = True
+    for level in levels:
+        if level == draws.assumptions.carryover:
+            continue
+        other = plausibility_report(draws, draws.assumptions.replace(carryover=level), seed=args.seed, weekly=False)
+        ok = other.checks()[0][2]
+        others_ok &= ok
+        print(f"{'PASS' if ok else 'FAIL'}: carryover level {level:g}: {other.checks()[0][1]}")
+    for line in measure_with_env(draws, n_customers=args.env_customers, seed=args.seed).lines():
+        print(line)
+    return 0 if trial_ok and report.passed() and others_ok else 1

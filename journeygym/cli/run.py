@@ -1,0 +1,76 @@
+"""``journeygym run``: run an experiment config or preset and print its report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from journeygym.experiments.config import ConfigError, load_config
+from journeygym.experiments.runner import CellError, ResultsExistError, default_output_dir, run_experiment
+from journeygym.experiments.store import DamagedFileError, ResultsLockedError, results_warnings_as_lines
+from journeygym.files import OutputPathError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journeygym run",
+        description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
+    )
+    parser.add_argument("config", help="a YAML config file, or a preset: quick, full, sensitivity")
+    parser.add_argument("--out", default=None, help="results directory (default: the config's output_dir, else results/<name>)")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in the results directory")
+    parser.add_argument("--workers", type=int, default=None, help="override n_workers")
+    parser.add_argument("--backend", choices=("local", "ray"), default=None, help="override backend")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted).
+
+    Bad input includes an ``--out`` that is a file or not writable, a results
+    directory another run is using, and a damaged ``manifest.json``.
+    """
+    from journeygym.experiments.report import report_text
+
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.workers is not None:
+        overrides["n_workers"] = args.workers
+    if args.backend is not None:
+        overrides["backend"] = args.backend
+    try:
+        config = load_config(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 2
+    output = Path(args.out) if args.out else default_output_dir(config)
+    try:
+        with results_warnings_as_lines("journeygym run"):
+            result = run_experiment(config, output, resume=args.resume, progress=not args.no_progress)
+            report = report_text(result.output_dir)
+    except OutputPathError as exc:
+        print(f"journeygym run: error: --out: {exc}", file=sys.stderr)
+        return 2
+    except (ResultsExistError, ResultsLockedError, DamagedFileError) as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 2
+    except CellError as exc:
+        print(f"journeygym run: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\njourneygym run: interrupted; finished cells are kept in {str(output)!r}. "
+            f"Continue with: journeygym run {args.config} --out {output} --resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(report)
+    print(
+        f"\n{len(result.computed)} cell(s) computed, {len(result.reused)} reused; "
+        f"results and report in {result.output_dir}/ (report/report.md, report/report.html)"
+    )
+    return 0
