@@ -60,6 +60,11 @@ def observation_columns(action_names: tuple[str, ...]) -> tuple[ObservationColum
     return _STATIC_COLUMNS + dynamic
 
 
+def observation_column_index(action_names: tuple[str, ...]) -> dict[str, int]:
+    """Position of every observation column by name, for a model with the given actions."""
+    return {column.name: i for i, column in enumerate(observation_columns(action_names))}
+
+
 def observation_space(action_names: tuple[str, ...]) -> spaces.Box:
     """The Box space of one customer's observation."""
     columns = observation_columns(action_names)

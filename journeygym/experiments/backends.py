@@ -19,7 +19,16 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Backend", "LocalBackend", "RayBackend", "SerialBackend", "TaskFailed", "die_with_parent", "make_backend"]
+__all__ = [
+    "RAY_TASK_RETRIES",
+    "Backend",
+    "LocalBackend",
+    "RayBackend",
+    "SerialBackend",
+    "TaskFailed",
+    "die_with_parent",
+    "make_backend",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -144,8 +153,21 @@ class LocalBackend:
                     future.cancel()
 
 
+#: Times Ray runs a task again when its worker process dies (killed, out of memory, node lost).  A
+#: task that raises is not retried: each cell seeds everything it uses, so it would raise again.
+RAY_TASK_RETRIES = 3
+
+
+def _apply(function: Callable[[T], R], task: T) -> R:
+    """The Ray task: any picklable callable, not only a plain function, can be mapped."""
+    return function(task)
+
+
 class RayBackend:
     """Runs tasks as Ray tasks (one CPU each) on a cluster or a local Ray instance.
+
+    A task whose worker process dies is run again, up to :data:`RAY_TASK_RETRIES`
+    times; its result is the same, because a cell's result depends only on its task.
 
     Parameters
     ----------
@@ -178,8 +200,9 @@ class RayBackend:
                 {"address": self.address} if self.address else {"num_cpus": self.n_workers, "include_dashboard": False}
             )
             ray.init(**kwargs, runtime_env={"env_vars": {"PYTHONPATH": ":".join(p for p in sys.path if p)}}, log_to_driver=False)
-        remote = ray.remote(num_cpus=1)(function)
-        refs = {remote.remote(task): task for task in pending_tasks}
+        remote = ray.remote(num_cpus=1, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(_apply)
+        shared = ray.put(function)  # serialized once, not with every task
+        refs = {remote.remote(shared, task): task for task in pending_tasks}
         try:
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=1)

@@ -111,6 +111,27 @@ def test_fatigue_unsubscribe_and_cost_rules(tables):
     assert not state.subscribed[n // 2 :][outcome.unsubscribed[n // 2 :]].any()
 
 
+def test_unsubscribes_rise_with_fatigue_as_the_slope_u1_says(tables):
+    """Observed unsubscribe rates at each fatigue level match sigmoid(u0 + u1 f) within binomial intervals."""
+    scenario = ScenarioAssumptions()
+    rng = np.random.default_rng(8)
+    per_level = 250_000
+    levels = np.arange(scenario.max_fatigue + 1)
+    state = initial_population(tables, draw_reset_noise(rng, per_level * levels.size))
+    state.fatigue = np.repeat(levels, per_level)
+    outcome = step_population(state, np.ones(state.n_customers, dtype=np.int64), tables, draw_step_noise(rng, state.n_customers))
+    observed = outcome.unsubscribed.reshape(levels.size, per_level).mean(axis=1)
+    expected = 1.0 / (1.0 + np.exp(-(scenario.u0 + scenario.u1 * levels)))  # written out, not read from the module
+    standard_error = np.sqrt(expected * (1.0 - expected) / per_level)
+    np.testing.assert_array_less(np.abs(observed - expected), 4.0 * standard_error)
+    # High against low fatigue: the difference has the size the slope predicts (0.2 points), not zero.
+    predicted_rise = expected[-1] - expected[0]
+    rise = observed[-1] - observed[0]
+    rise_error = np.hypot(standard_error[-1], standard_error[0])
+    assert abs(rise - predicted_rise) < 4.0 * rise_error
+    assert rise > 8.0 * rise_error  # u1 = 0 would give a rise of about 0
+
+
 def test_initial_population_matches_the_population_model(synthetic_draws, tables):
     rng = np.random.default_rng(5)
     n = 200_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -91,10 +93,20 @@ def test_default_unsubscribes_rise_from_one_to_three_per_mille():
     from journeygym.envs.response import unsubscribe_probability
 
     scenario = ScenarioAssumptions()
-    assert scenario.unsubscribe_base_probability == pytest.approx(0.001)
+    # DESIGN 2.5: 0.1% per delivered e-mail at f = 0, 0.3% at f = F_max = 5, logistic in between.
+    u0 = math.log(0.001 / 0.999)
+    u1 = (math.log(0.003 / 0.997) - u0) / 5
+    assert scenario.max_fatigue == 5
+    assert scenario.u0 == pytest.approx(u0, rel=1e-12) and scenario.u1 == pytest.approx(u1, rel=1e-12)
+    assert scenario.u1 == pytest.approx(0.2201, abs=1e-4)
+    assert scenario.unsubscribe_base_probability == pytest.approx(0.001, rel=1e-12)
     curve = unsubscribe_probability(scenario, np.arange(scenario.max_fatigue + 1))
-    assert curve[-1] == pytest.approx(0.003)
-    assert np.all(np.diff(curve) > 0)  # the slope u1 raises it with every fatigue level
+    by_hand = [1.0 / (1.0 + math.exp(-(u0 + u1 * f))) for f in range(6)]
+    np.testing.assert_allclose(curve, by_hand, rtol=1e-12)
+    assert curve[0] == pytest.approx(0.001, rel=1e-12) and curve[5] == pytest.approx(0.003, rel=1e-12)
+    # The slope alone moves it: with u1 = 0 every fatigue level unsubscribes at the base rate.
+    flat = unsubscribe_probability(scenario.replace(u1=0.0), np.arange(6))
+    np.testing.assert_allclose(flat, 0.001, rtol=1e-12)
 
 
 def test_select_resolves_mean_sample_and_index(synthetic_draws):

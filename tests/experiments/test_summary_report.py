@@ -45,9 +45,18 @@ def test_summary_has_reference_gap_and_winner(tiny, tmp_path):
     result = run_experiment(config, tmp_path, progress=False)
     (summary,) = summarize(result.table)
     assert summary.reference == "lookalike" and summary.oracle == "oracle" and summary.never == "never"
-    oracle = summary.row("oracle")
-    assert oracle.gap_closed.mean == pytest.approx(1.0)
-    assert summary.row("never").gap_closed.mean == pytest.approx(0.0)
+    # Every policy has one row per (seed, draw), so its grand mean is the mean of its rows.
+    means = result.table.groupby("policy")["mean_return"].mean()
+    assert len(result.table) == 4 * 2 * 2
+    gap = means["oracle"] - means["never"]
+    assert gap > 0 and all(means["oracle"] > means[p] for p in ("never", "random", "lookalike"))
+    for policy in ("random", "lookalike"):
+        row = summary.row(policy)
+        assert row.mean_return.mean == pytest.approx(means[policy], rel=1e-12)
+        assert row.gap_closed.mean == pytest.approx((means[policy] - means["never"]) / gap, rel=1e-9)
+        assert row.gap_closed.low < row.gap_closed.mean < row.gap_closed.high
+    from_reference = (means["random"] - means["lookalike"]) / (means["oracle"] - means["lookalike"])
+    assert summary.row("random").gap_closed_from_reference.mean == pytest.approx(from_reference, rel=1e-9)
     assert summary.row("random").difference is not None and summary.row("lookalike").difference is None
     assert summary.winner != "oracle"
     for name in ("report.md", "report.html", "summary.csv", "returns.png", "contacts_by_segment.png", "contacts_by_state.png"):
