@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from journeygym.calibration import hmm
 from journeygym.errors import DataValidationError
 from journeygym.calibration.hmm import (
     STATE_NAMES,
@@ -19,6 +18,9 @@ from journeygym.calibration.hmm import (
     initial_state_given_recency,
     select_n_states,
 )
+from journeygym.calibration.hmm.em import EStepWorkspace, e_step as anchor_e_step
+from journeygym.calibration.hmm.params import HMMParams, random_params
+from journeygym.calibration.hmm.sequences import anchor_events
 
 TRUE_START = np.array([0.5, 0.3, 0.2])
 TRUE_TRANS = np.array([[0.95, 0.04, 0.01], [0.05, 0.90, 0.05], [0.02, 0.08, 0.90]])
@@ -94,10 +96,10 @@ TINY = np.array(
 
 
 def e_step(model: PurchaseHMM, seqs: np.ndarray):
-    events = hmm._events(seqs)
-    params = hmm._Params(model.startprob_, model.transmat_, model.emissionprob_)
-    workspace = hmm._Workspace(events, model.n_states, model.emissionprob_.shape[1])
-    return hmm._e_step(events, params, workspace)
+    events = anchor_events(seqs)
+    params = HMMParams(model.startprob_, model.transmat_, model.emissionprob_)
+    workspace = EStepWorkspace(events, model.n_states, model.emissionprob_.shape[1])
+    return anchor_e_step(events, params, workspace)
 
 
 def assert_counts_match(got, want):
@@ -446,7 +448,7 @@ def test_cdnow_ours_vs_hmmlearn_from_the_same_start(cdnow_weekly):
     hmmlearn = pytest.importorskip("hmmlearn.hmm")
     rng = np.random.default_rng(2024)
     data = cdnow_weekly.obs[np.sort(rng.choice(len(cdnow_weekly), 1000, replace=False))]
-    p = hmm._random_params(rng, 5, 3)
+    p = random_params(rng, 5, 3)
     init = {"startprob": p.startprob, "transmat": p.transmat, "emissionprob": p.emission}
     ours = PurchaseHMM(n_states=5, n_restarts=1, max_iter=30, tol=0.0, init_params=init).fit(data)
     theirs = hmmlearn.CategoricalHMM(n_components=5, n_features=3, n_iter=30, tol=-np.inf,

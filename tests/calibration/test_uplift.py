@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from journeygym.calibration import uplift as uplift_module
 from journeygym.errors import DataValidationError
 from journeygym.calibration.hillstrom import HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.uplift import (
@@ -28,6 +27,7 @@ from journeygym.calibration.uplift import (
     trial_from_frame,
     trial_from_hillstrom,
 )
+from journeygym.calibration.uplift import estimator as estimator_module
 from journeygym.cli.uplift import _format_report, uplift_command
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS
 
@@ -206,7 +206,7 @@ def failing_sampler(monkeypatch: pytest.MonkeyPatch) -> None:
         draws = rng.normal(size=(2, 100)) + np.array([[0.0], [4.0]])
         return _idata({"intercept": draws}, np.zeros((2, 100), dtype=bool)), {"sampler": "fake"}
 
-    monkeypatch.setattr(uplift_module, "_sample", fake_sample)
+    monkeypatch.setattr(estimator_module, "sample_posterior", fake_sample)
 
 
 def test_failed_diagnostics_warn_naming_parameters(failing_sampler: None) -> None:
