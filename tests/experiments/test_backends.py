@@ -14,13 +14,28 @@ import pytest
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc to inspect processes")
 
+#: A task module the workers import from the run's sys.path: it marks that the worker reached its task.
+_TASK_MODULE = textwrap.dedent(
+    """
+    import time
+    from pathlib import Path
+
+
+    def mark_and_sleep(path):
+        Path(path).touch()
+        time.sleep(60.0)
+    """
+)
+
 #: A run whose two workers (and resource tracker) would live for a minute without their parent.
 _LONG_RUN = textwrap.dedent(
     """
-    import time
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from marker_task import mark_and_sleep
     from journeygym.experiments.backends import LocalBackend
 
-    for _ in LocalBackend(2).run(time.sleep, [60.0, 60.0]):
+    for _ in LocalBackend(2).run(mark_and_sleep, [sys.argv[1] + "/started-0", sys.argv[1] + "/started-1"]):
         pass
     """
 )
@@ -51,17 +66,21 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_workers_end_when_their_parent_is_killed():
-    parent = subprocess.Popen([sys.executable, "-c", _LONG_RUN])
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    (tmp_path / "marker_task.py").write_text(_TASK_MODULE)
+    parent = subprocess.Popen([sys.executable, "-c", _LONG_RUN, str(tmp_path)])
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        while len(children) < 3 and time.monotonic() < deadline:  # two workers and the resource tracker
+        deadline = time.monotonic() + 120
+        started = []
+        while len(started) < 2 and time.monotonic() < deadline:  # both workers are inside their task
             assert parent.poll() is None, "the run ended before its workers started"
             time.sleep(0.2)
-            children = _children(parent.pid)
-        assert len(children) >= 3, f"expected two workers and a resource tracker, found children {children}"
-        time.sleep(1.0)  # let the workers reach their task
+            started = list(tmp_path.glob("started-*"))
+        children = _children(parent.pid)
+        assert len(started) == 2 and len(children) >= 3, (
+            f"expected two workers in their task and a resource tracker, found markers {started}, children {children}"
+        )
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
         deadline = time.monotonic() + 10
