@@ -109,6 +109,7 @@ def _seed_tuple(seeds: int | Sequence[int]) -> tuple[int, ...]:
 
 
 def _draw_selection(spec: str | int | Sequence[int] | AtMost) -> DrawSelection:
+    """The draws as written (a keyword, a count, indices or ``{at_most: N}``) as a selection."""
     if isinstance(spec, AtMost):
         return DrawSelection({"at_most": spec.at_most})
     return DrawSelection(spec if isinstance(spec, (str, int)) else tuple(spec))
