@@ -38,7 +38,7 @@ import journeygym
 from journeygym.agents.features import BeliefObservation, BeliefTracker, ExpectedRewardWrapper, find_population_env
 from journeygym.agents.protocol import EnvFactory
 from journeygym.baselines.base import check_observations
-from journeygym.envs.parameters import ParameterDraws
+from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
 
 __all__ = ["DQNAgent", "PPOAgent", "SB3Agent"]
 
@@ -68,7 +68,10 @@ class SB3Agent:
         SB3 verbosity.
     **algorithm_kwargs
         Passed to the SB3 algorithm, overriding the tuned defaults
-        (``learning_rate``, ``gamma``, ``policy_kwargs``...).
+        (``learning_rate``, ``gamma``, ``policy_kwargs``...).  Without ``gamma`` the
+        discount is the scenario's (:attr:`ScenarioAssumptions.discount
+        <journeygym.envs.parameters.ScenarioAssumptions>` of the env it trains on),
+        for the algorithm and the reward normalization alike.
     """
 
     algorithm: ClassVar[type[BaseAlgorithm]]
@@ -111,11 +114,12 @@ class SB3Agent:
         self._tracker: BeliefTracker | None = None
 
     # ----------------------------------------------------------------- hyperparameters
-    def _resolved_kwargs(self, horizon: int) -> dict[str, Any]:
-        """The algorithm's keyword arguments: tuned defaults, the horizon-dependent ones, the user's."""
+    def _resolved_kwargs(self, horizon: int, discount: float | None = None) -> dict[str, Any]:
+        """The algorithm's keyword arguments: tuned defaults, the scenario's (horizon, discount), the user's."""
         # Average the logged episode returns over one population of customers.
         common = {"stats_window_size": max(100, self.n_envs)}
-        return {**common, **self.defaults, **self._horizon_defaults(horizon), **self.algorithm_kwargs}
+        scenario = {**self._horizon_defaults(horizon), **({} if discount is None else {"gamma": discount})}
+        return {**common, **self.defaults, **scenario, **self.algorithm_kwargs}
 
     def _horizon_defaults(self, horizon: int) -> dict[str, Any]:
         return {}
@@ -125,8 +129,8 @@ class SB3Agent:
         return self.n_envs * horizon
 
     def get_params(self) -> dict[str, Any]:
-        """Hyperparameters recorded with results."""
-        return {
+        """Hyperparameters recorded with results (``gamma``: the one trained with, once trained)."""
+        params = {
             "n_envs": self.n_envs,
             "belief_features": self.belief_features,
             "training_reward": self.training_reward,
@@ -134,6 +138,9 @@ class SB3Agent:
             **self.defaults,
             **self.algorithm_kwargs,
         }
+        if self.model is not None:
+            params["gamma"] = float(self.model.gamma)
+        return params
 
     # ----------------------------------------------------------------- training
     def _wrap(self, venv: VecEnv, gamma: float) -> VecEnv:
@@ -169,14 +176,15 @@ class SB3Agent:
         venv = env_factory(self.n_envs)
         population = find_population_env(venv)
         horizon = population.assumptions.horizon if population is not None else int(self.algorithm_kwargs.get("n_steps", 52))
+        discount = (population.assumptions if population is not None else ScenarioAssumptions()).discount
         if total_timesteps < self.minimum_timesteps(horizon):
             raise ValueError(
                 f"{self.name}: total_timesteps received {total_timesteps}, expected at least "
                 f"{self.minimum_timesteps(horizon)} (one update: n_envs x horizon = {self.n_envs} x {horizon})."
             )
-        kwargs = self._resolved_kwargs(horizon)
+        kwargs = self._resolved_kwargs(horizon, discount)
         venv.seed(seed)
-        env = self._wrap(venv, float(kwargs.get("gamma", 0.99)))
+        env = self._wrap(venv, float(kwargs["gamma"]))
         self.model = self.algorithm("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
         if self.tensorboard_log is not None:
             Path(self.tensorboard_log).mkdir(parents=True, exist_ok=True)
@@ -287,7 +295,6 @@ class PPOAgent(SB3Agent):
     defaults: ClassVar[dict[str, Any]] = {
         "learning_rate": 3e-4,
         "n_epochs": 10,
-        "gamma": 0.995,
         "gae_lambda": 0.95,
         "clip_range": 0.2,
         "ent_coef": 0.0,
@@ -320,7 +327,6 @@ class DQNAgent(SB3Agent):
         "buffer_size": 500_000,
         "learning_starts": 20_000,
         "batch_size": 256,
-        "gamma": 0.995,
         "train_freq": 1,
         "gradient_steps": 4,
         "target_update_interval": 2_000,

@@ -4,7 +4,9 @@ With the hidden state z, the parameters and the customer's covariates known,
 each customer's problem is a finite MDP over (week t, state z, fatigue f,
 subscribed s).  It is solved exactly, vectorized over customers, for the
 undiscounted return that reports use, so its value bounds every policy that
-sees less.
+sees less.  The scenario's ``discount`` is deliberately not applied: it only
+shapes what agents train for (see :class:`~journeygym.envs.parameters.ScenarioAssumptions`),
+and an oracle of the discounted return would no longer bound the reported one.
 
 The solution is computed per history segment (customers of a segment share
 the e-mail effects, so the transition matrices are shared and the expectation

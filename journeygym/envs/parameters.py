@@ -380,7 +380,13 @@ class ScenarioAssumptions:
     horizon
         Episode length H in weeks (default 52).
     discount
-        Weekly discount gamma (default 0.995); reported returns are undiscounted.
+        Weekly discount gamma (default 0.995) of the agents' training objective: the
+        Stable-Baselines3 agents use it as their ``gamma`` (and for their reward
+        normalization) unless their hyperparameters set ``gamma``.  It changes what
+        agents aim for, never how policies are scored: evaluation returns are
+        undiscounted sums over the horizon, and the oracle maximizes that undiscounted
+        return, so it bounds every policy's reported return whatever the discount.
+        ``discount: 1`` makes the training objective the reported one.
     max_fatigue
         F_max, the cap of the fatigue counter (default 5).
     carryover

@@ -1,4 +1,4 @@
-"""Experiment configuration: the YAML schema, its dataclasses, and validation before any work.
+"""Experiment configuration: its YAML form, the validated dataclasses, and validation before any work.
 
 A config names the scenario, the policies, the seeds, the posterior draws, the
 evaluation size and where and how to run.  Example (every key shown; only
@@ -43,12 +43,15 @@ evaluation size and where and how to run.  Example (every key shown; only
 
 :func:`load_config` returns an :class:`ExperimentConfig` or raises
 :class:`ConfigError` listing every problem with its key path (``policies[2].timesteps``),
-what was received and what was expected, with the closest valid key for typos.
+what was received and what was expected, with the closest valid key for typos.  The
+form of each key is declared once, as pydantic models in
+:mod:`journeygym.experiments.config_schema`; :func:`config_json_schema` returns it as a
+JSON Schema.  The checks that need the parameter artifact or the agent registry (draws
+available, policy names, training budgets) run here, once the form is valid.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import importlib.util
 import itertools
@@ -61,9 +64,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from journeygym.envs.parameters import ParameterError, ScenarioAssumptions, assumptions_with_overrides
 from journeygym.envs.response import compile_response
+from journeygym.experiments.config_schema import (
+    DERIVED_ASSUMPTIONS,
+    AtMost,
+    ConfigFile,
+    EvaluationSection,
+    LoggedDataSection,
+    TrainingSection,
+    config_json_schema,
+    describe,
+    problems_of,
+)
 
 __all__ = [
     "PRESETS",
@@ -72,6 +87,7 @@ __all__ = [
     "ExperimentConfig",
     "PolicyConfig",
     "Setting",
+    "config_json_schema",
     "load_config",
     "preset_path",
     "settings_of",
@@ -80,19 +96,23 @@ __all__ = [
 
 #: Preset names shipped under ``journeygym/experiments/presets``.
 PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity")
-#: Derived assumption keys accepted in ``assumptions`` and ``sweep``.
-DERIVED_ASSUMPTIONS: tuple[str, ...] = ("unsubscribe_probability",)
-_ASSUMPTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ScenarioAssumptions))
-_TOP_KEYS = (
-    "name", "description", "scenario", "policies", "seeds", "evaluation", "training", "logged_data",
-    "backend", "n_workers", "ray_address", "output_dir",
-)
-_SCENARIO_KEYS = ("artifact", "horizon", "assumptions", "sweep")
-_POLICY_KEYS = ("name", "kind", "hyperparameters", "timesteps")
-_EVALUATION_KEYS = ("customers", "draws")
-_TRAINING_KEYS = ("params", "per_draw")
-_LOGGED_KEYS = ("customers", "tune_customers", "email_probability")
-_BACKENDS = ("local", "ray")
+
+
+def _default(model: type[BaseModel], key: str) -> Any:
+    """The default of a config file key (the file's schema is where defaults are defined)."""
+    return model.model_fields[key].get_default(call_default_factory=True)
+
+
+def _seed_tuple(seeds: int | Sequence[int]) -> tuple[int, ...]:
+    """Seeds as written (a count n means 0..n-1) as a tuple."""
+    return tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+
+
+def _draw_selection(spec: str | int | Sequence[int] | AtMost) -> DrawSelection:
+    """The draws as written (a keyword, a count, indices or ``{at_most: N}``) as a selection."""
+    if isinstance(spec, AtMost):
+        return DrawSelection({"at_most": spec.at_most})
+    return DrawSelection(spec if isinstance(spec, (str, int)) else tuple(spec))
 
 
 class ConfigError(ValueError):
@@ -177,25 +197,29 @@ class Setting:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """A validated experiment configuration (see the module docstring for the YAML form)."""
+    """A validated experiment configuration (see the module docstring for the YAML form).
+
+    :func:`load_config` builds it from a file, a preset or a mapping; the defaults are
+    those of the file's schema (:mod:`journeygym.experiments.config_schema`).
+    """
 
     policies: tuple[PolicyConfig, ...]
-    name: str = "experiment"
-    description: str = ""
+    name: str = _default(ConfigFile, "name")
+    description: str = _default(ConfigFile, "description")
     artifact: str | None = None
     horizon: int | None = None
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     sweep: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    seeds: tuple[int, ...] = (0,)
-    customers: int = 10_000
-    draws: DrawSelection = field(default_factory=lambda: DrawSelection({"at_most": 20}))
-    training_params: str | int = "sample"
-    train_per_draw: bool = False
-    logged_customers: int = 10_000
-    logged_tune_customers: int = 5_000
-    logged_email_probability: float = 2.0 / 3.0
-    backend: str = "local"
-    n_workers: int = 1
+    seeds: tuple[int, ...] = _seed_tuple(_default(ConfigFile, "seeds"))
+    customers: int = _default(EvaluationSection, "customers")
+    draws: DrawSelection = field(default_factory=lambda: _draw_selection(_default(EvaluationSection, "draws")))
+    training_params: str | int = _default(TrainingSection, "params")
+    train_per_draw: bool = _default(TrainingSection, "per_draw")
+    logged_customers: int = _default(LoggedDataSection, "customers")
+    logged_tune_customers: int = _default(LoggedDataSection, "tune_customers")
+    logged_email_probability: float = _default(LoggedDataSection, "email_probability")
+    backend: str = _default(ConfigFile, "backend")
+    n_workers: int = _default(ConfigFile, "n_workers")
     ray_address: str | None = None
     output_dir: str | None = None
 
@@ -281,6 +305,35 @@ def settings_of(config: ExperimentConfig, base: ScenarioAssumptions) -> list[Set
 # ---------------------------------------------------------------------- validation
 
 
+def _from_file(file: ConfigFile) -> ExperimentConfig:
+    """The normalized config of a validated file."""
+    scenario, evaluation, training, logged = file.scenario, file.evaluation, file.training, file.logged_data
+    return ExperimentConfig(
+        policies=tuple(
+            PolicyConfig(name=p.name, kind=p.kind or p.name, hyperparameters=dict(p.hyperparameters), timesteps=p.timesteps)
+            for p in file.policies
+        ),
+        name=file.name,
+        description=file.description,
+        artifact=scenario.artifact,
+        horizon=scenario.horizon,
+        assumptions=dict(scenario.assumptions),
+        sweep={key: tuple(values) for key, values in scenario.sweep.items()},
+        seeds=_seed_tuple(file.seeds),
+        customers=evaluation.customers,
+        draws=_draw_selection(evaluation.draws),
+        training_params=training.params,
+        train_per_draw=training.per_draw,
+        logged_customers=logged.customers,
+        logged_tune_customers=logged.tune_customers,
+        logged_email_probability=logged.email_probability,
+        backend=file.backend,
+        n_workers=file.n_workers,
+        ray_address=file.ray_address,
+        output_dir=file.output_dir,
+    )
+
+
 class _Checker:
     """Collects problems with their key paths."""
 
@@ -289,234 +342,6 @@ class _Checker:
 
     def add(self, path: str, message: str) -> None:
         self.problems.append((path, message))
-
-    def mapping(self, value: Any, path: str, allowed: Sequence[str]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add(path, f"received {_kind(value)}, expected a mapping with keys {list(allowed)}.")
-            return {}
-        for key in value:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), list(allowed), n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self.add(f"{_join(path, key)}", f"unknown key; {hint}valid keys: {list(allowed)}.")
-        return dict(value)
-
-    def integer(self, value: Any, path: str, minimum: int | None = None, what: str = "an integer") -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, f"received {_kind(value)}, expected {what}.")
-            return None
-        if minimum is not None and value < minimum:
-            self.add(path, f"received {value}, expected {what} >= {minimum}.")
-            return None
-        return value
-
-    def string(self, value: Any, path: str, choices: Sequence[str] | None = None) -> str | None:
-        if not isinstance(value, str):
-            self.add(path, f"received {_kind(value)}, expected a string" + (f" among {list(choices)}." if choices else "."))
-            return None
-        if choices is not None and value not in choices:
-            close = difflib.get_close_matches(value, list(choices), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.add(path, f"received {value!r}{hint}, expected one of {list(choices)}.")
-            return None
-        return value
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def _parse_policy(entry: Any, path: str, check: _Checker) -> PolicyConfig | None:
-    if isinstance(entry, str):
-        entry = {"name": entry}
-    if not isinstance(entry, Mapping):
-        check.add(path, f"received {_kind(entry)}, expected a policy name or a mapping with keys {list(_POLICY_KEYS)}.")
-        return None
-    values = check.mapping(entry, path, _POLICY_KEYS)
-    name = check.string(values.get("name"), _join(path, "name")) if "name" in values or "kind" not in values else None
-    kind = check.string(values["kind"], _join(path, "kind")) if "kind" in values else name
-    if name is None and kind is not None and "name" not in values:
-        name = kind
-    hyperparameters = values.get("hyperparameters") or {}
-    if not isinstance(hyperparameters, Mapping):
-        check.add(_join(path, "hyperparameters"), f"received {_kind(hyperparameters)}, expected a mapping of keyword arguments.")
-        hyperparameters = {}
-    timesteps = values.get("timesteps")
-    if timesteps is not None:
-        if isinstance(timesteps, float) and timesteps.is_integer():
-            timesteps = int(timesteps)
-        timesteps = check.integer(timesteps, _join(path, "timesteps"), 1, "a positive integer (customer-weeks)")
-    if name is None or kind is None:
-        return None
-    return PolicyConfig(name=name, kind=kind, hyperparameters=dict(hyperparameters), timesteps=timesteps)
-
-
-def _parse_draws(value: Any, path: str, check: _Checker) -> DrawSelection | None:
-    if value in ("all", "mean"):
-        return DrawSelection(value)
-    if isinstance(value, bool):
-        check.add(path, f"received {_kind(value)}, expected a count, a list of draw indices, 'all', 'mean' or {{at_most: N}}.")
-        return None
-    if isinstance(value, int):
-        return DrawSelection(value) if check.integer(value, path, 1, "a count of draws") is not None else None
-    if isinstance(value, Mapping):
-        values = check.mapping(value, path, ("at_most",))
-        if "at_most" not in values:
-            check.add(_join(path, "at_most"), "missing; write {at_most: N} to use up to N draws.")
-            return None
-        if check.integer(values["at_most"], _join(path, "at_most"), 1, "a count of draws") is None:
-            return None
-        return DrawSelection({"at_most": values["at_most"]})
-    if isinstance(value, (list, tuple)) and value:
-        bad = [i for i, v in enumerate(value) if isinstance(v, bool) or not isinstance(v, int) or v < 0]
-        for i in bad:
-            check.add(f"{path}[{i}]", f"received {_kind(value[i])}, expected a draw index >= 0.")
-        if len(set(value)) != len(value):
-            check.add(path, f"received duplicate draw indices {list(value)}; list each draw once.")
-        return None if bad else DrawSelection(tuple(value))
-    check.add(path, f"received {_kind(value)}, expected a count, a list of draw indices, 'all', 'mean' or {{at_most: N}}.")
-    return None
-
-
-def _check_assumptions(values: Mapping[str, Any], path: str, check: _Checker) -> None:
-    allowed = (*_ASSUMPTION_NAMES, *DERIVED_ASSUMPTIONS)
-    for key, value in values.items():
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), list(allowed), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            check.add(_join(path, key), f"unknown assumption; {hint}valid names: {list(allowed)}.")
-        elif key == "unsubscribe_probability":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
-                check.add(_join(path, key), f"received {_kind(value)}, expected a probability strictly between 0 and 1.")
-    if "unsubscribe_probability" in values and "u0" in values:
-        check.add(_join(path, "u0"), "set either u0 or unsubscribe_probability, not both.")
-
-
-def _validate_structure(raw: Mapping[str, Any], check: _Checker) -> dict[str, Any]:
-    top = check.mapping(raw, "", _TOP_KEYS)
-    out: dict[str, Any] = {}
-    if "name" in top:
-        out["name"] = check.string(top["name"], "name") or "experiment"
-    if "description" in top:
-        out["description"] = check.string(top["description"], "description") or ""
-
-    scenario = check.mapping(top.get("scenario"), "scenario", _SCENARIO_KEYS)
-    artifact = scenario.get("artifact")
-    if artifact is not None:
-        if not isinstance(artifact, (str, os.PathLike)):
-            check.add("scenario.artifact", f"received {_kind(artifact)}, expected a file path or null (the shipped artifact).")
-        elif not Path(artifact).expanduser().is_file():
-            check.add("scenario.artifact", f"no file at {str(artifact)!r}; expected a parameter artifact (.npz) or null.")
-        else:
-            out["artifact"] = str(Path(artifact).expanduser())
-    if scenario.get("horizon") is not None:
-        out["horizon"] = check.integer(scenario["horizon"], "scenario.horizon", 1, "a number of weeks")
-    assumptions = scenario.get("assumptions") or {}
-    if not isinstance(assumptions, Mapping):
-        check.add("scenario.assumptions", f"received {_kind(assumptions)}, expected a mapping such as {{kappa: 0.3}}.")
-        assumptions = {}
-    _check_assumptions(assumptions, "scenario.assumptions", check)
-    out["assumptions"] = dict(assumptions)
-    sweep = scenario.get("sweep") or {}
-    if not isinstance(sweep, Mapping):
-        check.add("scenario.sweep", f"received {_kind(sweep)}, expected a mapping of assumption -> list of values.")
-        sweep = {}
-    _check_assumptions({k: 0.5 for k in sweep}, "scenario.sweep", check)
-    parsed_sweep: dict[str, tuple[Any, ...]] = {}
-    for key, values in sweep.items():
-        if not isinstance(values, list) or not values:
-            check.add(f"scenario.sweep.{key}", f"received {_kind(values)}, expected a non-empty list of values.")
-            continue
-        if key == "unsubscribe_probability":
-            for i, value in enumerate(values):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
-                    check.add(f"scenario.sweep.{key}[{i}]", f"received {_kind(value)}, expected a probability strictly between 0 and 1.")
-        parsed_sweep[key] = tuple(values)
-    out["sweep"] = parsed_sweep
-
-    if "policies" not in top:
-        check.add("policies", "missing; list the policies to compare, e.g. [never, oracle, {name: ppo, timesteps: 1000000}].")
-        out["policies"] = ()
-    elif not isinstance(top["policies"], list) or not top["policies"]:
-        check.add("policies", f"received {_kind(top['policies'])}, expected a non-empty list of policies.")
-        out["policies"] = ()
-    else:
-        parsed = [_parse_policy(entry, f"policies[{i}]", check) for i, entry in enumerate(top["policies"])]
-        policies = tuple(p for p in parsed if p is not None)
-        seen: dict[str, int] = {}
-        for i, p in enumerate(parsed):
-            if p is None:
-                continue
-            if p.name in seen:
-                check.add(f"policies[{i}].name", f"{p.name!r} is also the name of policies[{seen[p.name]}]; give each a unique name.")
-            seen.setdefault(p.name, i)
-        out["policies"] = policies
-
-    seeds = top.get("seeds", [0])
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if check.integer(seeds, "seeds", 1, "a count of seeds") is not None:
-            out["seeds"] = tuple(range(seeds))
-    elif isinstance(seeds, list) and seeds:
-        for i, seed in enumerate(seeds):
-            check.integer(seed, f"seeds[{i}]", 0, "a seed (integer)")
-        if len(set(map(str, seeds))) != len(seeds):
-            check.add("seeds", f"received duplicate seeds {seeds}; list each seed once.")
-        out["seeds"] = tuple(seeds)
-    else:
-        check.add("seeds", f"received {_kind(seeds)}, expected a list of integer seeds or a count.")
-
-    evaluation = check.mapping(top.get("evaluation"), "evaluation", _EVALUATION_KEYS)
-    if "customers" in evaluation:
-        out["customers"] = check.integer(evaluation["customers"], "evaluation.customers", 1, "a number of customers")
-    if "draws" in evaluation:
-        out["draws"] = _parse_draws(evaluation["draws"], "evaluation.draws", check)
-
-    training = check.mapping(top.get("training"), "training", _TRAINING_KEYS)
-    if "params" in training:
-        params = training["params"]
-        if params not in ("sample", "mean") and (isinstance(params, bool) or not isinstance(params, int) or params < 0):
-            check.add("training.params", f"received {_kind(params)}, expected 'sample', 'mean' or a draw index.")
-        else:
-            out["training_params"] = params
-    if "per_draw" in training:
-        if not isinstance(training["per_draw"], bool):
-            check.add("training.per_draw", f"received {_kind(training['per_draw'])}, expected true or false.")
-        else:
-            out["train_per_draw"] = training["per_draw"]
-
-    logged = check.mapping(top.get("logged_data"), "logged_data", _LOGGED_KEYS)
-    if "customers" in logged:
-        out["logged_customers"] = check.integer(logged["customers"], "logged_data.customers", 1, "a number of customers")
-    if "tune_customers" in logged:
-        out["logged_tune_customers"] = check.integer(
-            logged["tune_customers"], "logged_data.tune_customers", 1, "a number of customers"
-        )
-    if "email_probability" in logged:
-        p = logged["email_probability"]
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 < float(p) < 1.0:
-            check.add("logged_data.email_probability", f"received {_kind(p)}, expected a probability strictly between 0 and 1 "
-                      "(the log must hold both e-mailed and not e-mailed weeks).")
-        else:
-            out["logged_email_probability"] = float(p)
-
-    if "backend" in top:
-        out["backend"] = check.string(top["backend"], "backend", _BACKENDS)
-    if "n_workers" in top:
-        out["n_workers"] = check.integer(top["n_workers"], "n_workers", 1, "a number of worker processes")
-    if top.get("ray_address") is not None:
-        out["ray_address"] = check.string(top["ray_address"], "ray_address")
-    if top.get("output_dir") is not None:
-        out["output_dir"] = check.string(top["output_dir"], "output_dir")
-    return {k: v for k, v in out.items() if v is not None}
 
 
 def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
@@ -624,13 +449,14 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
         except yaml.YAMLError as exc:
             raise ConfigError([("", f"not valid YAML: {exc}")], label) from exc
     if not isinstance(raw, Mapping):
-        raise ConfigError([("", f"received {_kind(raw)}, expected a YAML mapping with keys such as {list(_TOP_KEYS[:6])}.")], label)
+        keys = list(ConfigFile.model_fields)[:6]
+        raise ConfigError([("", f"received {describe(raw)}, expected a YAML mapping with keys such as {keys}.")], label)
     raw = {**raw, **dict(overrides or {})}
+    try:
+        config = _from_file(ConfigFile.model_validate(raw))
+    except ValidationError as exc:
+        raise ConfigError(problems_of(exc), label) from None
     check = _Checker()
-    values = _validate_structure(raw, check)
-    if check.problems:
-        raise ConfigError(check.problems, label)
-    config = ExperimentConfig(**values)
     _validate_semantics(config, check)
     if check.problems:
         raise ConfigError(check.problems, label)

@@ -54,6 +54,27 @@ def test_training_is_reproducible_with_the_same_seed(synthetic_draws):
     np.testing.assert_array_equal(*actions)
 
 
+@pytest.mark.parametrize(
+    ("agent_class", "kwargs"),
+    [(PPOAgent, {"n_envs": 8, "n_epochs": 1}), (DQNAgent, {"n_envs": 8, "learning_starts": 8, "buffer_size": 100, "batch_size": 8})],
+)
+def test_gamma_is_the_scenario_discount_unless_set(synthetic_draws, agent_class, kwargs):
+    def trained_gamma(scenario, **extra):
+        def make(n_envs):
+            return JourneyVecEnv(n_envs, artifact=synthetic_draws, params="sample", horizon=HORIZON, scenario=scenario)
+
+        agent = agent_class(**kwargs, **extra).fit(make, 8 * HORIZON, seed=0)
+        assert agent.vec_normalize.gamma == agent.model.gamma  # the reward scale discounts alike
+        assert agent.get_params()["gamma"] == agent.model.gamma
+        return agent.model.gamma
+
+    assert trained_gamma(None) == 0.995  # the default scenario: the gamma the agents always had
+    assert trained_gamma({"discount": 0.9}) == 0.9
+    assert trained_gamma({"discount": 1.0}) == 1.0
+    assert trained_gamma({"discount": 0.9}, gamma=0.97) == 0.97  # an explicit hyperparameter wins
+    assert "gamma" not in agent_class(**kwargs).get_params()  # untrained: no scenario yet
+
+
 def test_budget_below_one_rollout_is_refused(synthetic_draws):
     with pytest.raises(ValueError, match="expected at least 48"):
         PPOAgent(n_envs=8).fit(factory(synthetic_draws), 10, seed=0)

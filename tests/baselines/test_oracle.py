@@ -159,3 +159,15 @@ def test_oracle_never_emails_unsubscribed_and_refuses_observations(synthetic_dra
     assert (actions[:250] == 0).all()
     with pytest.raises(TypeError, match="act_on_state"):
         OraclePolicy().act(np.zeros((2, 23), dtype=np.float32))
+
+
+def test_the_oracle_bounds_the_undiscounted_return_whatever_the_discount(synthetic_draws):
+    # The discount only shapes agents' training; the oracle solves the reported, undiscounted problem.
+    env = _population(synthetic_draws, 300, seed=4)
+    state = env.state
+    solutions = [
+        solve_oracle(env.parameters, env.assumptions.replace(discount=discount), state.segment, state.purchase_covariate_logit)
+        for discount in (env.assumptions.discount, 0.5)
+    ]
+    np.testing.assert_array_equal(solutions[0].state_values, solutions[1].state_values)
+    np.testing.assert_array_equal(solutions[0].actions, solutions[1].actions)
