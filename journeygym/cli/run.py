@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from journeygym.experiments.config import ConfigError, load_config
+from journeygym.experiments.config import ConfigError, config_json_schema, load_config
 from journeygym.experiments.runner import CellError, ResultsExistError, default_output_dir, run_experiment
 from journeygym.experiments.store import DamagedFileError, ResultsLockedError, results_warnings_as_lines
 from journeygym.files import OutputPathError
@@ -19,7 +20,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="journeygym run",
         description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
     )
-    parser.add_argument("config", help="a YAML config file, or a preset: quick, full, sensitivity")
+    parser.add_argument("config", nargs="?", help="a YAML config file, or a preset: quick, full, sensitivity")
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="print the JSON Schema of the config file (for editors: completion and checks) and exit",
+    )
     parser.add_argument("--out", default=None, help="results directory (default: the config's output_dir, else results/<name>)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in the results directory")
     parser.add_argument("--workers", type=int, default=None, help="override n_workers")
@@ -36,7 +42,13 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     """
     from journeygym.experiments.report import report_text
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.schema:
+        print(json.dumps(config_json_schema(), indent=2))
+        return 0
+    if args.config is None:
+        parser.error("the following arguments are required: config (a YAML file or a preset: quick, full, sensitivity)")
     overrides: dict[str, Any] = {}
     if args.workers is not None:
         overrides["n_workers"] = args.workers

@@ -13,6 +13,7 @@ from journeygym.lazy import lazy_attributes
 _EXPORTS: dict[str, str] = {
     "ConfigError": "journeygym.experiments.config",
     "ExperimentConfig": "journeygym.experiments.config",
+    "config_json_schema": "journeygym.experiments.config",
     "load_config": "journeygym.experiments.config",
     "RunResult": "journeygym.experiments.runner",
     "load_results": "journeygym.experiments.runner",
@@ -26,7 +27,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config
+    from journeygym.experiments.config import ConfigError, ExperimentConfig, config_json_schema, load_config
     from journeygym.experiments.evaluation import rollout
     from journeygym.experiments.report import build_report
     from journeygym.experiments.runner import RunResult, load_results, run_experiment

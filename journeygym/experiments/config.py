@@ -52,7 +52,6 @@ available, policy names, training budgets) run here, once the form is valid.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import itertools
 import math
@@ -79,6 +78,7 @@ from journeygym.experiments.config_schema import (
     describe,
     problems_of,
 )
+from journeygym.messages import close_matches
 
 __all__ = [
     "PRESETS",
@@ -441,7 +441,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
         path = preset_path(text_source) if text_source in PRESETS else Path(text_source).expanduser()
         label = str(source)
         if not path.is_file():
-            close = difflib.get_close_matches(text_source, list(PRESETS), n=1)
+            close = close_matches(text_source, PRESETS)
             hint = f" Did you mean the preset {close[0]!r}?" if close else ""
             raise ConfigError([("", f"no config file at {str(path)!r}; expected a YAML file or a preset ({', '.join(PRESETS)}).{hint}")], label)
         try:

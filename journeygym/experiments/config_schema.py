@@ -19,7 +19,6 @@ policy names, training budgets) are in :mod:`journeygym.experiments.config`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,6 +45,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import NotRequired, TypedDict
 
 from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.messages import close_matches
 
 __all__ = [
     "ASSUMPTION_KEYS",
@@ -84,7 +84,7 @@ def describe(value: Any) -> str:
 
 
 def _closest(word: str, options: Sequence[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(options), n=1)
+    close = close_matches(word, options)
     return close[0] if close else None
 
 
