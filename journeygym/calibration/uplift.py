@@ -52,7 +52,7 @@ warns (:class:`ConvergenceWarning`) or raises (:class:`ConvergenceError`).
 
 The uplift of a segment x arm is an average treatment effect on the
 probability scale: per posterior draw, the mean over the segment's customers
-(all arms) of ``sigmoid(eta + tau) - sigmoid(eta)``, where ``eta`` is the
+(all arms) of ``sigmoid(c + tau) - sigmoid(c)``, where ``c`` is the
 customer's control log-odds.
 """
 
@@ -511,22 +511,22 @@ def _build_model(
             shift = pt.dot(beta, design.center)
         treated_deviation = pt.concatenate([pt.zeros((n_segments, 1)), deviation], axis=1)
         offsets = (segment_offset[:, None] + pt.dot(centred_arms, arm_effect)[None, :] + treated_deviation).reshape((-1,))
-        eta = pt.dot(whitened, white) + offsets[cell]
-        # Binomial log-likelihood up to a constant: events * eta - trials * log(1 + e^eta).
+        linear_predictor = pt.dot(whitened, white) + offsets[cell]
+        # Binomial log-likelihood up to a constant: events * lp - trials * log(1 + e^lp), lp the linear predictor.
         linear = pt.dot(whitened.T @ design.events, white) + pt.dot(cell_events, offsets)
-        pm.Potential("loglik", linear - _softplus_sum(eta, design.trials))
+        pm.Potential("loglik", linear - _softplus_sum(linear_predictor, design.trials))
         pm.Deterministic("alpha_raw", intercept + segment_offset - shift, dims="segment")
     return model
 
 
-def _softplus_sum(eta: Any, weights: np.ndarray) -> Any:
-    """``sum(weights * log(1 + exp(eta)))`` as one fused, numba-compiled pass when available."""
+def _softplus_sum(linear_predictor: Any, weights: np.ndarray) -> Any:
+    """``sum(weights * log(1 + exp(linear_predictor)))`` as one fused, numba-compiled pass when available."""
     op = _logistic_loss_op()
     if op is None:
         import pytensor.tensor as pt
 
-        return pt.dot(weights, pt.softplus(eta))
-    return op(eta, weights)[0]
+        return pt.dot(weights, pt.softplus(linear_predictor))
+    return op(linear_predictor, weights)[0]
 
 
 _LOSS_OP: list[Any] = []
@@ -537,7 +537,7 @@ def _logistic_loss_op() -> Any:
 
     PyTensor computes ``softplus`` and its derivative ``sigmoid`` as separate
     element-wise passes with their own exponentials and temporaries; one loop
-    computing both from a single ``exp(-|eta|)`` roughly halves the cost of a
+    computing both from a single ``exp(-|linear_predictor|)`` roughly halves the cost of a
     gradient, which is most of the sampler's time.
     """
     if _LOSS_OP:
@@ -552,11 +552,11 @@ def _logistic_loss_op() -> Any:
     @register_funcify_default_op_cache_key(op_class)
     def _numba_loss(op: Any, node: Any = None, **kwargs: Any) -> Any:
         @numba_njit
-        def loss(eta: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            derivative = np.empty(eta.shape[0])
+        def loss(linear_predictor: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            derivative = np.empty(linear_predictor.shape[0])
             total = 0.0
-            for i in range(eta.shape[0]):
-                x = eta[i]
+            for i in range(linear_predictor.shape[0]):
+                x = linear_predictor[i]
                 small = math.exp(-abs(x))
                 total += weights[i] * (max(x, 0.0) + math.log1p(small))
                 inverse = 1.0 / (1.0 + small)
@@ -576,28 +576,28 @@ def _make_loss_op_class() -> type:
     from pytensor.graph.op import Op
 
     class LogisticLoss(Op):
-        """``(sum(w * softplus(eta)), w * sigmoid(eta))``: the loss and its gradient in ``eta``."""
+        """``(sum(w * softplus(lp)), w * sigmoid(lp))``: the loss and its gradient in the linear predictor ``lp``."""
 
         __props__ = ()
 
-        def make_node(self, eta: Any, weights: Any) -> Apply:
-            eta = pt.as_tensor_variable(eta).astype("float64")
+        def make_node(self, linear_predictor: Any, weights: Any) -> Apply:
+            linear_predictor = pt.as_tensor_variable(linear_predictor).astype("float64")
             weights = pt.as_tensor_variable(weights).astype("float64")
-            return Apply(self, [eta, weights], [pt.dscalar(), pt.dvector()])
+            return Apply(self, [linear_predictor, weights], [pt.dscalar(), pt.dvector()])
 
         def perform(self, node: Apply, inputs: list[np.ndarray], outputs: list[list[Any]]) -> None:
-            eta, weights = inputs
-            outputs[0][0] = np.asarray(np.dot(weights, np.logaddexp(0.0, eta)))
-            outputs[1][0] = weights * _sigmoid(eta)
+            linear_predictor, weights = inputs
+            outputs[0][0] = np.asarray(np.dot(weights, np.logaddexp(0.0, linear_predictor)))
+            outputs[1][0] = weights * _sigmoid(linear_predictor)
 
         def connection_pattern(self, node: Apply) -> list[list[bool]]:
             return [[True, True], [False, False]]
 
         def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-            eta, weights = inputs
+            linear_predictor, weights = inputs
             if not isinstance(output_grads[1].type, DisconnectedType):
                 raise NotImplementedError("LogisticLoss: the derivative output has no gradient of its own.")
-            return [output_grads[0] * self(eta, weights)[1], DisconnectedType()()]
+            return [output_grads[0] * self(linear_predictor, weights)[1], DisconnectedType()()]
 
     LogisticLoss.__qualname__ = LogisticLoss.__name__ = "JourneygymLogisticLoss"
     return LogisticLoss
@@ -1001,7 +1001,7 @@ class BayesianUpliftModel:
         """Average treatment effect on the probability scale, ``(n_samples, G, A)``.
 
         For each posterior draw, segment and treatment arm: the mean over the
-        segment's customers (all arms) of ``sigmoid(eta + tau) - sigmoid(eta)``.
+        segment's customers (all arms) of ``sigmoid(c + tau) - sigmoid(c)``, ``c`` the customer's control log-odds.
         """
         self._require_fit()
         if "uplift" not in self._cache:
@@ -1129,8 +1129,8 @@ class BayesianUpliftModel:
         picks = np.unique(np.linspace(0, self.n_samples_ - 1, min(draws, self.n_samples_)).round().astype(int))
         design = self._design
         rng = np.random.default_rng(self.seed)
-        eta = self._linear_predictor(picks)
-        simulated = rng.binomial(design.trials.astype(np.int64)[None, :], _sigmoid(eta))
+        linear_predictor = self._linear_predictor(picks)
+        simulated = rng.binomial(design.trials.astype(np.int64)[None, :], _sigmoid(linear_predictor))
         groups = {
             ("all", "all"): np.ones_like(design.arm, dtype=bool),
             **{("all", arm): design.arm == a for a, arm in enumerate(self.trial_.arm_names)},
@@ -1332,13 +1332,13 @@ def _average_effects_kernel() -> Any:
         for s in numba.prange(n_samples):
             for i in range(n_rows):
                 g = segment[i]
-                eta = alpha[s, g]
+                linear_predictor = alpha[s, g]
                 for j in range(n_cov):
-                    eta += beta[s, j] * covariates[i, j]
-                base = 1.0 / (1.0 + math.exp(-eta))
+                    linear_predictor += beta[s, j] * covariates[i, j]
+                base = 1.0 / (1.0 + math.exp(-linear_predictor))
                 control[s, g] += shares[i] * base
                 for a in range(n_treat):
-                    uplift[s, g, a] += shares[i] * (1.0 / (1.0 + math.exp(-(eta + effects[s, g, a]))) - base)
+                    uplift[s, g, a] += shares[i] * (1.0 / (1.0 + math.exp(-(linear_predictor + effects[s, g, a]))) - base)
         return control, uplift
 
     _KERNEL.append(kernel)
