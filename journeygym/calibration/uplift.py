@@ -969,7 +969,7 @@ class BayesianUpliftModel:
 
     @property
     def effect_draws_(self) -> np.ndarray:
-        """Treatment effects on the log-odds scale, ``(n_samples, G, A)``."""
+        """Treatment effects on the log-odds scale, ``(n_samples, G, A)``, A the treated arms (control excluded)."""
         self._require_fit()
         return _effects(self._stacked("tau"), self.trial_.n_segments)
 
@@ -998,7 +998,7 @@ class BayesianUpliftModel:
 
     @property
     def uplift_draws_(self) -> np.ndarray:
-        """Average treatment effect on the probability scale, ``(n_samples, G, A)``.
+        """Average treatment effect on the probability scale, ``(n_samples, G, A)``, A the treated arms.
 
         For each posterior draw, segment and treatment arm: the mean over the
         segment's customers (all arms) of ``sigmoid(c + tau) - sigmoid(c)``, ``c`` the customer's control log-odds.
