@@ -1,4 +1,4 @@
-"""Step 5 of the calibration: levels and e-mail responses per posterior draw (DESIGN 2.5).
+"""Step 4 of the calibration: levels and e-mail responses per posterior draw (DESIGN 2.5).
 
 Per posterior draw, on fixed subsamples of the trial's customers:
 
@@ -42,7 +42,13 @@ OFFSET_SWEEPS = 2
 
 @dataclass(frozen=True)
 class MatchedEffects:
-    """What step 5 solved, per draw; ``(S, R, A, G)`` arrays for the responses."""
+    """What step 4 solved, per draw.
+
+    The three response arrays are ``(S, R, G, A)``: draw, carryover level,
+    segment, action (action 0, no e-mail, is zero), the segment-before-action
+    order of every internal table; :class:`~journeygym.envs.parameters.DynamicsParameters`
+    stores them as ``(R, A, G)``, the artifact's layout.
+    """
 
     carryover_levels: tuple[float, ...]
     covariate_means: np.ndarray
@@ -54,9 +60,9 @@ class MatchedEffects:
     visit_segment_offset: np.ndarray  # (S, G)
     purchase_recency_offset: np.ndarray  # (S, 12)
     visit_recency_offset: np.ndarray  # (S, 12)
-    engagement_tilt: np.ndarray
-    visit_response: np.ndarray
-    purchase_response: np.ndarray
+    engagement_tilt: np.ndarray  # (S, R, G, A)
+    visit_response: np.ndarray  # (S, R, G, A)
+    purchase_response: np.ndarray  # (S, R, G, A)
     clipped: dict[str, int]
     #: One row per carryover level x segment x arm: what the matching reports about the cell.
     cells: pd.DataFrame = field(repr=False)
@@ -125,7 +131,7 @@ def match_effects(
         for outcome in ("conversion", "visit")
     }
     control_rates = {outcome: segment_control_rate_draws(trial, outcome, n_draws, rng) for outcome in ("visit", "conversion")}
-    shape = (n_draws, len(levels), n_actions, n_segments)
+    shape = (n_draws, len(levels), n_segments, n_actions)
     tilt, visit_effect, purchase_effect = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     clipped = {"delta_0": int(levels_matched["conversion"].clipped.sum()), "visit_level": int(levels_matched["visit"].clipped.sum()),
                "segment_offsets": 0, "recency_offsets": 0, "eta_alpha": 0, "beta": 0}
@@ -170,7 +176,7 @@ def match_effects(
                     two_week["conversion"], uplift_draws["conversion"][:, g, arm - 1], visit.tilt, start=previous_beta.get(arm)
                 )
                 previous_beta[arm] = beta.values
-                tilt[:, r, arm, g], visit_effect[:, r, arm, g], purchase_effect[:, r, arm, g] = visit.tilt, visit.visit_effect, beta.values
+                tilt[:, r, g, arm], visit_effect[:, r, g, arm], purchase_effect[:, r, g, arm] = visit.tilt, visit.visit_effect, beta.values
                 clipped["eta_alpha"] += int(visit.clipped.sum())
                 clipped["beta"] += int(beta.clipped.sum())
                 purchase_ratio = carryover_ratio(counts["conversion"], visit.tilt, beta.values)

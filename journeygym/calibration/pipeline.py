@@ -1,19 +1,26 @@
 """The calibration pipeline: real data in, a validated parameter artifact out (DESIGN 2.5).
 
-Steps, in order (each prints a progress line):
+Steps, in order (each prints a progress line); :func:`calibrate` calls one
+function per step:
 
-1. load the Hillstrom trial and the CDNOW log (SHA-256 of each file recorded);
-2. fit the hidden-state model on CDNOW (point fit, see below) and the initial
-   hidden state given recency through its filter;
-3. Bayesian hierarchical uplift models for visit and conversion on the full trial;
-4. per posterior draw, the levels and the e-mail responses ``eta``, ``alpha``
-   and ``beta`` per segment x arm and carryover level
-   (:mod:`journeygym.calibration.effects`);
-5. spend and population models; the draws are assembled;
-6. the fatigue decay ``kappa`` is anchored (weekly e-mail to everyone about
-   +30% annual revenue, :mod:`journeygym.calibration.plausibility`);
-7. validation: the simulator replays the trial, and the plausibility checks
-   run; the artifact is written (atomically) with a Markdown report and plots.
+1. :func:`load_calibration_data`: the Hillstrom trial and the CDNOW log
+   (SHA-256 of each file recorded);
+2. :func:`fit_hidden_state_model`: the hidden-state model on CDNOW (point fit,
+   see below) and the initial hidden state given recency through its filter;
+3. :func:`fit_uplift_model`: Bayesian hierarchical uplift models for visit and
+   conversion on the full trial;
+4. :func:`match_posterior_draws`: per posterior draw, the levels and the e-mail
+   responses ``eta``, ``alpha`` and ``beta`` per segment x arm and carryover
+   level (:mod:`journeygym.calibration.effects`);
+5. :func:`fit_spend_and_population`: spend and population models; then
+   :func:`assemble_draws` builds one parameter set per draw;
+6. :func:`anchor_fatigue_decay`: the fatigue decay ``kappa`` is anchored (weekly
+   e-mail to everyone about +30% annual revenue,
+   :mod:`journeygym.calibration.plausibility`);
+7. :func:`validate_draws`: the simulator replays the trial, and the plausibility
+   checks run; :func:`artifact_metadata` records provenance (the hash of
+   :func:`calibration_config`) and diagnostics.  ``journeygym calibrate`` then
+   writes the artifact (atomically) with a Markdown report and plots.
 
 HMM uncertainty: the HMM is a point fit shared by all draws (a bootstrap of
 the EM fit per draw would cost minutes per draw); the draws carry the uplift,
@@ -35,7 +42,7 @@ import pandas as pd
 from scipy.special import expit
 
 from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS, MatchedEffects, match_effects
-from journeygym.calibration.hillstrom import load_hillstrom, sha256_of_file
+from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom, sha256_of_file
 from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
 from journeygym.calibration.plausibility import (
     WEEKLY_REVENUE_UPLIFT_ANCHOR,
@@ -46,7 +53,7 @@ from journeygym.calibration.plausibility import (
 )
 from journeygym.calibration.population import fit_population_model
 from journeygym.calibration.spend import SpendModel, fit_spend_model
-from journeygym.calibration.transactions import DATA_DIR_ENV, load_cdnow
+from journeygym.calibration.transactions import CDNOW_FILENAME, DATA_DIR_ENV, load_cdnow
 from journeygym.calibration.uplift import BayesianUpliftModel, trial_from_hillstrom
 from journeygym.calibration.weekly import weekly_observations
 from journeygym.calibration.validation import (
@@ -83,6 +90,36 @@ ASSUMPTION_LABELS: dict[str, str] = {
 }
 
 
+#: The data files every calibration reads (and records the SHA-256 of).
+SOURCE_FILES: tuple[str, ...] = (HILLSTROM_FILENAME, CDNOW_FILENAME)
+#: Hidden states of the HMM (DESIGN 2.1).
+HMM_STATES = 5
+#: The trial outcomes an uplift model is fitted for, in the order they are sampled.
+UPLIFT_OUTCOMES: tuple[str, ...] = ("visit", "conversion")
+#: The trial's arms in its coding (0 no e-mail), as the validation tables name them.
+ARM_NAMES: tuple[str, ...] = ARMS
+
+
+@dataclass(frozen=True)
+class CalibrationData:
+    """The two source data sets as loaded, with the SHA-256 of each file."""
+
+    trial: pd.DataFrame
+    transactions: pd.DataFrame
+    checksums: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TrialValidation:
+    """The trial replayed per draw (by segment, by recency) and the plausibility checks."""
+
+    table: pd.DataFrame
+    by_recency: pd.DataFrame
+    #: Share of the by-segment cells whose observed rate lies inside the 90% predictive interval.
+    coverage: float
+    plausibility: PlausibilityReport
+
+
 @dataclass(frozen=True)
 class CalibrationResult:
     """The draws and the diagnostics that go into the report."""
@@ -116,8 +153,6 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     if not path.is_dir():
         raise FileNotFoundError(f"data directory {str(path)!r} does not exist; pass --data-dir DIR or set {DATA_DIR_ENV}.")
     return path
-
-
 
 
 def _thin(n_available: int, n_draws: int) -> np.ndarray:
@@ -160,99 +195,128 @@ def calibrate(
     carryover_levels: Sequence[float] = DEFAULT_CARRYOVER_LEVELS,
     carryover: float = DEFAULT_CARRYOVER,
 ) -> CalibrationResult:
-    """Run the whole calibration and return the parameter draws with diagnostics."""
+    """Run the whole calibration and return the parameter draws with diagnostics.
+
+    The steps are those of the module docstring, in that order; each prints a
+    progress line through ``progress`` and its duration goes into the timings.
+    """
     levels = _check_carryover(carryover_levels, carryover)
     clock = _StepClock(progress)
     directory = resolve_data_dir(data_dir)
     with clock.step("load", "loading the Hillstrom trial and the CDNOW log"):
-        trial = load_hillstrom(directory)
-        transactions = load_cdnow(directory)
-        checksums = {name: sha256_of_file(directory / name) for name in ("hillstrom.csv", "cdnow_master.txt")}
-    with clock.step("hmm", "fitting the hidden-state model on CDNOW (K = 5, EM)"):
-        hmm = PurchaseHMM(n_states=5, seed=seed).fit(weekly_observations(transactions, start="after_first_purchase"))
-        initial_by_recency = initial_state_given_recency(hmm, np.rint(np.arange(1, 13) * WEEKS_PER_MONTH).astype(int))
+        data = load_calibration_data(directory)
+    with clock.step("hmm", f"fitting the hidden-state model on CDNOW (K = {HMM_STATES}, EM)"):
+        hmm, initial_by_recency = fit_hidden_state_model(data.transactions, seed)
     models: dict[str, BayesianUpliftModel] = {}
-    for outcome in ("visit", "conversion"):
+    for outcome in UPLIFT_OUTCOMES:
         with clock.step(f"uplift_{outcome}", f"sampling the hierarchical uplift model for {outcome} (64,000 rows)"):
-            models[outcome] = BayesianUpliftModel(kind="hierarchical", seed=seed, **(sampler_kwargs or {})).fit(
-                trial_from_hillstrom(trial, outcome=outcome)
-            )
-    rng = np.random.default_rng(seed)
+            models[outcome] = fit_uplift_model(data.trial, outcome, seed, sampler_kwargs)
+    rng = np.random.default_rng(seed)  # one stream: the matching's subsamples first, then the spend draws
     with clock.step("matching", f"matching {n_draws} draws: levels, then eta, alpha, beta per segment x arm at carryover {list(levels)}"):
-        picks = {outcome: _thin(models[outcome].uplift_draws_.shape[0], n_draws) for outcome in models}
-        effects = match_effects(
-            trial,
-            hmm.transmat_,
-            hmm.purchase_prob_,
-            initial_by_recency,
-            {outcome: models[outcome].uplift_draws_[picks[outcome]] for outcome in models},
-            {outcome: models[outcome].covariate_effects_draws_[picks[outcome]] for outcome in models},
-            levels,
-            rng,
-        )
+        effects = match_posterior_draws(data.trial, hmm, initial_by_recency, models, n_draws, levels, rng)
     with clock.step("spend_population", "fitting the spend and population models"):
-        spend = fit_spend_model(trial)
-        spend_log_means = spend.sample_log_means(rng, n_draws)
-        population = fit_population_model(trial)
-    config = {
+        spend, spend_log_means, population = fit_spend_and_population(data.trial, n_draws, rng)
+    with clock.step("kappa", "anchoring kappa: weekly e-mail to everyone about +30% annual revenue over never"):
+        draws = assemble_draws(hmm, initial_by_recency, effects, spend, spend_log_means, population, ScenarioAssumptions(carryover=carryover))
+        draws, kappa = anchor_fatigue_decay(draws, seed)
+    with clock.step("validation", "validating: the simulator replays the two-week trial per draw; plausibility over a year"):
+        validation = validate_draws(draws, data.trial, seed)
+    config = calibration_config(n_draws, seed, data.checksums, models, levels, draws.assumptions)
+    metadata = artifact_metadata(config, seed, data, hmm, models, effects, kappa, validation, clock.timings)
+    return CalibrationResult(
+        draws=ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=draws.assumptions, metadata=metadata),
+        hmm=hmm,
+        validation=validation.table,
+        validation_by_recency=validation.by_recency,
+        coverage=validation.coverage,
+        uplift_models=models,
+        matching_clipped=effects.clipped,
+        matching_cells=effects.cells,
+        kappa=kappa,
+        plausibility=validation.plausibility,
+        timings=clock.timings,
+    )
+
+
+def load_calibration_data(directory: Path) -> CalibrationData:
+    """The Hillstrom trial and the CDNOW log from ``directory``, each checked by its loader, with the files' SHA-256."""
+    return CalibrationData(
+        trial=load_hillstrom(directory),
+        transactions=load_cdnow(directory),
+        checksums={name: sha256_of_file(directory / name) for name in SOURCE_FILES},
+    )
+
+
+def fit_hidden_state_model(transactions: pd.DataFrame, seed: int) -> tuple[PurchaseHMM, np.ndarray]:
+    """The HMM fitted on the weekly CDNOW sequences, and the ``(12, K)`` week-0 state given recency 1..12 months.
+
+    A point fit shared by all draws (see the module docstring).
+    """
+    hmm = PurchaseHMM(n_states=HMM_STATES, seed=seed).fit(weekly_observations(transactions, start="after_first_purchase"))
+    recency_weeks = np.rint(np.arange(1, 13) * WEEKS_PER_MONTH).astype(int)
+    return hmm, initial_state_given_recency(hmm, recency_weeks)
+
+
+def fit_uplift_model(trial: pd.DataFrame, outcome: str, seed: int, sampler_kwargs: dict[str, Any] | None) -> BayesianUpliftModel:
+    """The hierarchical Bayesian uplift model of ``outcome`` (``"visit"`` or ``"conversion"``) on the full trial."""
+    model = BayesianUpliftModel(kind="hierarchical", seed=seed, **(sampler_kwargs or {}))
+    return model.fit(trial_from_hillstrom(trial, outcome=outcome))
+
+
+def match_posterior_draws(
+    trial: pd.DataFrame,
+    hmm: PurchaseHMM,
+    initial_by_recency: np.ndarray,
+    models: dict[str, BayesianUpliftModel],
+    n_draws: int,
+    levels: tuple[float, ...],
+    rng: np.random.Generator,
+) -> MatchedEffects:
+    """``n_draws`` evenly spaced samples of each uplift posterior, matched to levels and e-mail responses.
+
+    See :func:`~journeygym.calibration.effects.match_effects`; ``rng`` picks
+    the customer subsamples and the control-rate draws.
+    """
+    picks = {outcome: _thin(models[outcome].uplift_draws_.shape[0], n_draws) for outcome in models}
+    return match_effects(
+        trial,
+        hmm.transmat_,
+        hmm.purchase_prob_,
+        initial_by_recency,
+        {outcome: models[outcome].uplift_draws_[picks[outcome]] for outcome in models},
+        {outcome: models[outcome].covariate_effects_draws_[picks[outcome]] for outcome in models},
+        levels,
+        rng,
+    )
+
+
+def fit_spend_and_population(
+    trial: pd.DataFrame, n_draws: int, rng: np.random.Generator
+) -> tuple[SpendModel, np.ndarray, PopulationModel]:
+    """The spend model with ``(n_draws, G)`` posterior draws of its log means, and the population model."""
+    spend = fit_spend_model(trial)
+    spend_log_means = spend.sample_log_means(rng, n_draws)
+    return spend, spend_log_means, fit_population_model(trial)
+
+
+def calibration_config(
+    n_draws: int,
+    seed: int,
+    checksums: dict[str, str],
+    models: dict[str, BayesianUpliftModel],
+    levels: tuple[float, ...],
+    assumptions: ScenarioAssumptions,
+) -> dict[str, Any]:
+    """The settings the artifact's config hash covers, the anchored scenario assumptions included."""
+    return {
         "n_draws": n_draws,
         "seed": seed,
         "data_sha256": checksums,
         "sampler": _sampler_settings(models["conversion"]),
         "carryover_levels": list(levels),
         "kappa_anchor": {"weekly_revenue_uplift": WEEKLY_REVENUE_UPLIFT_ANCHOR},
+        "assumptions": assumptions.to_dict(),
     }
-    with clock.step("kappa", "anchoring kappa: weekly e-mail to everyone about +30% annual revenue over never"):
-        draws = _assemble(hmm, initial_by_recency, effects, spend, spend_log_means, population, ScenarioAssumptions(carryover=carryover))
-        kappa = anchor_kappa(draws, draws.assumptions, seed=seed)
-        assumptions = draws.assumptions.replace(kappa=kappa.kappa)
-        config["assumptions"] = assumptions.to_dict()
-    with clock.step("validation", "validating: the simulator replays the two-week trial per draw; plausibility over a year"):
-        draws = ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata={})
-        arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
-        table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, seed), ARM_NAMES)
-        share = coverage(table)
-        by_recency = validation_table(
-            observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARM_NAMES, "recency"
-        )
-        plausibility = plausibility_report(draws, seed=seed)
-    metadata = {
-        **provenance(config, seed),
-        "label": f"calibrated on Hillstrom + CDNOW, {n_draws} posterior draws",
-        "calibrated": True,
-        "data_sha256": checksums,
-        "assumption_labels": ASSUMPTION_LABELS,
-        "hmm": {
-            "loglik": float(hmm.loglik_),
-            "purchase_prob": hmm.purchase_prob_.tolist(),
-            "staying_prob": np.diag(hmm.transmat_).tolist(),
-            "uncertainty": "point fit shared by all draws",
-        },
-        "uplift_diagnostics": {k: to_jsonable(m.diagnostics_) for k, m in models.items()},
-        "matching_clipped": effects.clipped,
-        "kappa_anchor": to_jsonable(asdict(kappa)),
-        "plausibility": [{"check": name, "measured": measured, "passed": ok} for name, measured, ok in plausibility.checks()],
-        "libraries": _library_versions(),
-        "validation_coverage": share,
-        "validation_coverage_by_recency": coverage(by_recency),
-        "timings_s": clock.timings,
-    }
-    return CalibrationResult(
-        draws=ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata=metadata),
-        hmm=hmm,
-        validation=table,
-        validation_by_recency=by_recency,
-        coverage=share,
-        uplift_models=models,
-        matching_clipped=effects.clipped,
-        matching_cells=effects.cells,
-        kappa=kappa,
-        plausibility=plausibility,
-        timings=clock.timings,
-    )
-
-
-ARM_NAMES: tuple[str, ...] = ("No E-Mail", "Mens E-Mail", "Womens E-Mail")
 
 
 def _sampler_settings(model: BayesianUpliftModel) -> dict[str, Any]:
@@ -267,7 +331,7 @@ def _sampler_settings(model: BayesianUpliftModel) -> dict[str, Any]:
     }
 
 
-def _assemble(
+def assemble_draws(
     hmm: PurchaseHMM,
     initial_by_recency: np.ndarray,
     effects: MatchedEffects,
@@ -276,11 +340,20 @@ def _assemble(
     population: PopulationModel,
     assumptions: ScenarioAssumptions,
 ) -> ParameterDraws:
-    """One :class:`DynamicsParameters` per draw, plus their mean."""
+    """One :class:`DynamicsParameters` per draw, plus their mean.
+
+    The matched responses are ``(S, R, G, A)``; the parameters store them as
+    ``(R, A, G)`` (the artifact's layout), so they are transposed here, after
+    taking the draw or the mean over the draws.
+    """
     visit_prob = expit(logit(hmm.purchase_prob_)[None, :] + effects.visit_level[:, None])
 
     def parameters(index: int | None) -> DynamicsParameters:
         pick = (lambda a: a[index]) if index is not None else (lambda a: a.mean(axis=0))
+
+        def pick_response(a: np.ndarray) -> np.ndarray:
+            return np.swapaxes(pick(a), -1, -2)  # (R, G, A) -> (R, A, G)
+
         return DynamicsParameters(
             transition=hmm.transmat_,
             initial_state_by_recency=initial_by_recency,
@@ -290,9 +363,9 @@ def _assemble(
             purchase_covariate_effects=pick(effects.purchase_covariate_effects),
             visit_covariate_effects=pick(effects.visit_covariate_effects),
             covariate_means=effects.covariate_means,
-            purchase_response=pick(effects.purchase_response),
-            visit_response=pick(effects.visit_response),
-            engagement_tilt=pick(effects.engagement_tilt),
+            purchase_response=pick_response(effects.purchase_response),
+            visit_response=pick_response(effects.visit_response),
+            engagement_tilt=pick_response(effects.engagement_tilt),
             spend_log_mean=pick(spend_log_means),
             spend_log_sd=spend.log_sd,
             population=population,
@@ -306,6 +379,61 @@ def _assemble(
 
     n_draws = effects.purchase_offset.shape[0]
     return ParameterDraws(draws=tuple(parameters(i) for i in range(n_draws)), mean=parameters(None), assumptions=assumptions)
+
+
+def anchor_fatigue_decay(draws: ParameterDraws, seed: int) -> tuple[ParameterDraws, KappaAnchor]:
+    """Kappa anchored on the assembled draws; the draws returned carry the anchored assumptions (and no metadata yet)."""
+    kappa = anchor_kappa(draws, draws.assumptions, seed=seed)
+    assumptions = draws.assumptions.replace(kappa=kappa.kappa)
+    return ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata={}), kappa
+
+
+def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> TrialValidation:
+    """The simulator replays the two-week trial per draw (by segment and by recency); the plausibility checks run."""
+    arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
+    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, seed), ARM_NAMES)
+    by_recency = validation_table(
+        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARM_NAMES, "recency"
+    )
+    plausibility = plausibility_report(draws, seed=seed)
+    return TrialValidation(table=table, by_recency=by_recency, coverage=coverage(table), plausibility=plausibility)
+
+
+def artifact_metadata(
+    config: dict[str, Any],
+    seed: int,
+    data: CalibrationData,
+    hmm: PurchaseHMM,
+    models: dict[str, BayesianUpliftModel],
+    effects: MatchedEffects,
+    kappa: KappaAnchor,
+    validation: TrialValidation,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The record the artifact carries: provenance (with the hash of ``config``), fits, diagnostics and timings."""
+    return {
+        **provenance(config, seed),
+        "label": f"calibrated on Hillstrom + CDNOW, {config['n_draws']} posterior draws",
+        "calibrated": True,
+        "data_sha256": data.checksums,
+        "assumption_labels": ASSUMPTION_LABELS,
+        "hmm": {
+            "loglik": float(hmm.loglik_),
+            "purchase_prob": hmm.purchase_prob_.tolist(),
+            "staying_prob": np.diag(hmm.transmat_).tolist(),
+            "uncertainty": "point fit shared by all draws",
+        },
+        "uplift_diagnostics": {k: to_jsonable(m.diagnostics_) for k, m in models.items()},
+        "matching_clipped": effects.clipped,
+        "kappa_anchor": to_jsonable(asdict(kappa)),
+        "plausibility": [
+            {"check": name, "measured": measured, "passed": ok} for name, measured, ok in validation.plausibility.checks()
+        ],
+        "libraries": _library_versions(),
+        "validation_coverage": validation.coverage,
+        "validation_coverage_by_recency": coverage(validation.by_recency),
+        "timings_s": timings,
+    }
 
 
 def _library_versions() -> dict[str, str]:

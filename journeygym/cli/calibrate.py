@@ -8,15 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from journeygym.calibration.hillstrom import load_hillstrom
-from journeygym.calibration.pipeline import ARM_NAMES, calibrate, resolve_data_dir
+from journeygym.calibration.pipeline import calibrate, resolve_data_dir, validate_draws
 from journeygym.calibration.plausibility import measure_with_env, plausibility_report
-from journeygym.calibration.validation import (
-    REQUIRED_COVERAGE,
-    coverage,
-    observed_trial_rates,
-    simulate_trial_rates,
-    validation_table,
-)
+from journeygym.calibration.validation import REQUIRED_COVERAGE, coverage
 from journeygym.envs.artifact import load_artifact, save_artifact
 
 def calibrate_command(args: argparse.Namespace) -> int:
@@ -43,17 +37,13 @@ def validate_command(args: argparse.Namespace) -> int:
     """``journeygym validate``: the trial replayed and the plausibility checks; exit 1 when any fails."""
     draws = load_artifact(args.artifact)
     trial = load_hillstrom(resolve_data_dir(args.data_dir))
-    arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
-    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, args.seed), ARM_NAMES)
+    checked = validate_draws(draws, trial, args.seed)
+    table, by_recency, share, report = checked.table, checked.by_recency, checked.coverage, checked.plausibility
     with pd.option_context("display.width", 200, "display.max_rows", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    share = coverage(table)
     trial_ok = share >= REQUIRED_COVERAGE
     print(f"\n{'PASS' if trial_ok else 'FAIL'}: observed rate inside the simulator's 90% posterior predictive interval in "
           f"{share:.1%} of {len(table)} cells (required {REQUIRED_COVERAGE:.0%}); {len(draws)} draws.")
-    by_recency = validation_table(
-        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, args.seed, "recency"), ARM_NAMES, "recency"
-    )
     with pd.option_context("display.width", 200, "display.max_rows", 200):
         print("\nBy recency (the control rates are matched per month; the e-mail's uplift by recency is not):")
         print(by_recency.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -61,7 +51,6 @@ def validate_command(args: argparse.Namespace) -> int:
           "(information: how the e-mail's effect spreads over engagement, checked against data it was not matched to)")
     print(f"\nPlausibility over a year (carryover {draws.assumptions.carryover:g}, kappa {draws.assumptions.kappa:g}; "
           f"exact expectations per draw, mens e-mail):")
-    report = plausibility_report(draws, seed=args.seed)
     for line in report.lines():
         print(line)
     levels = draws.mean.carryover_levels

@@ -168,7 +168,15 @@ class DynamicsParameters:
     """One calibrated parameter set of the weekly dynamics (DESIGN 2.4).
 
     K hidden states, A actions (action 0 is "no action"), G = 7 history
-    segments, C = ``len(COVARIATE_NAMES)`` covariates.
+    segments, C = ``len(COVARIATE_NAMES)`` covariates, R carryover levels.
+
+    Axis order: the three response arrays are ``(R, A, G)``, action before
+    segment, because that is how the artifact stores them (``draws/<name>`` is
+    ``(S, R, A, G)``).  Every internal table puts the segment first (the
+    uplift posterior, the matched effects, the compiled
+    :class:`~journeygym.envs.response.ResponseTables`); the transposes happen
+    where the calibration builds these parameters and in
+    :func:`~journeygym.envs.response.compile_response`.
 
     Parameters
     ----------
@@ -301,7 +309,7 @@ class DynamicsParameters:
         return len(self.action_names)
 
     def response_at(self, carryover: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(eta, alpha, beta)``, each (A, G), solved for the carryover ratio ``carryover``.
+        """``(eta, alpha, beta)``, each (A, G) as stored, solved for the carryover ratio ``carryover``.
 
         Raises
         ------

@@ -87,7 +87,10 @@ def mean_spend(parameters: DynamicsParameters) -> np.ndarray:
 class ResponseTables:
     """The week's dynamics for every (segment g, action a, fatigue f), compiled once per parameter set.
 
-    Axes: G history segments, A actions, F+1 fatigue levels, K hidden states.
+    Axes: G history segments, A actions, F+1 fatigue levels, K hidden states;
+    segment before action, as in every internal table (the parameters'
+    response arrays are ``(R, A, G)``, the artifact's layout, and
+    :func:`compile_response` transposes them).
     The logits exclude the customer's covariate logit (``gamma . x~`` plus the
     segment offset), which each consumer adds per customer.
 

@@ -52,7 +52,7 @@ warns (:class:`ConvergenceWarning`) or raises (:class:`ConvergenceError`).
 
 The uplift of a segment x arm is an average treatment effect on the
 probability scale: per posterior draw, the mean over the segment's customers
-(all arms) of ``sigmoid(eta + tau) - sigmoid(eta)``, where ``eta`` is the
+(all arms) of ``sigmoid(c + tau) - sigmoid(c)``, where ``c`` is the
 customer's control log-odds.
 
 Modules

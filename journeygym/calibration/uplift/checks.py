@@ -49,7 +49,7 @@ def prior_predictive_table(trial: UpliftTrial, samples: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posterior_predictive_table(trial: UpliftTrial, design: Design, eta: np.ndarray, seed: int) -> pd.DataFrame:
+def posterior_predictive_table(trial: UpliftTrial, design: Design, linear_predictor: np.ndarray, seed: int) -> pd.DataFrame:
     """Observed versus predictive outcome rates, overall, per arm and per segment x arm.
 
     Parameters
@@ -58,7 +58,7 @@ def posterior_predictive_table(trial: UpliftTrial, design: Design, eta: np.ndarr
         The fitted trial (names of its segments and arms).
     design
         The trial's unique rows (:func:`~journeygym.calibration.uplift.model.build_design`).
-    eta : (S, m)
+    linear_predictor : (S, m)
         Linear predictor of every unique row for ``S`` posterior samples.
     seed
         Seed of the binomial draws of new outcomes (one per customer, drawn
@@ -72,7 +72,7 @@ def posterior_predictive_table(trial: UpliftTrial, design: Design, eta: np.ndarr
         the 90% predictive interval).
     """
     rng = np.random.default_rng(seed)
-    simulated = rng.binomial(design.trials.astype(np.int64)[None, :], sigmoid(eta))
+    simulated = rng.binomial(design.trials.astype(np.int64)[None, :], sigmoid(linear_predictor))
     groups = {
         ("all", "all"): np.ones_like(design.arm, dtype=bool),
         **{("all", arm): design.arm == a for a, arm in enumerate(trial.arm_names)},

@@ -80,13 +80,13 @@ def _average_effects_kernel() -> Any:
         for s in numba.prange(n_samples):
             for i in range(n_rows):
                 g = segment[i]
-                eta = alpha[s, g]
+                linear_predictor = alpha[s, g]
                 for j in range(n_cov):
-                    eta += beta[s, j] * covariates[i, j]
-                base = 1.0 / (1.0 + math.exp(-eta))
+                    linear_predictor += beta[s, j] * covariates[i, j]
+                base = 1.0 / (1.0 + math.exp(-linear_predictor))
                 control[s, g] += shares[i] * base
                 for a in range(n_treat):
-                    uplift[s, g, a] += shares[i] * (1.0 / (1.0 + math.exp(-(eta + effects[s, g, a]))) - base)
+                    uplift[s, g, a] += shares[i] * (1.0 / (1.0 + math.exp(-(linear_predictor + effects[s, g, a]))) - base)
         return control, uplift
 
     _KERNEL.append(kernel)

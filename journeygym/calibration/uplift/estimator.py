@@ -251,7 +251,7 @@ class BayesianUpliftModel:
         """Average treatment effect on the probability scale, ``(n_samples, G, A)``.
 
         For each posterior draw, segment and treatment arm: the mean over the
-        segment's customers (all arms) of ``sigmoid(eta + tau) - sigmoid(eta)``.
+        segment's customers (all arms) of ``sigmoid(c + tau) - sigmoid(c)``, ``c`` the customer's control log-odds.
         """
         self._require_fit()
         if "uplift" not in self._cache:
@@ -365,8 +365,8 @@ class BayesianUpliftModel:
         """
         self._require_fit()
         picks = np.unique(np.linspace(0, self.n_samples_ - 1, min(draws, self.n_samples_)).round().astype(int))
-        eta = self._linear_predictor(picks)
-        table = posterior_predictive_table(self.trial_, self._design, eta, self.seed)
+        linear_predictor = self._linear_predictor(picks)
+        table = posterior_predictive_table(self.trial_, self._design, linear_predictor, self.seed)
         self._cache["posterior_check"] = table
         return table
 

@@ -174,10 +174,10 @@ def build_model(
             shift = pt.dot(beta, design.center)
         treated_deviation = pt.concatenate([pt.zeros((n_segments, 1)), deviation], axis=1)
         offsets = (segment_offset[:, None] + pt.dot(centred_arms, arm_effect)[None, :] + treated_deviation).reshape((-1,))
-        eta = pt.dot(whitened, white) + offsets[cell]
-        # Binomial log-likelihood up to a constant: events * eta - trials * log(1 + e^eta).
+        linear_predictor = pt.dot(whitened, white) + offsets[cell]
+        # Binomial log-likelihood up to a constant: events * lp - trials * log(1 + e^lp), lp the linear predictor.
         linear = pt.dot(whitened.T @ design.events, white) + pt.dot(cell_events, offsets)
-        pm.Potential("loglik", linear - softplus_sum(eta, design.trials))
+        pm.Potential("loglik", linear - softplus_sum(linear_predictor, design.trials))
         pm.Deterministic("alpha_raw", intercept + segment_offset - shift, dims="segment")
     return model
 

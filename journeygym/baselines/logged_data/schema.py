@@ -1,0 +1,296 @@
+"""The logged-data table: its schema, its validation and its Parquet storage.
+
+A log is what :func:`~journeygym.baselines.logged_data.simulator.simulate_logged_data`
+produces and what the seed baselines are trained on; :func:`validate_logged_data`
+checks any such table, :func:`write_logged_data` / :func:`read_logged_data`
+store it as Parquet.
+
+Schema (version :data:`LOGGED_DATA_SCHEMA_VERSION` = 1)
+--------------------------------------------------------
+One row per customer and week, sorted by ``customer_id`` then ``week``:
+
+=========================  ========  ==================================================
+column                     dtype     meaning
+=========================  ========  ==================================================
+``customer_id``            int64     customer identifier, unique within the table
+``week``                   int64     week t, 0 .. H-1
+*observation columns*      float32   the observation before the week's action, one
+                                     column per :func:`observation_columns` name, in
+                                     that order (23 columns for the three default actions)
+``action``                 int64     the action delivered in week t (0 = no action)
+``propensity_<action>``    float64   probability that the behavior policy delivers
+                                     ``<action>`` given the observation; one column per
+                                     action name, each row sums to 1
+``visit``                  int8      1 if the customer visited in week t
+``purchase``               int8      1 if the customer bought in week t
+``spend``                  float64   dollars spent in week t (0 without a purchase)
+``reward``                 float64   margin x spend - cost of the delivered action
+``unsubscribed``           int8      1 if the customer unsubscribed in week t
+``draw``                   int64     posterior draw of the parameters (-1 = the mean)
+=========================  ========  ==================================================
+
+With ``include_truth=True`` :func:`~journeygym.baselines.logged_data.simulator.simulate_logged_data`
+appends the simulator's ground truth
+(:mod:`~journeygym.baselines.logged_data.ground_truth`).  It is
+never available in a real log and never a feature; it exists to score uplift
+models against the true treatment effect:
+
+* ``true_hidden_state`` (int64): the hidden engagement state z before the week's action.
+* ``true_effect_<arm>`` (float64), one per e-mail arm: the exact increase of
+  P(purchase in week t or t+1) from delivering ``<arm>`` in week t instead of
+  nothing, with nothing in week t+1 -- the simulator's version of the
+  Hillstrom two-week experiment (DESIGN 2.5).
+* ``true_logged_effect_<arm>`` (float64): the same difference with week t+1's
+  action drawn from the behavior policy, which is what a model trained on
+  the log estimates (an e-mail in week t raises fatigue, which weakens the
+  behavior's e-mail in week t+1, so the two differ).
+
+Both are 0 for unsubscribed customers (an e-mail cannot reach them).
+
+The behavior policy never e-mails unsubscribed customers, so the logged action
+is the delivered action and its propensity is the true probability of what
+happened: ``(1, 0, ..., 0)`` for unsubscribed customers.
+
+Parquet files carry, under the metadata key ``journeygym.logged_data``, a JSON
+record with the schema version, package version, config hash, seed, horizon,
+action names and the behavior policy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import journeygym
+from journeygym.envs.observation import observation_columns
+from journeygym.files import atomic_write_bytes
+from journeygym.records import config_hash
+
+__all__ = [
+    "LOGGED_DATA_SCHEMA_VERSION",
+    "METADATA_KEY",
+    "OUTCOME_COLUMNS",
+    "LoggedDataError",
+    "logged_data_columns",
+    "propensity_columns",
+    "read_logged_data",
+    "validate_logged_data",
+    "write_logged_data",
+]
+
+LOGGED_DATA_SCHEMA_VERSION = 1
+METADATA_KEY = b"journeygym.logged_data"
+#: The outcome columns, in the table's order.
+OUTCOME_COLUMNS: tuple[str, ...] = ("visit", "purchase", "spend", "reward", "unsubscribed")
+_PROPENSITY_TOLERANCE = 1e-6
+
+
+class LoggedDataError(ValueError):
+    """A logged-data table does not follow the schema; the message says what to fix."""
+
+
+def propensity_columns(action_names: Sequence[str]) -> list[str]:
+    """Names of the propensity columns, one per action."""
+    return [f"propensity_{name}" for name in action_names]
+
+
+def logged_data_columns(action_names: Sequence[str]) -> list[str]:
+    """The required columns of a logged-data table, in order."""
+    return [
+        "customer_id",
+        "week",
+        *(c.name for c in observation_columns(tuple(action_names))),
+        "action",
+        *propensity_columns(action_names),
+        *OUTCOME_COLUMNS,
+        "draw",
+    ]
+
+
+def _action_names_of(frame: pd.DataFrame) -> list[str]:
+    names = [c[len("propensity_") :] for c in frame.columns if isinstance(c, str) and c.startswith("propensity_")]
+    if not names:
+        meta = frame.attrs.get("journeygym", {})
+        names = list(meta.get("action_names", []))
+    return names
+
+
+def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Check that ``frame`` follows the logged-data schema; return it unchanged.
+
+    Parameters
+    ----------
+    frame
+        The table to check.
+    action_names
+        Expected action names; default: read from the ``propensity_*`` columns.
+
+    Raises
+    ------
+    LoggedDataError
+        If the table is not a DataFrame, is empty, misses columns (the message
+        lists the expected ones), holds NaNs, has propensities that do not sum
+        to 1 or lie outside [0, 1], actions out of range, or actions the
+        behavior policy could not have taken (propensity 0).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise LoggedDataError(
+            f"logged data: received {type(frame).__name__}, expected a pandas DataFrame "
+            "(from simulate_logged_data or read_logged_data)."
+        )
+    if frame.empty:
+        raise LoggedDataError(
+            f"logged data: received an empty table (shape {frame.shape}); expected one row per customer and week. "
+            "Simulate with n_customers >= 1."
+        )
+    names = list(action_names) if action_names is not None else _action_names_of(frame)
+    if len(names) < 2:
+        raise LoggedDataError(
+            "logged data: found no propensity_<action> columns for at least two actions; expected one per action, "
+            "e.g. propensity_no_action, propensity_mens_email, propensity_womens_email."
+        )
+    expected = logged_data_columns(names)
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise LoggedDataError(
+            f"logged data: missing columns {missing}; expected columns (schema version "
+            f"{LOGGED_DATA_SCHEMA_VERSION}): {expected}."
+        )
+    values = frame[expected]
+    numeric = values.select_dtypes(include="number").columns
+    not_numeric = [c for c in expected if c not in numeric]
+    if not_numeric:
+        raise LoggedDataError(
+            f"logged data: columns {not_numeric} are not numeric (dtypes "
+            f"{[str(frame[c].dtype) for c in not_numeric]}); expected numbers in every schema column."
+        )
+    nan_counts = values.isna().sum()
+    if nan_counts.any():
+        bad = nan_counts[nan_counts > 0]
+        raise LoggedDataError(
+            f"logged data: missing values (NaN) in {dict(bad.astype(int))}; expected none. "
+            "Drop or repair those rows before fitting."
+        )
+    duplicated = frame.duplicated(["customer_id", "week"])
+    if duplicated.any():
+        first = frame.loc[duplicated, ["customer_id", "week"]].iloc[0].tolist()
+        raise LoggedDataError(
+            f"logged data: {int(duplicated.sum())} rows repeat a (customer_id, week) pair, e.g. {first}; expected one "
+            "row per customer and week. Give concatenated logs distinct customer ids."
+        )
+    action = values["action"].to_numpy()
+    if np.any(action != np.round(action)) or action.min() < 0 or action.max() >= len(names):
+        bad = action[(action != np.round(action)) | (action < 0) | (action >= len(names))][:5]
+        raise LoggedDataError(
+            f"logged data: actions out of range, e.g. {bad.tolist()}; expected integers in [0, {len(names) - 1}] "
+            f"for the actions {names}."
+        )
+    propensities = values[propensity_columns(names)].to_numpy(dtype=np.float64)
+    if np.any(propensities < 0) or np.any(propensities > 1):
+        raise LoggedDataError("logged data: propensities outside [0, 1]; expected probabilities.")
+    sums = propensities.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > _PROPENSITY_TOLERANCE)
+    if off.size:
+        raise LoggedDataError(
+            f"logged data: propensities of {off.size} rows do not sum to 1 (first at row {int(off[0])}: "
+            f"{sums[off[0]]:.6f}); expected each row of {propensity_columns(names)} to sum to 1."
+        )
+    taken = propensities[np.arange(len(action)), action.astype(np.int64)]
+    impossible = np.flatnonzero(taken <= 0)
+    if impossible.size:
+        raise LoggedDataError(
+            f"logged data: {impossible.size} rows log an action whose propensity is 0 (first at row "
+            f"{int(impossible[0])}); the propensities must be those of the policy that chose the actions."
+        )
+    return frame
+
+
+def write_logged_data(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    config: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+) -> Path:
+    """Validate ``frame`` and write it to Parquet atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    frame
+        A logged-data table.
+    path
+        Destination ``.parquet`` file; its folder is created if needed.
+    config
+        The settings that produced the log; its hash is recorded.  Default: the
+        table's own ``attrs`` record.
+    seed
+        The seed recorded; default the one in the table's ``attrs``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    validate_logged_data(frame)
+    path = Path(path)
+    attrs = dict(frame.attrs.get("journeygym", {}))
+    settings = dict(config) if config is not None else attrs
+    chosen_seed = seed if seed is not None else attrs.get("seed")
+    record = {
+        **attrs,
+        "version": journeygym.__version__,
+        "config_hash": config_hash(settings),
+        "seed": chosen_seed,
+        "schema_version": LOGGED_DATA_SCHEMA_VERSION,
+        "action_names": _action_names_of(frame),
+    }
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = json.dumps(record, sort_keys=True, default=str).encode()
+    table = table.replace_schema_metadata(metadata)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_logged_data(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate a log written by :func:`write_logged_data`.
+
+    The metadata record is returned in ``frame.attrs["journeygym"]``.
+
+    Raises
+    ------
+    LoggedDataError
+        If the file is missing, has no journeygym metadata, or has another schema version.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise LoggedDataError(f"logged data: no file at {str(path)!r}; expected a Parquet file from write_logged_data.")
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise LoggedDataError(
+            f"logged data: {str(path)!r} has no {METADATA_KEY.decode()!r} metadata; expected a file written by "
+            "write_logged_data."
+        )
+    record = json.loads(raw)
+    if record.get("schema_version") != LOGGED_DATA_SCHEMA_VERSION:
+        raise LoggedDataError(
+            f"logged data: {str(path)!r} has schema version {record.get('schema_version')!r}, expected "
+            f"{LOGGED_DATA_SCHEMA_VERSION}; re-create it with this version of journeygym."
+        )
+    frame = table.to_pandas()
+    frame.attrs["journeygym"] = record
+    return validate_logged_data(frame, record.get("action_names"))

@@ -1,0 +1,189 @@
+"""Simulated campaign logs: a behavior policy run on simulated customers, logged as a practitioner would.
+
+:func:`simulate_logged_data` runs one episode of
+:class:`~journeygym.envs.population_env.CustomerPopulationVectorEnv` per
+parameter draw, lets the behavior policy choose each week's action, and keeps
+the observation, action, propensities and outcomes of every customer and week
+(the schema of :mod:`journeygym.baselines.logged_data.schema`), optionally with
+the simulator's ground truth
+(:mod:`journeygym.baselines.logged_data.ground_truth`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from journeygym.baselines.logged_data.behavior import BehaviorPolicy, RandomizedBehavior, sample_actions
+from journeygym.baselines.logged_data.ground_truth import two_week_purchase_effects
+from journeygym.baselines.logged_data.schema import LOGGED_DATA_SCHEMA_VERSION, OUTCOME_COLUMNS, propensity_columns
+from journeygym.envs.observation import observation_columns
+from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.envs.population_env import CustomerPopulationVectorEnv
+from journeygym.envs.simulation import ArtifactSource
+
+__all__ = ["simulate_logged_data"]
+
+
+def simulate_logged_data(
+    n_customers: int,
+    seed: int,
+    *,
+    behavior: BehaviorPolicy | None = None,
+    params: str | int | Sequence[int] = "mean",
+    artifact: ArtifactSource = None,
+    scenario: ScenarioAssumptions | Mapping[str, Any] | None = None,
+    horizon: int | None = None,
+    include_truth: bool = False,
+) -> pd.DataFrame:
+    """Run ``behavior`` on ``n_customers`` simulated customers for one episode and log it.
+
+    Parameters
+    ----------
+    n_customers
+        Number of customers N.
+    seed
+        Seed of the simulator (customers and weekly noise) and, through a
+        separate stream, of the behavior policy's randomization.
+    behavior
+        The behavior policy; default :class:`RandomizedBehavior` (Hillstrom-like).
+    params
+        ``"mean"``, ``"sample"``, a draw index, or a sequence of draw indices:
+        then the customers are split as evenly as possible over those draws,
+        episode ``i`` on ``params[i]`` with seed ``seed + i``, and the logs are
+        concatenated (customer ids stay unique).
+    artifact, scenario, horizon
+        As for :class:`~journeygym.envs.population_env.CustomerPopulationVectorEnv`.
+    include_truth
+        Append the ground-truth columns (see :mod:`journeygym.baselines.logged_data.schema`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The log in the schema of :mod:`journeygym.baselines.logged_data.schema` (N x H rows), with a
+        description of how it was made in ``attrs["journeygym"]``.
+    """
+    if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+        raise ValueError(f"simulate_logged_data: received n_customers={n_customers!r}, expected an integer >= 1.")
+    behavior = RandomizedBehavior() if behavior is None else behavior
+    if isinstance(params, (str, int, np.integer)):
+        episodes = [(params, int(n_customers))]
+    else:
+        draws = list(params)
+        if not draws or len(draws) > n_customers:
+            raise ValueError(
+                f"simulate_logged_data: received params={params!r} for {n_customers} customers; expected a non-empty "
+                "sequence of draw indices, at most one per customer."
+            )
+        sizes = np.diff(np.linspace(0, n_customers, len(draws) + 1).round().astype(int))
+        episodes = list(zip(draws, sizes.tolist()))
+    frames, first_id = [], 0
+    for i, (draw, size) in enumerate(episodes):
+        frames.append(
+            _simulate_episode(size, seed + i, behavior, draw, artifact, scenario, horizon, include_truth, first_id)
+        )
+        first_id += size
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame.attrs["journeygym"] = {
+        **frames[0].attrs["journeygym"],
+        "seed": int(seed),
+        "params": params if isinstance(params, (str, int)) else [d if isinstance(d, str) else int(d) for d in params],
+        "n_customers": int(n_customers),
+    }
+    return frame
+
+
+def _simulate_episode(
+    n_customers: int,
+    seed: int,
+    behavior: BehaviorPolicy,
+    params: str | int,
+    artifact: ArtifactSource,
+    scenario: ScenarioAssumptions | Mapping[str, Any] | None,
+    horizon: int | None,
+    include_truth: bool,
+    first_customer_id: int,
+) -> pd.DataFrame:
+    env = CustomerPopulationVectorEnv(
+        num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=True
+    )
+    observations, _ = env.reset(seed=seed)
+    action_names = env.parameters.action_names
+    n_actions = len(action_names)
+    n_weeks = env.assumptions.horizon
+    subscribed_column = [c.name for c in observation_columns(action_names)].index("subscribed")
+    behavior_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6C6F67]))
+
+    obs = np.empty((n_weeks, n_customers, observations.shape[1]), dtype=np.float32)
+    actions = np.empty((n_weeks, n_customers), dtype=np.int64)
+    propensities = np.empty((n_weeks, n_customers, n_actions))
+    outcomes = {name: np.empty((n_weeks, n_customers)) for name in OUTCOME_COLUMNS}
+    truth: dict[str, np.ndarray] = {}
+    if include_truth:
+        truth["true_hidden_state"] = np.empty((n_weeks, n_customers), dtype=np.int64)
+        for name in action_names[1:]:
+            truth[f"true_effect_{name}"] = np.empty((n_weeks, n_customers))
+            truth[f"true_logged_effect_{name}"] = np.empty((n_weeks, n_customers))
+    next_week = getattr(behavior, "subscribed_probabilities", None)
+
+    for t in range(n_weeks):
+        subscribed = observations[:, subscribed_column] > 0.5
+        week_propensities = behavior.propensities(observations, subscribed, n_actions)
+        week_actions = sample_actions(week_propensities, behavior_rng)
+        if include_truth:
+            state, parameters, assumptions = env.state, env.parameters, env.assumptions
+            truth["true_hidden_state"][t] = state.hidden_state
+            plain = two_week_purchase_effects(state, parameters, assumptions)
+            logged = (
+                two_week_purchase_effects(state, parameters, assumptions, next_week(n_actions))
+                if next_week is not None
+                else np.full_like(plain, np.nan)
+            )
+            for a, name in enumerate(action_names[1:], start=1):
+                truth[f"true_effect_{name}"][t] = plain[:, a]
+                truth[f"true_logged_effect_{name}"][t] = logged[:, a]
+        obs[t] = observations
+        actions[t] = week_actions
+        propensities[t] = week_propensities
+        observations, reward, _, _, info = env.step(week_actions)
+        outcomes["visit"][t] = info["visited"]
+        outcomes["purchase"][t] = info["purchased"]
+        outcomes["spend"][t] = info["spend"]
+        outcomes["reward"][t] = reward
+        outcomes["unsubscribed"][t] = info["unsubscribed"]
+
+    def customer_major(array: np.ndarray) -> np.ndarray:
+        # (H, N, ...) -> (N * H, ...), customer by customer, week by week.
+        return np.swapaxes(array, 0, 1).reshape(n_customers * n_weeks, *array.shape[2:])
+
+    columns: dict[str, np.ndarray] = {
+        "customer_id": np.repeat(
+            np.arange(first_customer_id, first_customer_id + n_customers, dtype=np.int64), n_weeks
+        ),
+        "week": np.tile(np.arange(n_weeks, dtype=np.int64), n_customers),
+    }
+    flat_obs = customer_major(obs)
+    for j, column in enumerate(observation_columns(action_names)):
+        columns[column.name] = flat_obs[:, j]
+    columns["action"] = customer_major(actions)
+    flat_propensities = customer_major(propensities)
+    for a, name in enumerate(propensity_columns(action_names)):
+        columns[name] = flat_propensities[:, a]
+    for name in OUTCOME_COLUMNS:
+        values = customer_major(outcomes[name])
+        columns[name] = values if name in ("spend", "reward") else values.astype(np.int8)
+    columns["draw"] = np.full(n_customers * n_weeks, env.draw_index, dtype=np.int64)
+    for name, values in truth.items():
+        columns[name] = customer_major(values)
+    frame = pd.DataFrame(columns)
+    frame.attrs["journeygym"] = {
+        "schema_version": LOGGED_DATA_SCHEMA_VERSION,
+        "horizon": n_weeks,
+        "action_names": list(action_names),
+        "behavior": behavior.describe(),
+        "seed": int(seed),
+    }
+    return frame
