@@ -13,6 +13,7 @@ from journeygym.calibration.plausibility import measure_with_env, plausibility_r
 from journeygym.calibration.validation import REQUIRED_COVERAGE, coverage
 from journeygym.envs.artifact import load_artifact, save_artifact
 
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """``journeygym calibrate``: fit, validate, write the artifact and its report; exit 1 if validation fails."""
     from journeygym.calibration.report import write_calibration_report
