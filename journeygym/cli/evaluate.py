@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -216,7 +217,13 @@ def build_parser(prog: str, default_policies: Sequence[str], description: str) -
     parser.add_argument(
         "--holdout-customers", type=positive_int, default=5_000, help="customers in that held-out log (default 5000)"
     )
-    parser.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        help=f"worker processes, one cell each at a time (default: the CPU count, {os.cpu_count() or 1} here); "
+        "the table does not depend on it",
+    )
     parser.add_argument("--out", default=None, help="keep the results directory here (default: a temporary one, removed)")
     parser.add_argument("--json", action="store_true", help="print JSON (with provenance) instead of tables")
     parser.set_defaults(command_name=prog.split()[-1])
