@@ -3,11 +3,19 @@ and checks that an output path can be written before a long computation starts."
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputPathError", "atomic_write_bytes", "atomic_write_text", "check_output_file", "ensure_output_dir"]
+__all__ = [
+    "OutputPathError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_file",
+    "ensure_output_dir",
+    "sha256_of_file",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -103,3 +111,12 @@ def check_output_file(path: str | os.PathLike[str], what: str = "output file") -
         raise OutputPathError(f"the {what} {str(path)!r} is not a regular file; choose another path.")
     _check_can_create_in(path.parent, f"folder of the {what}")
     return path
+
+
+def sha256_of_file(path: str | os.PathLike[str]) -> str:
+    """SHA-256 hex digest of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -189,8 +189,7 @@ def find_population_env(venv: VecEnv) -> Any:
 
 def model_parameters_of(population: Any) -> DynamicsParameters:
     """The posterior-mean parameters the env was built from (not the current draw)."""
-    selector = getattr(population, "_selector", None)
-    draws = getattr(selector, "draws", None)
+    draws = getattr(population, "parameter_draws", None)
     return draws.mean if draws is not None else population.parameters
 
 

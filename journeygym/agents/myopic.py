@@ -26,5 +26,5 @@ class MyopicOraclePolicy(OraclePolicy):
 
     name = "myopic_oracle"
 
-    def _problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
+    def decision_problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
         return assumptions.replace(horizon=1)

@@ -153,15 +153,15 @@ class OraclePolicy(Policy):
         """The oracle needs the hidden state; use :meth:`act_on_state`."""
         raise TypeError(f"{type(self).__name__} acts on the simulator state (act_on_state), not on observations.")
 
-    def _problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
-        """The decision problem solved: the whole scenario (subclasses may shorten it)."""
+    def decision_problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
+        """The decision problem solved: the whole scenario (a subclass may shorten the horizon)."""
         return assumptions
 
     def act_on_state(
         self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions
     ) -> np.ndarray:
         """Optimal actions for every customer this week."""
-        problem = self._problem(assumptions)
+        problem = self.decision_problem(assumptions)
         key = (id(parameters), assumptions, state.n_customers)
         if self._solution is None or self._solved_for != key or not state.week.any():
             self._solution = solve_oracle(parameters, problem, state.segment, state.purchase_covariate_logit)

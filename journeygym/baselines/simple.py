@@ -50,13 +50,3 @@ class RandomPolicy(Policy):
 
     def get_params(self) -> dict[str, Any]:
         return {"probabilities": list(self.probabilities), "seed": self.seed}
-
-
-def simple_policies(seed: int = 0) -> dict[str, Policy]:
-    """The four simple policies by name."""
-    return {
-        "never": ConstantPolicy(0, "never"),
-        "random": RandomPolicy(seed=seed),
-        "always_mens": ConstantPolicy(1, "always_mens"),
-        "always_womens": ConstantPolicy(2, "always_womens"),
-    }

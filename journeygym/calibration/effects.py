@@ -33,8 +33,8 @@ MATCHING_CUSTOMERS_PER_SEGMENT = 1000
 MATCHING_CUSTOMERS_OVERALL = 6000
 #: Carryover levels solved by default: the sensitivity sweep {1, 1.5, 2.5} and 2.0 between.
 DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
-#: E-mail arms of the trial (action 1 mens, 2 womens).
-ARMS: tuple[int, ...] = (1, 2)
+#: The e-mail actions (1 mens, 2 womens): the trial's treated arms.
+EMAIL_ACTIONS: tuple[int, ...] = (1, 2)
 OUTCOMES: tuple[str, ...] = ("visit", "conversion")
 #: Alternating passes over the recency and segment offsets (the second leaves both within sampling noise).
 OFFSET_SWEEPS = 2
@@ -114,7 +114,7 @@ def match_effects(
     control = trial["arm"].to_numpy() == 0
     gamma = {outcome: _without_recency(covariate_effect_draws[outcome]) for outcome in OUTCOMES}
     state_logit = logit(purchase_prob)  # the visit level, like the purchase level, starts from the HMM's logits
-    n_actions, n_segments, n_months = 1 + len(ARMS), len(HISTORY_SEGMENTS), len(RECENCY_MONTHS)
+    n_actions, n_segments, n_months = 1 + len(EMAIL_ACTIONS), len(HISTORY_SEGMENTS), len(RECENCY_MONTHS)
     segment_offsets = {outcome: np.zeros((n_draws, n_segments)) for outcome in OUTCOMES}
     recency_offsets = {outcome: np.zeros((n_draws, n_months)) for outcome in OUTCOMES}
 
@@ -166,7 +166,7 @@ def match_effects(
         previous: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         previous_beta: dict[int, np.ndarray] = {}
         for r, rho in enumerate(levels):
-            for arm in ARMS:
+            for arm in EMAIL_ACTIONS:
                 visit = match_visit_response(
                     two_week["visit"], counts["visit"], uplift_draws["visit"][:, g, arm - 1], rho, start=previous.get(arm)
                 )

@@ -39,8 +39,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.errors import DataValidationError
 from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES
+from journeygym.errors import DataValidationError
+from journeygym.files import sha256_of_file
 
 __all__ = [
     "ARMS",
@@ -53,7 +54,6 @@ __all__ = [
     "HILLSTROM_URL",
     "download_hillstrom",
     "load_hillstrom",
-    "sha256_of_file",
     "verify_sha256",
 ]
 
@@ -129,15 +129,6 @@ class ChecksumResult:
     sha256: str
     normalized_sha256: str
     match: Literal["exact", "line-endings"]
-
-
-def sha256_of_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _normalize_line_endings(content: bytes) -> bytes:

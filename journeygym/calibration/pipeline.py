@@ -42,7 +42,7 @@ import pandas as pd
 from scipy.special import expit
 
 from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS, MatchedEffects, match_effects
-from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom, sha256_of_file
+from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
 from journeygym.calibration.plausibility import (
     WEEKLY_REVENUE_UPLIFT_ANCHOR,
@@ -72,6 +72,7 @@ from journeygym.envs.parameters import (
     PopulationModel,
     ScenarioAssumptions,
 )
+from journeygym.files import sha256_of_file
 from journeygym.records import provenance, to_jsonable
 
 ASSUMPTION_LABELS: dict[str, str] = {
@@ -96,8 +97,6 @@ SOURCE_FILES: tuple[str, ...] = (HILLSTROM_FILENAME, CDNOW_FILENAME)
 HMM_STATES = 5
 #: The trial outcomes an uplift model is fitted for, in the order they are sampled.
 UPLIFT_OUTCOMES: tuple[str, ...] = ("visit", "conversion")
-#: The trial's arms in its coding (0 no e-mail), as the validation tables name them.
-ARM_NAMES: tuple[str, ...] = ARMS
 
 
 @dataclass(frozen=True)
@@ -391,9 +390,9 @@ def anchor_fatigue_decay(draws: ParameterDraws, seed: int) -> tuple[ParameterDra
 def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> TrialValidation:
     """The simulator replays the two-week trial per draw (by segment and by recency); the plausibility checks run."""
     arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
-    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, seed), ARM_NAMES)
+    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, seed), ARMS)
     by_recency = validation_table(
-        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARM_NAMES, "recency"
+        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARMS, "recency"
     )
     plausibility = plausibility_report(draws, seed=seed)
     return TrialValidation(table=table, by_recency=by_recency, coverage=coverage(table), plausibility=plausibility)

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from journeygym.calibration.hmm import PurchaseHMM  # noqa: E402
-from journeygym.calibration.hmm_validation import predict_held_out, split_at_cutoff  # noqa: E402
+from journeygym.calibration.hmm.validation import predict_held_out, split_at_cutoff  # noqa: E402
 from journeygym.calibration.transactions import load_cdnow  # noqa: E402
 from journeygym.calibration.weekly import weekly_observations  # noqa: E402
 from journeygym.calibration.validation import coverage  # noqa: E402
@@ -28,7 +28,7 @@ HMM_TEST_WEEKS = 26
 
 
 def hmm_held_out_table(data_dir: Path, seed: int) -> pd.DataFrame:
-    """Fit on the first 52 weeks of CDNOW, predict weeks 53 to 78 (see :mod:`hmm_validation`)."""
+    """Fit on the first 52 weeks of CDNOW, predict weeks 53 to 78 (see :mod:`journeygym.calibration.hmm.validation`)."""
     transactions = load_cdnow(data_dir)
     train = weekly_observations(transactions, start="after_first_purchase", end_date=HMM_CUTOFF)
     full = weekly_observations(transactions, start="after_first_purchase", median_amount=train.median_amount)

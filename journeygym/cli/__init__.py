@@ -2,8 +2,8 @@
 
 Libraries never import this package. Exit statuses shared by the commands:
 0 done; 1 a check failed (``calibrate``, ``validate``) or a cell failed
-(``run``); 2 bad input (the message says what and how to fix it); 3 the HMM
-fit did not converge (``fit-hmm``); 4 an artifact that cannot be read
+(``run``); 2 bad input (the message says what and how to fix it); 3 a fit did
+not converge (``fit-hmm``, ``uplift``); 4 an artifact that cannot be read
 (:class:`~journeygym.envs.artifact.ArtifactError`); 130 interrupted.
 """
 

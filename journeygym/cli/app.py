@@ -8,9 +8,13 @@ from collections.abc import Sequence
 
 from journeygym.arguments import carryover_levels, positive_int
 from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS
-from journeygym.envs.artifact import ARTIFACT_EXIT_STATUS, ArtifactError
+from journeygym.envs.artifact import ArtifactError
 from journeygym.envs.parameters import DEFAULT_CARRYOVER
 from journeygym.files import OutputPathError, check_output_file
+
+
+#: Exit status of a command given an artifact it cannot read (1 means "a check failed", 2 bad input).
+ARTIFACT_EXIT_STATUS = 4
 
 
 class CommandError(Exception):

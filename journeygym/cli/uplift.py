@@ -1,8 +1,9 @@
 """``journeygym uplift``: Bayesian uplift analysis of any randomized trial in a CSV file.
 
-Exit codes: 0 the analysis ran and its convergence checks passed; 1 it ran
-but the convergence checks failed (the table is printed with a warning and
-should not be used); 2 the input was unusable (the message says why).
+Exit codes (as ``fit-hmm``'s): 0 the analysis ran and its convergence checks
+passed; 2 the input was unusable (the message says why); 3 it ran but the
+convergence checks failed (the table is printed with a warning and should not
+be used).
 
 Too little data is unusable input: every arm needs at least
 ``MIN_ROWS_PER_ARM`` rows (``--min-per-arm``), and the outcome must take both
@@ -29,7 +30,7 @@ from journeygym.arguments import command_options
 from journeygym.errors import DataValidationError
 
 EXIT_OK = 0
-EXIT_NOT_CONVERGED = 1
+EXIT_NOT_CONVERGED = 3
 EXIT_BAD_INPUT = 2
 #: Fewest rows per arm analyzed by default (--min-per-arm): with fewer, a decision mostly restates the prior.
 MIN_ROWS_PER_ARM = 30
@@ -131,7 +132,7 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps({**json.loads(model.to_json()), "warnings": notes}, indent=2))
     else:
-        print(_format_report(model))
+        print(format_report(model))
     if args.plot:
         model.plot_uplift(args.plot)
     return EXIT_OK if model.diagnostics_["passed"] else EXIT_NOT_CONVERGED
@@ -201,7 +202,7 @@ def _check_sampler_settings(args: argparse.Namespace) -> None:
             raise DataValidationError(f"--{name}: received {value}, expected an integer >= {lowest}.")
 
 
-def _format_report(model: object) -> str:
+def format_report(model: object) -> str:
     from journeygym.calibration.uplift import DECISION_LABELS, BayesianUpliftModel
 
     assert isinstance(model, BayesianUpliftModel)

@@ -61,12 +61,8 @@ _ARRAY_FIELDS: tuple[str, ...] = (
 class ArtifactError(ValueError):
     """An artifact file is missing, unreadable, damaged, not an artifact, or of an unknown format.
 
-    The command line answers it with exit status :data:`ARTIFACT_EXIT_STATUS`.
+    The command line answers it with its own exit status (4, :mod:`journeygym.cli`).
     """
-
-
-#: Exit status of a ``journeygym`` command given an artifact it cannot read (1 means "a check failed", 2 bad usage).
-ARTIFACT_EXIT_STATUS = 4
 
 
 def default_artifact_path() -> Path:

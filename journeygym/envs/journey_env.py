@@ -24,7 +24,7 @@ from journeygym.envs.kernel import (
     step_customer,
 )
 from journeygym.envs.observation import ObservationBuffer
-from journeygym.envs.parameters import ScenarioAssumptions
+from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
 from journeygym.envs.simulation import ActionError, ArtifactSource, ParameterSelector, validate_reset_options
 
 RESET_OPTIONS: tuple[str, ...] = ("params",)
@@ -142,6 +142,11 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = self._observations.space
         self._state: CustomerState | None = None
         self._last: CustomerOutcome | None = None
+
+    @property
+    def parameter_draws(self) -> ParameterDraws:
+        """Every posterior draw the env can use, and their mean (the artifact it was built from)."""
+        return self._selector.draws
 
     @property
     def draw_index(self) -> int:

@@ -20,7 +20,7 @@ from journeygym.envs.kernel import (
     step_population,
 )
 from journeygym.envs.observation import ObservationBuffer
-from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.envs.parameters import DynamicsParameters, ParameterDraws, ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource, ParameterSelector, validate_actions, validate_reset_options
 
 RESET_OPTIONS: tuple[str, ...] = ("params", "reset_mask")
@@ -132,6 +132,11 @@ class CustomerPopulationVectorEnv(VectorEnv):
     def observation_space(self) -> spaces.Box:  # type: ignore[override]
         """The single env's Box batched to shape ``(N, D)``."""
         return batch_space(self.single_observation_space, self.num_envs)
+
+    @property
+    def parameter_draws(self) -> ParameterDraws:
+        """Every posterior draw the env can use, and their mean (the artifact it was built from)."""
+        return self._selector.draws
 
     @property
     def draw_index(self) -> int:

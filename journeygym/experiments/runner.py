@@ -39,7 +39,7 @@ from journeygym.experiments.store import (
     atomic_write_text,
 )
 from journeygym.experiments.summary import SEED_BASELINES
-from journeygym.files import ensure_output_dir
+from journeygym.files import ensure_output_dir, sha256_of_file
 from journeygym.records import config_hash
 
 __all__ = [
@@ -94,14 +94,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "policy"
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
-
-
 def _artifact_record(config: ExperimentConfig) -> dict[str, Any]:
     from journeygym.envs.artifact import default_artifact_path
 
@@ -109,7 +101,7 @@ def _artifact_record(config: ExperimentConfig) -> dict[str, Any]:
     path = Path(config.artifact) if config.artifact else default_artifact_path()
     return {
         "path": str(path),
-        "sha256": _file_digest(path),
+        "sha256": sha256_of_file(path)[:16],
         "n_draws": len(draws),
         "label": draws.metadata.get("label", ""),
         "calibrated": draws.metadata.get("calibrated"),

@@ -16,10 +16,10 @@ from journeygym.calibration.hillstrom import (
     HILLSTROM_FILENAME,
     ChecksumMismatchError,
     load_hillstrom,
-    sha256_of_file,
     verify_sha256,
 )
 from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
+from journeygym.files import sha256_of_file
 
 HEADER = ",".join(HILLSTROM_COLUMNS)
 ROWS = (
