@@ -17,7 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from journeygym.agents.registry import resolve
-from journeygym.experiments.cells import EVALUATION, derived_seed, fit_on_logged_data
+from journeygym.experiments.cells import evaluation_seed, fit_on_logged_data
 from journeygym.experiments.config import load_config
 from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.runner import plan_cells
@@ -45,7 +45,7 @@ def main() -> None:
             run = rollout(
                 policy,
                 n_customers=spec.customers,
-                seed=derived_seed(spec.seed, EVALUATION, 0),
+                seed=evaluation_seed(spec.seed, 0),
                 params=0,
                 artifact=spec.artifact,
                 scenario=spec.assumptions,

@@ -11,7 +11,8 @@ Seeds
 All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
 
 * evaluation of draw ``d``: ``(seed, EVALUATION, d)`` -- the same for every
-  policy and every setting (common random numbers: paired comparisons);
+  policy and every setting (common random numbers: paired comparisons); the
+  posterior mean uses ``d = MEAN_SEED_KEY``;
 * training of simulator agents: ``(seed, TRAINING[, d])``;
 * the logged campaign data of the seed baselines: ``(seed, LOGGED)``;
 * the validation rollouts that tune their operating point: ``(seed, VALIDATION, i)``;
@@ -41,7 +42,15 @@ from journeygym.experiments.store import ResultsWarning, describe_error
 from journeygym.experiments.tracing import TracedRollout, traced_rollout
 from journeygym.records import config_hash, to_jsonable
 
-__all__ = ["RESULT_SCHEMA", "CellSpec", "derived_seed", "execute_cell", "fit_on_logged_data", "logged_data"]
+__all__ = [
+    "RESULT_SCHEMA",
+    "CellSpec",
+    "derived_seed",
+    "evaluation_seed",
+    "execute_cell",
+    "fit_on_logged_data",
+    "logged_data",
+]
 
 EVALUATION, TRAINING, LOGGED, VALIDATION, HOLDOUT = 1, 2, 3, 4, 5
 #: Posterior draws the operating point of a seed baseline is tuned on (spread over the training draws).
@@ -79,7 +88,7 @@ RESULT_SCHEMA = _result_schema()
 
 
 def derived_seed(seed: int, purpose: int, *extra: int) -> int:
-    """A 32-bit seed for ``purpose`` derived from the experiment seed (independent streams)."""
+    """A 32-bit seed for ``purpose`` derived from the experiment seed (independent streams); keys are non-negative."""
     return int(np.random.SeedSequence([int(seed), purpose, *(int(e) for e in extra)]).generate_state(1)[0])
 
 
@@ -155,6 +164,15 @@ def _single_threaded() -> Iterator[None]:
 
 def _draw_number(draw: int | str) -> int:
     return -1 if draw == "mean" else int(draw)
+
+
+#: Seed key of the posterior mean's evaluation (seed keys must be non-negative; no artifact holds this many draws).
+MEAN_SEED_KEY = 2**32 - 1
+
+
+def evaluation_seed(seed: int, draw: int | str) -> int:
+    """The seed every policy is evaluated with on ``draw`` (an index or ``"mean"``): common random numbers."""
+    return derived_seed(seed, EVALUATION, MEAN_SEED_KEY if draw == "mean" else int(draw))
 
 
 def _env_factory(spec: CellSpec, params: str | int) -> Any:
@@ -276,7 +294,7 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
         rows = []
         for position, draw in enumerate(spec.draws):
             started = time.perf_counter()
-            eval_seed = derived_seed(spec.seed, EVALUATION, _draw_number(draw))
+            eval_seed = evaluation_seed(spec.seed, draw)
             traced: TracedRollout = traced_rollout(
                 policy, n_customers=spec.customers, seed=eval_seed, params=draw, artifact=spec.artifact,
                 scenario=spec.assumptions,

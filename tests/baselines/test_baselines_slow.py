@@ -24,7 +24,7 @@ from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
 from journeygym.baselines.scoring import ScoringModels
 from journeygym.envs.artifact import load_parameters
-from journeygym.experiments.cells import EVALUATION, LOGGED, VALIDATION, derived_seed
+from journeygym.experiments.cells import LOGGED, VALIDATION, derived_seed, evaluation_seed
 from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.statistics import mean_interval
 from journeygym.experiments.tuning import tune_operating_point
@@ -55,7 +55,7 @@ def default_scenario_returns() -> dict[str, np.ndarray]:
                     artifact=parameters,
                 )
             run = rollout(
-                policy, n_customers=EVALUATION_CUSTOMERS, seed=derived_seed(SEED, EVALUATION, -1), params="mean", artifact=parameters
+                policy, n_customers=EVALUATION_CUSTOMERS, seed=evaluation_seed(SEED, "mean"), params="mean", artifact=parameters
             )
             returns[name] = run.returns
     return returns

@@ -85,3 +85,13 @@ def test_results_do_not_depend_on_the_number_of_workers(tiny, tmp_path, comparab
     serial = run_experiment(config, tmp_path / "serial", progress=False, report=False)
     parallel = run_experiment(config, tmp_path / "parallel", progress=False, report=False, backend=LocalBackend(2))
     pd.testing.assert_frame_equal(comparable(serial.table), comparable(parallel.table))
+
+
+def test_the_posterior_mean_is_a_draw_the_runner_evaluates(tiny, tmp_path):
+    """``evaluation.draws: mean`` runs (its seed key is non-negative) and its rows say draw -1."""
+    from journeygym.experiments.cells import evaluation_seed
+
+    result = run_experiment(load_config(tiny(evaluation={"customers": 100, "draws": "mean"})), tmp_path / "out", progress=False)
+    assert set(result.table["draw"]) == {-1}
+    assert set(result.table["evaluation_seed"]) == {evaluation_seed(0, "mean"), evaluation_seed(1, "mean")}
+    assert evaluation_seed(0, "mean") not in {evaluation_seed(0, d) for d in range(3)}
