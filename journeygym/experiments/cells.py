@@ -45,6 +45,7 @@ from journeygym.records import config_hash, to_jsonable
 __all__ = [
     "RESULT_SCHEMA",
     "CellSpec",
+    "campaign_settings",
     "derived_seed",
     "evaluation_seed",
     "execute_cell",
@@ -197,9 +198,22 @@ def _read_cached_log(path: Path) -> Any:
         return None
 
 
+def campaign_settings(spec: CellSpec) -> dict[str, Any]:
+    """How a cell's campaign logs are simulated: its behavior policy, training draws and scenario."""
+    from journeygym.baselines.logged_data import RandomizedBehavior
+
+    draws = [d for d in spec.training_draws if d != "mean"]
+    return {
+        "behavior": RandomizedBehavior(email_probability=spec.email_probability),
+        "params": draws if draws else "mean",
+        "artifact": spec.artifact,
+        "scenario": spec.assumptions,
+    }
+
+
 def logged_data(spec: CellSpec) -> Any:
     """The campaign log of this (setting, seed), simulated once and cached on disk for the other baselines."""
-    from journeygym.baselines.logged_data import RandomizedBehavior, simulate_logged_data, write_logged_data
+    from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
 
     identity = [spec.setting_index, spec.seed, spec.logged_customers, spec.email_probability, [str(d) for d in spec.training_draws]]
     key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
@@ -208,15 +222,7 @@ def logged_data(spec: CellSpec) -> Any:
         cached = _read_cached_log(path)
         if cached is not None:
             return cached
-    draws = [d for d in spec.training_draws if d != "mean"]
-    frame = simulate_logged_data(
-        spec.logged_customers,
-        derived_seed(spec.seed, LOGGED),
-        behavior=RandomizedBehavior(email_probability=spec.email_probability),
-        params=draws if draws else "mean",
-        artifact=spec.artifact,
-        scenario=spec.assumptions,
-    )
+    frame = simulate_logged_data(spec.logged_customers, derived_seed(spec.seed, LOGGED), **campaign_settings(spec))
     write_logged_data(frame, path)
     return frame
 

@@ -20,7 +20,7 @@ from journeygym.baselines.metrics import (
 from journeygym.baselines.scoring import CHURN_WINDOW, ScoringModels, churn_labels, ltv_labels, response_labels
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.envs.observation import observation_columns
-from journeygym.experiments.cells import HOLDOUT, CellSpec, derived_seed, logged_data
+from journeygym.experiments.cells import HOLDOUT, CellSpec, campaign_settings, derived_seed, logged_data
 
 __all__ = ["logged_model_metrics", "metric_components", "scoring_metrics"]
 
@@ -136,20 +136,14 @@ def logged_model_metrics(spec: CellSpec, holdout_customers: int) -> dict[str, An
 
     The training log is the cell's own (:func:`~journeygym.experiments.cells.logged_data`,
     read from the results directory's cache when present); the held-out log
-    is simulated on the same training draws with the seed
+    is simulated like it (behavior policy, training draws) with the seed
     ``derived_seed(spec.seed, HOLDOUT)`` and carries the true effects.
     """
     train_log = logged_data(spec)
     models = ScoringModels(components=metric_components(spec.assumptions.horizon), random_state=spec.seed)
     models.fit(train_log)
-    draws = [d for d in spec.training_draws if d != "mean"]
     holdout = simulate_logged_data(
-        holdout_customers,
-        derived_seed(spec.seed, HOLDOUT),
-        params=draws if draws else "mean",
-        artifact=spec.artifact,
-        scenario=spec.assumptions,
-        include_truth=True,
+        holdout_customers, derived_seed(spec.seed, HOLDOUT), include_truth=True, **campaign_settings(spec)
     )
     out = scoring_metrics(models, train_log, holdout, random_state=spec.seed)
     out["training_rows"] = models.n_rows_
