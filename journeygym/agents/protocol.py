@@ -35,7 +35,9 @@ attribute, when present and None, is set by the experiment runner to the
 cell's log directory before ``fit`` (a ``progress.csv`` there with
 ``time/total_timesteps`` and ``rollout/ep_rew_mean`` columns becomes the
 report's learning curve); ``minimum_timesteps(horizon)`` lets config
-validation reject budgets too small for one update; ``trains_on`` (``"simulator"``,
+validation reject budgets too small for one update; ``action_probabilities(observations, n_actions)`` returns the ``(n, A)`` action
+probabilities off-policy evaluation weighs the log with (default: the one-hot
+of ``act``); ``trains_on`` (``"simulator"``,
 ``"logged_data"`` or ``"none"``) overrides how the runner trains the object
 (see :func:`journeygym.agents.registry.training_mode`).
 
@@ -125,6 +127,13 @@ class AgentPolicy(Policy):
                 f"expected integer actions of shape ({n},), one per customer."
             )
         return actions.astype(np.int64, copy=False)
+
+    def action_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
+        """The agent's ``action_probabilities`` when it has one, else the one-hot of its actions."""
+        own = getattr(self.agent, "action_probabilities", None)
+        if callable(own):
+            return np.asarray(own(check_observations(observations), n_actions), dtype=np.float64)
+        return super().action_probabilities(observations, n_actions)
 
     def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int) -> AgentPolicy:  # type: ignore[override]
         """Train the agent; returns this adapter."""

@@ -28,6 +28,24 @@ class Policy(ABC):
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Return int64 actions of shape ``(n,)`` for observations of shape ``(n, D)``."""
 
+    def action_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
+        """``(n, A)`` probability of each action given the observations (off-policy evaluation reads it).
+
+        The default is the one-hot of :meth:`act`, right for deterministic
+        policies; a stochastic policy overrides it with its own probabilities.
+        """
+        actions = np.asarray(self.act(observations))
+        if actions.shape != (observations.shape[0],) or actions.dtype.kind not in "iu" or (
+            actions.size and (actions.min() < 0 or actions.max() >= n_actions)
+        ):
+            raise ValueError(
+                f"policy {self.name!r}: act returned dtype {actions.dtype}, shape {actions.shape} and values "
+                f"{np.unique(actions)[:5].tolist()}; expected integer actions in [0, {n_actions - 1}], one per customer."
+            )
+        probabilities = np.zeros((actions.size, n_actions))
+        probabilities[np.arange(actions.size), actions] = 1.0
+        return probabilities
+
     def act_on_state(self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> np.ndarray:
         """Actions from the full simulator state; only for ``uses_hidden_state`` policies."""
         raise NotImplementedError(f"{type(self).__name__} acts on observations; call act(observations).")

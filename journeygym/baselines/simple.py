@@ -48,5 +48,15 @@ class RandomPolicy(Policy):
         n = check_observations(observations).shape[0]
         return self._rng.choice(len(self.probabilities), size=n, p=self.probabilities).astype(np.int64)
 
+    def action_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
+        """:attr:`probabilities` for every customer."""
+        n = check_observations(observations).shape[0]
+        if len(self.probabilities) != n_actions:
+            raise ValueError(
+                f"RandomPolicy: has probabilities for {len(self.probabilities)} actions, the episodes have {n_actions}; "
+                "pass one probability per action."
+            )
+        return np.tile(np.asarray(self.probabilities), (n, 1))
+
     def get_params(self) -> dict[str, Any]:
         return {"probabilities": list(self.probabilities), "seed": self.seed}

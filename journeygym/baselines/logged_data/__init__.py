@@ -25,13 +25,14 @@ from journeygym.baselines.logged_data.schema import (
     LOGGED_DATA_SCHEMA_VERSION,
     METADATA_KEY,
     LoggedDataError,
+    check_propensities,
     logged_data_columns,
     propensity_columns,
     read_logged_data,
     validate_logged_data,
     write_logged_data,
 )
-from journeygym.baselines.logged_data.simulator import simulate_logged_data
+from journeygym.baselines.logged_data.simulator import episode_plan, simulate_logged_data
 
 __all__ = [
     "LOGGED_DATA_SCHEMA_VERSION",
@@ -39,6 +40,8 @@ __all__ = [
     "BehaviorPolicy",
     "LoggedDataError",
     "RandomizedBehavior",
+    "check_propensities",
+    "episode_plan",
     "logged_data_columns",
     "propensity_columns",
     "read_logged_data",

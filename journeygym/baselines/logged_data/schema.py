@@ -78,6 +78,7 @@ __all__ = [
     "METADATA_KEY",
     "OUTCOME_COLUMNS",
     "LoggedDataError",
+    "check_propensities",
     "logged_data_columns",
     "propensity_columns",
     "read_logged_data",
@@ -192,24 +193,44 @@ def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) 
             f"logged data: actions out of range, e.g. {bad.tolist()}; expected integers in [0, {len(names) - 1}] "
             f"for the actions {names}."
         )
-    propensities = values[propensity_columns(names)].to_numpy(dtype=np.float64)
-    if np.any(propensities < 0) or np.any(propensities > 1):
-        raise LoggedDataError("logged data: propensities outside [0, 1]; expected probabilities.")
+    check_propensities(values[propensity_columns(names)].to_numpy(dtype=np.float64), action.astype(np.int64), names)
+    return frame
+
+
+def check_propensities(propensities: np.ndarray, actions: np.ndarray, action_names: Sequence[str]) -> None:
+    """Check ``(n, A)`` logged propensities against the ``(n,)`` logged actions.
+
+    Raises
+    ------
+    LoggedDataError
+        If a propensity is not a finite probability, a row does not sum to 1, or
+        a row logs an action whose propensity is 0 (the propensities then cannot
+        be those of the policy that chose the actions).
+    """
+    names = propensity_columns(action_names)
+    finite = np.isfinite(propensities)
+    if not finite.all() or np.any(propensities < 0) or np.any(propensities > 1):
+        row, column = np.argwhere(~finite | (propensities < 0) | (propensities > 1))[0]
+        raise LoggedDataError(
+            f"logged data: {names[column]} is {propensities[row, column]!r} at row {int(row)}; expected probabilities "
+            "in [0, 1]."
+        )
     sums = propensities.sum(axis=1)
     off = np.flatnonzero(np.abs(sums - 1.0) > _PROPENSITY_TOLERANCE)
     if off.size:
         raise LoggedDataError(
             f"logged data: propensities of {off.size} rows do not sum to 1 (first at row {int(off[0])}: "
-            f"{sums[off[0]]:.6f}); expected each row of {propensity_columns(names)} to sum to 1."
+            f"{sums[off[0]]:.6f}); expected each row of {names} to sum to 1."
         )
-    taken = propensities[np.arange(len(action)), action.astype(np.int64)]
+    taken = propensities[np.arange(len(actions)), actions]
     impossible = np.flatnonzero(taken <= 0)
     if impossible.size:
+        first = int(impossible[0])
         raise LoggedDataError(
-            f"logged data: {impossible.size} rows log an action whose propensity is 0 (first at row "
-            f"{int(impossible[0])}); the propensities must be those of the policy that chose the actions."
+            f"logged data: {impossible.size} rows log an action whose propensity is 0 (first at row {first}: action "
+            f"{int(actions[first])} ({action_names[int(actions[first])]!r}) with {names[int(actions[first])]} = 0); "
+            "the propensities must be those of the policy that chose the actions."
         )
-    return frame
 
 
 def write_logged_data(

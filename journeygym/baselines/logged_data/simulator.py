@@ -25,7 +25,28 @@ from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
 
-__all__ = ["simulate_logged_data"]
+__all__ = ["episode_plan", "simulate_logged_data"]
+
+
+def episode_plan(n_customers: int, seed: int, params: str | int | Sequence[int]) -> list[tuple[str | int, int, int]]:
+    """How a log of ``n_customers`` is simulated: ``(draw, customers, seed)`` per episode.
+
+    One episode for ``"mean"``, ``"sample"`` or one draw index; for a sequence
+    of draws the customers are split as evenly as possible, episode ``i`` on
+    ``params[i]`` with seed ``seed + i``.  The customers of a log are those of
+    these episodes, so a policy rolled out with the same plan meets them again
+    (the ground truth of off-policy evaluation).
+    """
+    if isinstance(params, (str, int, np.integer)):
+        return [(params if isinstance(params, str) else int(params), int(n_customers), int(seed))]
+    draws = list(params)
+    if not draws or len(draws) > n_customers:
+        raise ValueError(
+            f"simulate_logged_data: received params={params!r} for {n_customers} customers; expected a non-empty "
+            "sequence of draw indices, at most one per customer."
+        )
+    sizes = np.diff(np.linspace(0, n_customers, len(draws) + 1).round().astype(int))
+    return [(d if isinstance(d, str) else int(d), int(size), int(seed) + i) for i, (d, size) in enumerate(zip(draws, sizes))]
 
 
 def simulate_logged_data(
@@ -69,21 +90,11 @@ def simulate_logged_data(
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
         raise ValueError(f"simulate_logged_data: received n_customers={n_customers!r}, expected an integer >= 1.")
     behavior = RandomizedBehavior() if behavior is None else behavior
-    if isinstance(params, (str, int, np.integer)):
-        episodes = [(params, int(n_customers))]
-    else:
-        draws = list(params)
-        if not draws or len(draws) > n_customers:
-            raise ValueError(
-                f"simulate_logged_data: received params={params!r} for {n_customers} customers; expected a non-empty "
-                "sequence of draw indices, at most one per customer."
-            )
-        sizes = np.diff(np.linspace(0, n_customers, len(draws) + 1).round().astype(int))
-        episodes = list(zip(draws, sizes.tolist()))
+    episodes = episode_plan(n_customers, seed, params)
     frames, first_id = [], 0
-    for i, (draw, size) in enumerate(episodes):
+    for draw, size, episode_seed in episodes:
         frames.append(
-            _simulate_episode(size, seed + i, behavior, draw, artifact, scenario, horizon, include_truth, first_id)
+            _simulate_episode(size, episode_seed, behavior, draw, artifact, scenario, horizon, include_truth, first_id)
         )
         first_id += size
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -1,0 +1,284 @@
+"""A campaign log read as episodes: arrays over (customer, week) for the off-policy estimators.
+
+:func:`episodes_from_frame` reads a table in the logged-data schema
+(:mod:`journeygym.baselines.logged_data.schema`: one row per customer and
+week) into :class:`LoggedEpisodes`.  Only ``customer_id``, ``week``, the
+observation columns, ``action`` and ``reward`` are required; the
+``propensity_<action>`` columns are optional.  Without them the behavior
+policy is estimated from the log
+(:func:`journeygym.ope.behavior.estimate_behavior_policy`) and every estimate
+made from these episodes says so (:attr:`LoggedEpisodes.propensities_estimated`).
+
+Episodes may have different lengths (a customer who joined late, a log cut
+short): a customer's weeks must be ``0 .. L-1`` without gaps, and the weeks past
+``L`` are padding (:attr:`LoggedEpisodes.mask` is False there, reward 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from journeygym.baselines.logged_data.schema import LoggedDataError, check_propensities, propensity_columns
+from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
+
+__all__ = ["LoggedEpisodes", "OPEInputError", "episodes_from_frame"]
+
+
+class OPEInputError(LoggedDataError):
+    """A log or a target policy cannot be used for off-policy evaluation; the message says what to fix."""
+
+
+@dataclass(frozen=True, eq=False)
+class LoggedEpisodes:
+    """A log as ``(N, H)`` arrays: N customers (episodes), H weeks.
+
+    Attributes
+    ----------
+    observations
+        ``(N, H, D)`` float32 observations before each week's action (padding
+        repeats the customer's last observation).
+    actions
+        ``(N, H)`` int64 logged (delivered) actions; 0 in padding.
+    rewards
+        ``(N, H)`` float64 rewards; 0 in padding.
+    behavior_probabilities
+        ``(N, H, A)`` probability of each action under the behavior policy
+        (logged or estimated); one-hot on action 0 in padding.
+    mask
+        ``(N, H)`` bool, True where a week was logged.
+    action_names
+        The log's action set, action 0 first.
+    customer_ids
+        ``(N,)`` the customers' ids, in the arrays' order.
+    propensities_estimated
+        True when :attr:`behavior_probabilities` were estimated from the log
+        rather than logged with it.
+    metadata
+        What the log says of itself (``attrs["journeygym"]`` of the table): seed,
+        draws, behavior policy, horizon...
+    """
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    behavior_probabilities: np.ndarray | None
+    mask: np.ndarray
+    action_names: tuple[str, ...]
+    customer_ids: np.ndarray
+    propensities_estimated: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_customers(self) -> int:
+        """Number of episodes N."""
+        return int(self.actions.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        """Number of weeks H of the longest episode."""
+        return int(self.actions.shape[1])
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A."""
+        return len(self.action_names)
+
+    @property
+    def subscribed(self) -> np.ndarray:
+        """``(N, H)`` bool: the customer could be e-mailed that week (unsubscribed customers only get action 0)."""
+        column = observation_column_index(self.action_names)["subscribed"]
+        return self.observations[:, :, column] > 0.5
+
+    @property
+    def logged_propensities(self) -> np.ndarray:
+        """``(N, H)`` the behavior policy's probability of the logged action."""
+        if self.behavior_probabilities is None:
+            raise OPEInputError(
+                "these episodes carry no behavior propensities; estimate them with "
+                "journeygym.ope.estimate_behavior_policy(episodes) first."
+            )
+        return np.take_along_axis(self.behavior_probabilities, self.actions[:, :, None], axis=2)[:, :, 0]
+
+    def with_behavior(self, probabilities: np.ndarray, *, estimated: bool) -> LoggedEpisodes:
+        """The same episodes with ``(N, H, A)`` behavior probabilities (checked against the logged actions)."""
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        expected = (self.n_customers, self.horizon, self.n_actions)
+        if probabilities.shape != expected:
+            raise OPEInputError(f"behavior probabilities: received shape {probabilities.shape}, expected {expected} (N, H, A).")
+        check_propensities(probabilities[self.mask], self.actions[self.mask], self.action_names)
+        return replace(self, behavior_probabilities=probabilities, propensities_estimated=bool(estimated))
+
+    def subset(self, customers: np.ndarray) -> LoggedEpisodes:
+        """The episodes of the customers at positions ``customers`` (an index or bool mask over N)."""
+        take = np.asarray(customers)
+        return replace(
+            self,
+            observations=self.observations[take],
+            actions=self.actions[take],
+            rewards=self.rewards[take],
+            behavior_probabilities=None if self.behavior_probabilities is None else self.behavior_probabilities[take],
+            mask=self.mask[take],
+            customer_ids=self.customer_ids[take],
+        )
+
+
+def _action_names(frame: pd.DataFrame, action_names: Sequence[str] | None) -> tuple[tuple[str, ...], bool]:
+    """The log's action names and whether it has propensity columns; checks them against ``action_names``."""
+    logged = [c[len("propensity_") :] for c in frame.columns if isinstance(c, str) and c.startswith("propensity_")]
+    recorded = list(frame.attrs.get("journeygym", {}).get("action_names", []))
+    found = logged or recorded
+    expected = tuple(action_names) if action_names is not None else None
+    if found and expected is not None and tuple(found) != expected:
+        source = "its propensity_<action> columns" if logged else "its metadata"
+        raise OPEInputError(
+            f"log: {source} name the actions {found}, expected {list(expected)}; the log comes from another action "
+            "set than the policies evaluated on it. Evaluate policies built for the log's actions."
+        )
+    names = tuple(found) if found else (expected or DEFAULT_ACTION_NAMES)
+    return names, bool(logged)
+
+
+def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
+    obs_names = [c.name for c in observation_columns(names)]
+    required = ["customer_id", "week", *obs_names, "action", "reward"]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        last_action = [c for c in frame.columns if isinstance(c, str) and c.startswith("last_action_")]
+        hint = (
+            f" The log's last_action_* columns {last_action} suggest another action set."
+            if last_action and any(c not in frame.columns for c in obs_names if c.startswith("last_action_"))
+            else ""
+        )
+        raise OPEInputError(
+            f"log: missing columns {missing}; expected at least {required} (the logged-data schema; "
+            f"propensity_<action> columns are optional).{hint}"
+        )
+    not_numeric = [c for c in required if not pd.api.types.is_numeric_dtype(frame[c])]
+    if not_numeric:
+        raise OPEInputError(
+            f"log: columns {not_numeric} are not numeric (dtypes {[str(frame[c].dtype) for c in not_numeric]}); "
+            "expected numbers."
+        )
+    return obs_names
+
+
+def _check_finite(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    for column in columns:
+        values = frame[column].to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            row = frame.iloc[int(bad[0])]
+            raise OPEInputError(
+                f"log: column {column!r} has {bad.size} non-finite values (first {values[bad[0]]!r} at customer_id "
+                f"{int(row['customer_id'])}, week {int(row['week'])}); expected finite numbers. Repair or drop those rows."
+            )
+
+
+def _episode_positions(customer: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (episode, week) of rows sorted by (customer, week); checks weeks are 0..L-1 without gaps."""
+    starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    episode = np.cumsum(np.r_[True, customer[1:] != customer[:-1]]) - 1
+    position = np.arange(customer.size) - starts[episode]
+    wrong = np.flatnonzero(week != position)
+    if wrong.size:
+        i = int(wrong[0])
+        weeks = week[starts[episode[i]] : (starts[episode[i] + 1] if episode[i] + 1 < starts.size else None)]
+        what = "repeats" if position[i] > 0 and week[i] == week[i - 1] else "skips or starts late at"
+        raise OPEInputError(
+            f"log: customer_id {int(customer[i])} {what} week {int(week[i])} (its weeks: {weeks[:12].tolist()}"
+            f"{' ...' if weeks.size > 12 else ''}); expected weeks 0, 1, ..., L-1 without gaps, one row each. "
+            "Missing weeks inside an episode cannot be evaluated: drop the customer or the weeks after the gap."
+        )
+    return episode, position, starts
+
+
+def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -> LoggedEpisodes:
+    """Read a logged-data table as episodes.
+
+    Parameters
+    ----------
+    frame
+        A pandas DataFrame in the logged-data schema (``simulate_logged_data``,
+        ``read_logged_data`` or a user's own log); the ``propensity_<action>``
+        columns and the outcome columns other than ``reward`` are optional.
+    action_names
+        The action set the log must have (the target policies'); default: the
+        log's own (its propensity columns or metadata), else the package's
+        default actions.
+
+    Returns
+    -------
+    LoggedEpisodes
+        With :attr:`~LoggedEpisodes.behavior_probabilities` None when the log
+        has no propensities (estimate them with
+        :func:`journeygym.ope.behavior.estimate_behavior_policy`).
+
+    Raises
+    ------
+    OPEInputError
+        Naming the column or value: not a DataFrame, empty, missing or
+        non-numeric columns, non-finite observations or rewards, missing weeks
+        inside an episode, actions outside the action set, a log from another
+        action set, propensities that do not sum to one or that give the logged
+        action probability 0.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise OPEInputError(
+            f"log: received {type(frame).__name__}, expected a pandas DataFrame in the logged-data schema "
+            "(read one with journeygym.baselines.logged_data.read_logged_data)."
+        )
+    if frame.empty:
+        raise OPEInputError(f"log: received an empty table (shape {frame.shape}); expected one row per customer and week.")
+    names, has_propensities = _action_names(frame, action_names)
+    obs_names = _require_columns(frame, names)
+    _check_finite(frame, [*obs_names, "action", "reward"])
+    ordered = frame.sort_values(["customer_id", "week"], kind="stable")
+    customer = ordered["customer_id"].to_numpy()
+    week = ordered["week"].to_numpy()
+    action = ordered["action"].to_numpy()
+    if np.any(action != np.round(action)) or action.min() < 0 or action.max() >= len(names):
+        bad = np.unique(action[(action != np.round(action)) | (action < 0) | (action >= len(names))])[:5]
+        raise OPEInputError(
+            f"log: column 'action' holds {bad.tolist()}; expected integers in [0, {len(names) - 1}] for the actions "
+            f"{list(names)}. A log from another action set cannot be evaluated with these policies."
+        )
+    episode, position, starts = _episode_positions(customer, week)
+    n, horizon = starts.size, int(position.max()) + 1
+    lengths = np.diff(np.r_[starts, customer.size])
+
+    observations = np.empty((n, horizon, len(obs_names)), dtype=np.float32)
+    observations[episode, position] = ordered[obs_names].to_numpy(dtype=np.float32)
+    # Padding repeats the last logged observation, so a stateful policy sees a plausible row.
+    fill = np.minimum(np.arange(horizon)[None, :], lengths[:, None] - 1)
+    observations = np.take_along_axis(observations, fill[:, :, None], axis=1)
+    mask = np.zeros((n, horizon), dtype=bool)
+    mask[episode, position] = True
+    actions = np.zeros((n, horizon), dtype=np.int64)
+    actions[episode, position] = action.astype(np.int64)
+    rewards = np.zeros((n, horizon))
+    rewards[episode, position] = ordered["reward"].to_numpy(dtype=np.float64)
+
+    episodes = LoggedEpisodes(
+        observations=observations,
+        actions=actions,
+        rewards=rewards,
+        behavior_probabilities=None,
+        mask=mask,
+        action_names=names,
+        customer_ids=customer[starts].astype(np.int64),
+        metadata=dict(frame.attrs.get("journeygym", {})),
+    )
+    if not has_propensities:
+        return episodes
+    columns = propensity_columns(names)
+    _check_finite(frame, columns)
+    probabilities = np.zeros((n, horizon, len(names)))
+    probabilities[:, :, 0] = 1.0
+    probabilities[episode, position] = ordered[columns].to_numpy(dtype=np.float64)
+    return episodes.with_behavior(probabilities, estimated=False)

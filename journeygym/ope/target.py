@@ -1,0 +1,97 @@
+"""A target policy's action probabilities on the logged observations.
+
+The estimators weigh the log by ``pi(a | s) / mu(a | s)``.  :func:`target_probabilities`
+asks the policy for ``pi`` week by week, in order, on all the log's customers
+(as the evaluation does, so a policy with per-customer memory sees each
+customer's history), through :meth:`~journeygym.baselines.base.Policy.action_probabilities`:
+a deterministic policy's is the one-hot of its action.
+
+An unsubscribed customer can only receive action 0 (the simulator delivers
+nothing), so the target's probabilities there are one-hot on action 0, as the
+behavior's are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from journeygym.agents.protocol import as_policy
+from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+
+__all__ = ["check_support", "target_probabilities"]
+
+_SUM_TOLERANCE = 1e-6
+
+
+def _checked(policy_name: str, probabilities: Any, n: int, n_actions: int, week: int) -> np.ndarray:
+    array = np.asarray(probabilities, dtype=np.float64)
+    if array.shape != (n, n_actions):
+        raise OPEInputError(
+            f"policy {policy_name!r}: action_probabilities returned shape {array.shape} in week {week}, expected "
+            f"({n}, {n_actions}): one row per customer, one column per action."
+        )
+    if not np.isfinite(array).all() or np.any(array < 0) or np.any(np.abs(array.sum(axis=1) - 1.0) > _SUM_TOLERANCE):
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1) | (array < 0).any(axis=1) | (np.abs(array.sum(axis=1) - 1.0) > _SUM_TOLERANCE))[0])
+        raise OPEInputError(
+            f"policy {policy_name!r}: action_probabilities returned {array[row].tolist()} for customer {row} in week "
+            f"{week}; expected finite non-negative probabilities summing to 1."
+        )
+    return array
+
+
+def target_probabilities(policy: Any, episodes: LoggedEpisodes) -> np.ndarray:
+    """``(N, H, A)`` probability that ``policy`` delivers each action at each logged observation.
+
+    Parameters
+    ----------
+    policy
+        A :class:`~journeygym.baselines.base.Policy` or an agent (wrapped with
+        :func:`~journeygym.agents.protocol.as_policy`); it must act on
+        observations (the oracle, which needs the hidden state, cannot be
+        evaluated from a log).
+    episodes
+        The log.
+
+    Raises
+    ------
+    OPEInputError
+        If the policy needs the hidden state, or returns probabilities of the
+        wrong shape, non-finite, negative or not summing to one.
+    """
+    policy = as_policy(policy)
+    if policy.uses_hidden_state:
+        raise OPEInputError(
+            f"policy {policy.name!r} acts on the simulator's hidden state, which a log does not record; off-policy "
+            "evaluation needs a policy that acts on observations."
+        )
+    n, horizon, n_actions = episodes.n_customers, episodes.horizon, episodes.n_actions
+    subscribed = episodes.subscribed
+    out = np.empty((n, horizon, n_actions))
+    for week in range(horizon):
+        out[:, week] = _checked(
+            policy.name, policy.action_probabilities(episodes.observations[:, week], n_actions), n, n_actions, week
+        )
+    out[~subscribed] = 0.0
+    out[~subscribed, 0] = 1.0
+    return out
+
+
+def check_support(policy_name: str, target: np.ndarray, episodes: LoggedEpisodes) -> None:
+    """Raise when the target gives probability to an action the log never has (no weight can reach it).
+
+    Rows where the behavior gave that action probability 0 while the target
+    did not are counted in the overlap diagnostics instead; an action absent
+    from the whole log cannot be evaluated at all.
+    """
+    seen = np.bincount(episodes.actions[episodes.mask], minlength=episodes.n_actions) > 0
+    wanted = (target[episodes.mask] > 0).any(axis=0)
+    missing = np.flatnonzero(wanted & ~seen)
+    if missing.size:
+        names = [episodes.action_names[a] for a in missing]
+        raise OPEInputError(
+            f"policy {policy_name!r} chooses the actions {names}, which the log never has (logged actions: "
+            f"{[episodes.action_names[a] for a in np.flatnonzero(seen)]}); a log says nothing about an action it "
+            "never took. Evaluate it on a log whose behavior policy explores that action."
+        )
