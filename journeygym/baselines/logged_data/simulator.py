@@ -196,5 +196,6 @@ def _simulate_episode(
         "action_names": list(action_names),
         "behavior": behavior.describe(),
         "seed": int(seed),
+        "scenario": env.assumptions.to_dict(),
     }
     return frame
