@@ -16,7 +16,8 @@ All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
 * training of simulator agents: ``(seed, TRAINING[, d])``;
 * the logged campaign data of the seed baselines: ``(seed, LOGGED)``;
 * the validation rollouts that tune their operating point: ``(seed, VALIDATION, i)``;
-* the held-out log on which the scoring models' metrics are measured: ``(seed, HOLDOUT)``.
+* the held-out log on which the scoring models' metrics are measured: ``(seed, HOLDOUT)``;
+* the offline benchmark's log ``i``: ``(seed, OFFLINE, i)`` (:mod:`journeygym.experiments.offline`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def _result_schema() -> Any:
         "timesteps": integer, "hyperparameters": text, "policy_params": text,
         "model_path": text, "log_dir": text, "tuning": text,
         "train_seconds": real, "eval_seconds": real, "worker_pid": integer,
+        "offline": text, "offline_seconds": real,
     }
     return pa.schema(list(columns.items()))
 
@@ -123,6 +125,8 @@ class CellSpec:
         Where to save the trained agent and logs, and where logged data is cached.
     record
         Provenance columns written into every row (experiment, config hash, version).
+    offline
+        The config's ``offline:`` section, or None (see :mod:`journeygym.experiments.offline`).
     """
 
     cell_id: str
@@ -146,6 +150,7 @@ class CellSpec:
     model_dir: str
     log_cache_dir: str
     record: Mapping[str, Any] = field(default_factory=dict)
+    offline: Mapping[str, Any] | None = None
 
 
 @contextlib.contextmanager
@@ -348,7 +353,16 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                     "train_seconds": float(record["train_seconds"]),
                     "eval_seconds": time.perf_counter() - started,
                     "worker_pid": os.getpid(),
+                    "offline": None,
+                    "offline_seconds": None,
                 }
             )
+        if spec.offline is not None and rows:
+            from journeygym.experiments.offline import offline_records
+
+            started = time.perf_counter()
+            records = offline_records(policy, spec)
+            rows[0]["offline"] = json.dumps({"records": to_jsonable(records, nonfinite_as_none=True)}, sort_keys=True)
+            rows[0]["offline_seconds"] = time.perf_counter() - started
     return rows
 

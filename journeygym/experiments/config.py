@@ -36,6 +36,15 @@ evaluation size and where and how to run.  Example (every key shown; only
       customers: 10000            # logged customers (one season each)
       tune_customers: 5000        # validation customers that choose each baseline's operating point
       email_probability: 0.6667   # behavior policy: e-mail a subscribed customer with this probability
+    offline:                      # optional: the offline benchmark (off-policy estimators against the truth)
+      behavior: uniform           # logging policy: uniform, or a policy name run epsilon-greedy
+      epsilon: 0.2                # exploration of an epsilon-greedy behavior
+      customers: 20000            # customers of each offline log
+      logging_seeds: 1            # logs per (setting, seed)
+      estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr
+      bootstrap: 200              # bootstrap resamples of customers
+      confidence: 0.95            # level of intervals and lower bounds
+      fqe_model: null             # regressor of fitted-Q evaluation; null = the measured default
     backend: local                # local (processes) or ray
     n_workers: 2
     ray_address: null             # backend ray: address of a running cluster; null = start a local one
@@ -78,7 +87,7 @@ from journeygym.experiments.config_schema import (
     describe,
     problems_of,
 )
-from journeygym.messages import close_matches
+from journeygym.messages import close_matches, did_you_mean
 
 __all__ = [
     "PRESETS",
@@ -95,7 +104,7 @@ __all__ = [
 ]
 
 #: Preset names shipped under ``journeygym/experiments/presets``.
-PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity")
+PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity", "offline")
 
 
 def _default(model: type[BaseModel], key: str) -> Any:
@@ -218,6 +227,8 @@ class ExperimentConfig:
     logged_customers: int = _default(LoggedDataSection, "customers")
     logged_tune_customers: int = _default(LoggedDataSection, "tune_customers")
     logged_email_probability: float = _default(LoggedDataSection, "email_probability")
+    #: The ``offline:`` section with every key (None: no offline benchmark).
+    offline: Mapping[str, Any] | None = None
     backend: str = _default(ConfigFile, "backend")
     n_workers: int = _default(ConfigFile, "n_workers")
     ray_address: str | None = None
@@ -243,6 +254,7 @@ class ExperimentConfig:
                 "tune_customers": self.logged_tune_customers,
                 "email_probability": self.logged_email_probability,
             },
+            **({"offline": dict(self.offline)} if self.offline is not None else {}),
             "backend": self.backend,
             "n_workers": self.n_workers,
             "ray_address": self.ray_address,
@@ -327,6 +339,7 @@ def _from_file(file: ConfigFile) -> ExperimentConfig:
         logged_customers=logged.customers,
         logged_tune_customers=logged.tune_customers,
         logged_email_probability=logged.email_probability,
+        offline=None if file.offline is None else file.offline.model_dump(),
         backend=file.backend,
         n_workers=file.n_workers,
         ray_address=file.ray_address,
@@ -414,8 +427,32 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
             check.add(f"{path}.timesteps", f"{policy.name!r} does not train in the simulator ({mode.replace('_', ' ')} "
                       "training or none); remove timesteps.")
 
+    if config.offline is not None:
+        _validate_offline(config.offline, check)
+
     if config.backend == "ray" and importlib.util.find_spec("ray") is None:
         check.add("backend", "'ray' needs the ray package: pip install 'journeygym[ray]' (or use backend: local).")
+
+
+def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
+    """The offline section's names: a behavior that acts on observations, known estimators."""
+    from journeygym.agents.registry import UnknownAgentError, resolve
+    from journeygym.ope.estimators import ESTIMATORS
+
+    behavior = offline["behavior"]
+    if behavior != "uniform":
+        try:
+            obj = resolve(behavior).create()
+        except UnknownAgentError as exc:
+            check.add("offline.behavior", f"{exc} Or 'uniform' for a uniformly random logging policy.")
+        else:
+            if getattr(obj, "uses_hidden_state", False):
+                check.add("offline.behavior", f"received {behavior!r}, which acts on the hidden state; a logging policy "
+                          "must act on observations (a real campaign cannot see the hidden state).")
+    for i, name in enumerate(offline.get("estimators") or []):
+        if name not in ESTIMATORS:
+            check.add(f"offline.estimators[{i}]", f"received {name!r}{did_you_mean(name, ESTIMATORS)}; expected one of "
+                      f"{list(ESTIMATORS)}.")
 
 
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:

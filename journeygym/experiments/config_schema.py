@@ -477,6 +477,25 @@ class LoggedDataSection(_Section):
     )
 
 
+class OfflineSection(_Section):
+    """The offline benchmark: a log of a behavior policy, every off-policy estimator on it, scored against the truth."""
+
+    behavior: _Text = Field(
+        "uniform",
+        description="the logging policy: 'uniform' (every action equally likely each week) or a policy name run "
+        "epsilon-greedy (seed baselines are trained as in the comparison)",
+    )
+    epsilon: Annotated[float, Field(strict=False, ge=0.0, le=1.0), _expect("a number in [0, 1]", bounded=False)] = Field(
+        0.2, description="exploration of an epsilon-greedy behavior: a uniformly random action with this probability"
+    )
+    customers: _Customers = Field(20_000, description="logged customers of each offline log (one season each)")
+    logging_seeds: _count("a number of logs") = Field(1, description="logs per (setting, seed), each with its own seed")
+    estimators: Optional[list[_Text]] = Field(None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr)")
+    bootstrap: _count("a number of bootstrap resamples") = Field(200, description="bootstrap resamples of customers")
+    confidence: _probability("the level of intervals and lower bounds") = Field(0.95, description="level of intervals and lower bounds")
+    fqe_model: Optional[_Text] = Field(None, description="regressor of fitted-Q evaluation; null = the measured default")
+
+
 # ------------------------------------------------------------------------ the file
 
 
@@ -502,6 +521,9 @@ class ConfigFile(_Section):
     )
     logged_data: Annotated[LoggedDataSection, _nullable(LoggedDataSection)] = Field(
         default_factory=LoggedDataSection, description="the logged campaign the seed baselines are trained on"
+    )
+    offline: Optional[OfflineSection] = Field(
+        None, description="the offline benchmark (off-policy evaluation against the truth); null = none, {} = the defaults"
     )
     backend: Annotated[Literal["local", "ray"], _expect("one of ['local', 'ray']", choices=("local", "ray"))] = Field(
         "local", description="local (processes) or ray"

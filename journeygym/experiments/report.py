@@ -10,7 +10,9 @@ apart from the PNG figures beside it), ``summary.csv`` and the figures:
 * ``contacts_by_segment.png`` / ``contacts_by_state.png`` -- who gets
   contacted: share of subscribed customer-weeks e-mailed per history segment
   and per hidden engagement state (the state is a diagnostic; policies never see it);
-* ``sensitivity.png`` -- with several settings, every policy's return per setting.
+* ``sensitivity.png`` -- with several settings, every policy's return per setting;
+* ``offline.png`` -- with an ``offline:`` section, off-policy estimates against
+  the true values (:mod:`journeygym.experiments.offline_report`).
 
 ``journeygym report RESULTS_DIR`` is :func:`report_command`.
 """
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeygym.experiments.offline_report import offline_blocks, offline_text
 from journeygym.experiments.store import (
     ResultStore,
     ResultsWarning,
@@ -373,6 +376,7 @@ def _content(
     for key, caption in captions.items():
         if figures.get(key):
             blocks.append(("img", f"{key}.png", caption))
+    blocks += offline_blocks(complete, results_dir / "report")
     headers, rows = _training_rows(complete, [r.policy for r in summaries[0].rows])
     if rows:
         blocks.append(("h2", "Training"))
@@ -490,4 +494,5 @@ def report_text(results_dir: str | Path) -> str:
     ]
     if missing:
         lines.append(f"INCOMPLETE: {len(missing)} planned cell(s) not finished")
-    return "\n".join(lines) + "\n\n" + format_summary(summaries)
+    offline = offline_text(complete)
+    return "\n".join(lines) + "\n\n" + format_summary(summaries) + (f"\n\n{offline}" if offline else "")

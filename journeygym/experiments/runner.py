@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Columns that legitimately differ between two runs of the same config (timings, paths, processes).
-NONDETERMINISTIC_COLUMNS: tuple[str, ...] = ("train_seconds", "eval_seconds", "worker_pid", "model_path", "log_dir")
+NONDETERMINISTIC_COLUMNS: tuple[str, ...] = ("train_seconds", "eval_seconds", "offline_seconds", "worker_pid", "model_path", "log_dir")
 #: Training-draw count used for logged data and tuning when agents train on "sample".
 _MAX_TRAINING_DRAWS = 50
 
@@ -158,6 +158,7 @@ def plan_cells(config: ExperimentConfig, output_dir: str | Path, artifact: dict[
                         "logged": [config.logged_customers, config.logged_tune_customers, config.logged_email_probability],
                         "artifact": artifact["sha256"],
                         "version": journeygym.__version__,
+                        **({"offline": dict(config.offline)} if config.offline is not None else {}),
                     }
                     cell_id = f"{_slug(policy.name)}-s{index}-seed{seed}{suffix}-{config_hash(identity)[:10]}"
                     cells.append(
@@ -183,6 +184,7 @@ def plan_cells(config: ExperimentConfig, output_dir: str | Path, artifact: dict[
                             model_dir=str((output_dir / "models" / cell_id).resolve()),
                             log_cache_dir=str((output_dir / "logs").resolve()),
                             record=record,
+                            offline=None if config.offline is None else dict(config.offline),
                         )
                     )
     return cells

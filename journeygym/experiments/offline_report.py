@@ -1,0 +1,162 @@
+"""The report's "Offline benchmark" section: estimates against the truth, and the assessment of each estimator.
+
+Reads the ``offline`` column of the result rows (written by
+:func:`journeygym.experiments.offline.offline_records`) into a long table,
+one row per (setting, seed, policy, logging seed, estimator), and turns it into:
+
+* a table estimator x policy: mean estimate over logs, the interval of the first
+  log, the true value on the log's customers;
+* the assessment table (:func:`journeygym.ope.assessment.assess_over_seeds`):
+  relative and squared error, Spearman rank correlation, regret@1 and @3 as a
+  share of the oracle's value, interval coverage, and how often each lower
+  bound is below the truth, over (policy, log) pairs;
+* ``offline.png``: estimated against true value per estimator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["offline_blocks", "offline_frame", "offline_text"]
+
+Block = tuple[Any, ...]
+_KEYS = ("setting", "seed", "policy")
+
+
+def offline_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The offline records of the result rows as one long table (empty when the run had no offline section)."""
+    if "offline" not in frame.columns:
+        return pd.DataFrame()
+    rows = []
+    for _, row in frame.dropna(subset=["offline"]).iterrows():
+        for record in json.loads(row["offline"])["records"]:
+            rows.append({**{k: row[k] for k in _KEYS}, **{k: v for k, v in record.items() if k != "diagnostics"},
+                         **{f"overlap_{k}": v for k, v in (record.get("diagnostics") or {}).items()}})
+    return pd.DataFrame(rows)
+
+
+def _reference(long: pd.DataFrame) -> pd.DataFrame:
+    """The oracle's true value per (setting, seed, logging seed): the scale of the regret."""
+    oracle = long[long["estimator"].isna()]
+    return oracle.groupby(["setting", "seed", "logging_seed"])["true_value"].mean().rename("reference_value").reset_index()
+
+
+def _assessment(long: pd.DataFrame) -> pd.DataFrame:
+    from journeygym.ope.assessment import assess_over_seeds
+
+    estimated = long[long["estimator"].notna()].merge(_reference(long), on=["setting", "seed", "logging_seed"], how="left")
+    # One assessment unit per (seed, logging seed): the candidate policies are ranked within each log.
+    estimated = estimated.assign(seed=estimated["seed"] * 10_000 + estimated["logging_seed"])
+    return assess_over_seeds(estimated)
+
+
+def _estimate_rows(long: pd.DataFrame, setting: int) -> tuple[list[str], list[list[str]]]:
+    data = long[(long["setting"] == setting) & long["estimator"].notna()]
+    first = data[data["logging_seed"] == data["logging_seed"].min()]
+    rows = []
+    for (policy, estimator), group in data.groupby(["policy", "estimator"], sort=False):
+        one = first[(first["policy"] == policy) & (first["estimator"] == estimator)].iloc[0]
+        rows.append(
+            [
+                policy,
+                estimator,
+                f"{group['value'].mean():.3f}",
+                f"[{one['low']:.3f}, {one['high']:.3f}]",
+                "-" if pd.isna(one.get("lower_bound_t")) else f"{one['lower_bound_t']:.3f}",
+                f"{group['true_value'].mean():.3f}",
+            ]
+        )
+    return ["policy", "estimator", "estimate (mean over logs)", "95% interval (first log)", "lower bound t (first log)", "true value"], rows
+
+
+def _figure(long: pd.DataFrame, path: Path) -> Path | None:
+    data = long[long["estimator"].notna()]
+    if data.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    estimators = list(dict.fromkeys(data["estimator"]))
+    columns = min(4, len(estimators))
+    rows = int(np.ceil(len(estimators) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False)
+    low = float(min(data["true_value"].min(), data["value"].min()))
+    high = float(max(data["true_value"].max(), data["value"].max()))
+    pad = 0.05 * (high - low or 1.0)
+    for ax, estimator in zip(axes.flat, estimators):
+        part = data[data["estimator"] == estimator]
+        ax.errorbar(
+            part["true_value"], part["value"],
+            yerr=[part["value"] - part["low"], part["high"] - part["value"]], fmt="o", ms=3, alpha=0.7, elinewidth=0.8,
+        )
+        ax.plot([low - pad, high + pad], [low - pad, high + pad], color="gray", lw=0.8)
+        ax.set_ylim(low - 4 * pad, high + 4 * pad)
+        ax.set_title(estimator)
+        ax.set_xlabel("true value ($/customer)")
+        ax.set_ylabel("estimate")
+    for ax in list(axes.flat)[len(estimators):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _settings_line(long: pd.DataFrame) -> str:
+    first = long.iloc[0]
+    behavior = first["behavior"] if first["behavior"] == "uniform" else f"{first['behavior']} epsilon-greedy (epsilon {first['epsilon']:g})"
+    logs = long["logging_seed"].nunique()
+    return (
+        f"Logs: {int(first['log_customers']):,} customers x the horizon, behavior {behavior}, {logs} log(s) per seed. "
+        "True values: each policy rolled out in the simulator on the log's own customers. "
+        + ("Propensities ESTIMATED from the log. " if bool(long.get("propensities_estimated", pd.Series([False])).any()) else "")
+    )
+
+
+def offline_blocks(frame: pd.DataFrame, report_dir: Path) -> list[Block]:
+    """The report blocks of the offline benchmark (none when the run had no offline section)."""
+    long = offline_frame(frame)
+    if long.empty:
+        return []
+    blocks: list[Block] = [("h2", "Offline benchmark"), ("p", _settings_line(long))]
+    for setting in sorted(long["setting"].unique()):
+        headers, rows = _estimate_rows(long, setting)
+        if len(long["setting"].unique()) > 1:
+            blocks.append(("h3", f"Setting {setting}"))
+        blocks.append(("table", headers, rows))
+    assessment = _assessment(long)
+    if not assessment.empty:
+        blocks.append(("p", "Each estimator against the truth, over (seed, log) pairs: regret as a share of the oracle's value."))
+        blocks.append(("table", list(assessment.columns), [[_cell(v) for v in row] for row in assessment.itertuples(index=False)]))
+    path = _figure(long, report_dir / "offline.png")
+    if path is not None:
+        blocks.append(("img", "offline.png", "Off-policy estimates (first-log intervals) against the true value on the log's customers."))
+    return blocks
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "-" if np.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def offline_text(frame: pd.DataFrame) -> str:
+    """The offline tables as plain text ("" when the run had no offline section)."""
+    long = offline_frame(frame)
+    if long.empty:
+        return ""
+    lines = ["Offline benchmark", _settings_line(long), ""]
+    for setting in sorted(long["setting"].unique()):
+        headers, rows = _estimate_rows(long, setting)
+        lines.append(pd.DataFrame(rows, columns=headers).to_string(index=False))
+    assessment = _assessment(long)
+    if not assessment.empty:
+        lines += ["", "Estimators against the truth:", assessment.to_string(index=False, float_format=lambda v: f"{v:.4g}")]
+    return "\n".join(lines)

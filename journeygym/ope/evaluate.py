@@ -1,0 +1,215 @@
+"""Evaluate several target policies on one log with every estimator: the front door of :mod:`journeygym.ope`.
+
+:func:`evaluate_policies` does, per policy: its action probabilities on the
+log, the support check, the overlap diagnostics, fitted-Q evaluation when a
+model-based estimator is asked for, and every estimator with its interval and
+bounds.  Every policy is bootstrapped with the same resamples of customers
+(the same seed), so differences between policies are paired.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from journeygym.agents.protocol import as_policy
+from journeygym.messages import did_you_mean
+from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
+from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.estimators import ESTIMATORS, MODEL_ESTIMATORS, Estimate, estimate_all
+from journeygym.ope.fitted_q import DEFAULT_FQE_MODEL, fit_q_evaluation
+from journeygym.ope.target import check_support, target_probabilities
+
+__all__ = ["OPEResult", "PolicyEvaluation", "check_estimators", "evaluate_policies", "reward_floor"]
+
+
+@dataclass(frozen=True)
+class PolicyEvaluation:
+    """Every estimate of one target policy, with its overlap diagnostics and timings (seconds)."""
+
+    policy: str
+    estimates: dict[str, Estimate]
+    diagnostics: OverlapDiagnostics
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class OPEResult:
+    """The estimates of several policies on one log.
+
+    Attributes
+    ----------
+    evaluations
+        One :class:`PolicyEvaluation` per policy, in the order given.
+    settings
+        How the estimates were made: estimators, discount, bootstrap size,
+        confidence, reward lower bound, FQE model, seed, log size, and whether
+        the propensities were estimated.
+    """
+
+    evaluations: list[PolicyEvaluation]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per (policy, estimator): estimate, interval, bounds, standard error."""
+        rows = [
+            {**estimate.as_dict(), "policy": evaluation.policy}
+            for evaluation in self.evaluations
+            for estimate in evaluation.estimates.values()
+        ]
+        return pd.DataFrame(rows)
+
+    def diagnostics_frame(self) -> pd.DataFrame:
+        """One row per policy: the overlap diagnostics."""
+        return pd.DataFrame([{"policy": e.policy, **e.diagnostics.as_dict()} for e in self.evaluations])
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able record of everything (for ``--json`` and results files)."""
+        return {
+            "settings": self.settings,
+            "policies": [
+                {
+                    "policy": e.policy,
+                    "estimates": {name: estimate.as_dict() for name, estimate in e.estimates.items()},
+                    "diagnostics": e.diagnostics.as_dict(),
+                    "seconds": e.seconds,
+                }
+                for e in self.evaluations
+            ],
+        }
+
+
+def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
+    """The estimator names, checked (``None``: all of them, in :data:`ESTIMATORS` order)."""
+    if names is None:
+        return ESTIMATORS
+    chosen = tuple(dict.fromkeys(str(n) for n in names))
+    unknown = [n for n in chosen if n not in ESTIMATORS]
+    if unknown or not chosen:
+        hints = "".join(did_you_mean(n, ESTIMATORS) for n in unknown)
+        raise OPEInputError(
+            f"estimators: received {list(names)!r}; unknown {unknown}{hints}. Expected a non-empty list from "
+            f"{list(ESTIMATORS)}."
+        )
+    return chosen
+
+
+def reward_floor(episodes: LoggedEpisodes) -> float:
+    """The smallest logged weekly reward: the default lower bound of a week's reward for the concentration bounds.
+
+    An assumption, not a known bound, for a real log; for a simulated log it
+    is minus the cost of an e-mail, which is the true floor once any e-mail
+    went without a purchase.
+    """
+    return float(episodes.rewards[episodes.mask].min())
+
+
+def _named(policies: Mapping[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
+    if isinstance(policies, Mapping):
+        items = [(str(name), as_policy(p)) for name, p in policies.items()]
+    else:
+        items = [(str(getattr(p, "name", f"policy_{i}")), as_policy(p)) for i, p in enumerate(policies)]
+    if not items:
+        raise OPEInputError("policies: received none; expected at least one target policy to evaluate.")
+    names = [name for name, _ in items]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise OPEInputError(f"policies: the names {repeated} appear more than once; give every policy its own name.")
+    return items
+
+
+def evaluate_policies(
+    policies: Mapping[str, Any] | Sequence[Any],
+    episodes: LoggedEpisodes,
+    *,
+    estimators: Sequence[str] | None = None,
+    gamma: float = 1.0,
+    fqe_model: Any = None,
+    n_bootstrap: int = 200,
+    confidence: float = 0.95,
+    reward_lower_bound: float | None = None,
+    seed: int = 0,
+) -> OPEResult:
+    """Estimate the value of each policy from the log with each estimator.
+
+    Parameters
+    ----------
+    policies
+        Target policies (or agents): a mapping name -> policy, or a sequence
+        (named by their ``name``).
+    episodes
+        The log; without behavior propensities they are estimated first
+        (:func:`~journeygym.ope.behavior.estimate_behavior_policy`) and every
+        estimate is marked as using estimated propensities.
+    estimators
+        Names from :data:`~journeygym.ope.estimators.ESTIMATORS`; default all.
+    gamma
+        Discount in (0, 1]; 1.0 is the undiscounted return the runner reports.
+    fqe_model
+        Regressor of fitted-Q evaluation (a built-in name or a scikit-learn
+        regressor); default :data:`~journeygym.ope.fitted_q.DEFAULT_FQE_MODEL`.
+    n_bootstrap, confidence
+        Bootstrap resamples of customers and the level of intervals and bounds.
+    reward_lower_bound
+        Smallest possible weekly reward, for the concentration bounds; default
+        the smallest logged reward (:func:`reward_floor`).
+    seed
+        Seeds the behavior model, fitted-Q evaluation and the bootstrap (the same
+        resamples for every policy).
+    """
+    chosen = check_estimators(estimators)
+    if not (isinstance(gamma, (int, float)) and 0.0 < float(gamma) <= 1.0):
+        raise OPEInputError(f"gamma: received {gamma!r}, expected a discount in (0, 1] (1.0 = undiscounted return).")
+    named = _named(policies)
+    if episodes.behavior_probabilities is None:
+        episodes = estimate_behavior_policy(episodes, seed=seed)
+    floor = reward_floor(episodes) if reward_lower_bound is None else float(reward_lower_bound)
+    model = DEFAULT_FQE_MODEL if fqe_model is None else fqe_model
+    needs_q = any(name in MODEL_ESTIMATORS for name in chosen)
+    evaluations = []
+    for name, policy in named:
+        started = time.perf_counter()
+        target = target_probabilities(policy, episodes)
+        check_support(name, target, episodes)
+        diagnostics = overlap_diagnostics(episodes, target)
+        seconds = {"target": time.perf_counter() - started}
+        q_values = None
+        if needs_q:
+            started = time.perf_counter()
+            q_values = fit_q_evaluation(episodes, target, gamma=float(gamma), model=model, seed=seed).q_values
+            seconds["fqe"] = time.perf_counter() - started
+        started = time.perf_counter()
+        estimates = estimate_all(
+            episodes,
+            target,
+            q_values,
+            estimators=chosen,
+            policy_name=name,
+            gamma=float(gamma),
+            n_bootstrap=n_bootstrap,
+            confidence=confidence,
+            reward_lower_bound=floor,
+            seed=seed,
+        )
+        seconds["estimators"] = time.perf_counter() - started
+        evaluations.append(PolicyEvaluation(name, estimates, diagnostics, seconds))
+    settings = {
+        "estimators": list(chosen),
+        "gamma": float(gamma),
+        "n_bootstrap": int(n_bootstrap),
+        "confidence": float(confidence),
+        "reward_lower_bound": floor,
+        "reward_lower_bound_source": "given" if reward_lower_bound is not None else "smallest logged reward",
+        "fqe_model": model if isinstance(model, str) else type(model).__name__,
+        "seed": int(seed),
+        "customers": episodes.n_customers,
+        "horizon": episodes.horizon,
+        "logged_weeks": int(np.count_nonzero(episodes.mask)),
+        "propensities_estimated": bool(episodes.propensities_estimated),
+    }
+    return OPEResult(evaluations, settings)

@@ -1,0 +1,64 @@
+"""The runner's offline section: config validation, the offline records of every cell, the report section."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from journeygym.experiments.config import ConfigError, load_config
+from journeygym.experiments.offline_report import offline_frame
+from journeygym.experiments.report import report_text
+from journeygym.experiments.runner import run_experiment
+
+
+def problems(config) -> dict[str, str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    return dict(info.value.problems)
+
+
+def test_offline_section_problems_are_reported_with_their_keys(tiny):
+    found = problems(tiny(offline={"behavior": "orcale", "epsilon": 1.5, "estimators": ["dr", "wdrr"], "customerz": 5}))
+    assert "did you mean 'oracle'" in found["offline.behavior"]
+    assert "[0, 1]" in found["offline.epsilon"]
+    assert "did you mean 'wdr'" in found["offline.estimators[1]"]
+    assert "did you mean 'customers'" in found["offline.customerz"]
+    assert "hidden state" in problems(tiny(offline={"behavior": "oracle"}))["offline.behavior"]
+
+
+def test_a_config_without_offline_keeps_its_hash(tiny):
+    plain = load_config(tiny())
+    assert "offline" not in plain.to_dict()
+    with_offline = load_config(tiny(offline={}))
+    assert with_offline.offline["behavior"] == "uniform" and with_offline.offline["customers"] == 20_000
+
+
+def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, tmp_path):
+    config = load_config(
+        tiny(
+            policies=["never", "random", "always_mens", "oracle"],
+            seeds=[0],
+            evaluation={"customers": 100, "draws": 1},
+            offline={"customers": 300, "logging_seeds": 2, "bootstrap": 20, "estimators": ["dm", "pdis", "dr"]},
+        )
+    )
+    result = run_experiment(config, tmp_path / "run", progress=False)
+    long = offline_frame(result.table)
+    assert set(long["policy"]) == {"never", "random", "always_mens", "oracle"}
+    assert set(long["logging_seed"]) == {0, 1}
+    estimated = long[long["estimator"].notna()]
+    assert set(estimated["estimator"]) == {"dm", "pdis", "dr"}
+    assert len(estimated) == 3 * 3 * 2  # policies x estimators x logs
+    assert long.loc[long["policy"] == "oracle", "estimator"].isna().all()  # the oracle: its true value only
+    # Same customers in every cell: the log is shared, so never's truth is the same number in each record.
+    assert estimated.loc[estimated["policy"] == "never"].groupby("logging_seed")["true_value"].nunique().eq(1).all()
+    # random is the uniform logging policy: per-decision IS is exact up to noise, and its interval is finite.
+    random_pdis = estimated[(estimated["policy"] == "random") & (estimated["estimator"] == "pdis")]
+    assert (random_pdis["low"] <= random_pdis["high"]).all()
+    text = report_text(result.output_dir)
+    assert "Offline benchmark" in text and "spearman" in text.lower()
+    markdown = (result.output_dir / "report" / "report.md").read_text()
+    assert "## Offline benchmark" in markdown and (result.output_dir / "report" / "offline.png").is_file()
+    rerun = run_experiment(config, tmp_path / "again", progress=False)
+    assert json.loads(rerun.table["offline"].dropna().iloc[0])["records"] == json.loads(result.table["offline"].dropna().iloc[0])["records"]
