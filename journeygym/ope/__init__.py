@@ -27,12 +27,26 @@ _EXPORTS: dict[str, str] = {
     "episodes_from_frame": "journeygym.ope.episodes",
     "target_probabilities": "journeygym.ope.target",
     "check_support": "journeygym.ope.target",
+    "ESTIMATORS": "journeygym.ope.estimators",
+    "IMPORTANCE_ESTIMATORS": "journeygym.ope.estimators",
+    "MODEL_ESTIMATORS": "journeygym.ope.estimators",
+    "Estimate": "journeygym.ope.estimators",
+    "estimate": "journeygym.ope.estimators",
+    "estimate_all": "journeygym.ope.estimators",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
+    from journeygym.ope.estimators import (
+        ESTIMATORS,
+        IMPORTANCE_ESTIMATORS,
+        MODEL_ESTIMATORS,
+        Estimate,
+        estimate,
+        estimate_all,
+    )
     from journeygym.ope.target import check_support, target_probabilities
 
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

@@ -1,0 +1,332 @@
+"""Off-policy estimates of a target policy's value from a log, with bootstrap intervals and lower bounds.
+
+:func:`estimate_all` computes, for one target policy, any of the estimators of
+:data:`ESTIMATORS` (formulas in :mod:`journeygym.ope.formulas`):
+
+* ``dm``, the direct method: ``mean_i V-hat_0(s_0)`` from a fitted Q-hat;
+* ``is`` and ``wis``, trajectory-wise importance sampling and its
+  self-normalized form (Precup, Sutton & Singh 2000);
+* ``pdis`` and ``wpdis``, per-decision importance sampling and its weighted
+  form (Precup, Sutton & Singh 2000);
+* ``dr``, per-decision doubly robust (Jiang & Li 2016), and ``wdr``, weighted
+  doubly robust (Thomas & Brunskill 2016).
+
+Each :class:`Estimate` carries a bootstrap interval over customers
+(:mod:`journeygym.ope.bootstrap`; the Q-hat is not refit per replicate), a
+one-sided Student-t lower bound for the estimators that are means of
+per-customer terms, and for ``is`` and ``pdis`` the high-confidence bound of
+Thomas, Theocharous & Ghavamzadeh (2015) (:mod:`journeygym.ope.bounds`), valid
+when every reward is at least ``reward_lower_bound`` and the logged
+propensities are the true ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from journeygym.messages import did_you_mean
+from journeygym.ope.bootstrap import bootstrap_values, percentile_interval
+from journeygym.ope.bounds import concentration_lower_bound, student_t_lower_bound
+from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.formulas import (
+    ESTIMATORS,
+    IMPORTANCE_ESTIMATORS,
+    MEAN_ESTIMATORS,
+    MODEL_ESTIMATORS,
+    estimator_terms,
+    reweighted_log,
+)
+
+__all__ = [
+    "CONCENTRATION_ESTIMATORS",
+    "ESTIMATORS",
+    "IMPORTANCE_ESTIMATORS",
+    "MEAN_ESTIMATORS",
+    "MODEL_ESTIMATORS",
+    "Estimate",
+    "estimate",
+    "estimate_all",
+]
+
+#: The estimators that get the high-confidence concentration bound.
+CONCENTRATION_ESTIMATORS: tuple[str, ...] = ("is", "pdis")
+_PROBABILITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimator's estimate of one policy's value.
+
+    Attributes
+    ----------
+    estimator, policy
+        The estimator's name (:data:`ESTIMATORS`) and the target policy's.
+    value
+        The point estimate (expected discounted return per customer).
+    low, high
+        The central ``confidence`` bootstrap percentile interval, resampling customers.
+    standard_error
+        The standard deviation of the bootstrap replicates.
+    lower_bound_t
+        One-sided Student-t lower bound at ``confidence`` on the per-customer
+        terms (``dm``, ``is``, ``pdis``, ``dr``); None for the self-normalized estimators.
+    lower_bound_concentration
+        High-confidence lower bound (Thomas et al. 2015) for ``is`` and
+        ``pdis`` when ``reward_lower_bound`` was given; None otherwise.
+    n_customers, n_bootstrap, confidence, gamma, reward_lower_bound, seed
+        How it was computed.
+    propensities_estimated
+        True when the log's propensities were estimated, not logged: the
+        importance weights, intervals and bounds are then approximate.
+    """
+
+    estimator: str
+    policy: str
+    value: float
+    low: float
+    high: float
+    standard_error: float
+    lower_bound_t: float | None
+    lower_bound_concentration: float | None
+    n_customers: int
+    n_bootstrap: int
+    confidence: float
+    gamma: float
+    reward_lower_bound: float | None
+    seed: int
+    propensities_estimated: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready Python values."""
+        return asdict(self)
+
+
+def _is_number(value: Any) -> bool:
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    return numeric and math.isfinite(value)
+
+
+def _check_array(label: str, array: Any, episodes: LoggedEpisodes) -> np.ndarray:
+    expected = (episodes.n_customers, episodes.horizon, episodes.n_actions)
+    array = np.asarray(array, dtype=np.float64)
+    if array.shape != expected:
+        raise OPEInputError(f"{label}: received shape {array.shape}, expected {expected} (customers, weeks, actions).")
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).sum())
+        raise OPEInputError(f"{label}: has {bad} non-finite values; expected finite numbers.")
+    return array
+
+
+def _check_target(target: Any, episodes: LoggedEpisodes) -> np.ndarray:
+    target = _check_array("target", target, episodes)
+    logged = target[episodes.mask]
+    wrong = (logged < 0).any(axis=1) | (np.abs(logged.sum(axis=1) - 1.0) > _PROBABILITY_TOLERANCE)
+    if wrong.any():
+        raise OPEInputError(
+            f"target: {int(wrong.sum())} logged weeks have probabilities that are negative or do not sum to 1 (first: "
+            f"{logged[wrong][0].tolist()}); expected the target policy's action probabilities, "
+            "from journeygym.ope.target_probabilities(policy, episodes)."
+        )
+    return target
+
+
+def _check_options(
+    names: tuple[str, ...], episodes: Any, q_values: Any, gamma: float, n_bootstrap: int, confidence: float, seed: int
+) -> None:
+    unknown = [name for name in names if name not in ESTIMATORS]
+    if unknown:
+        raise OPEInputError(
+            f"unknown estimator {unknown[0]!r}{did_you_mean(unknown[0], ESTIMATORS)}; "
+            f"expected names from {list(ESTIMATORS)}."
+        )
+    if not names:
+        raise OPEInputError(f"no estimator requested; pass names from {list(ESTIMATORS)}.")
+    needs_model = [name for name in names if name in MODEL_ESTIMATORS]
+    if needs_model and q_values is None:
+        raise OPEInputError(
+            f"estimators {needs_model} need q_values, the (N, H, A) fitted Q-hat at every logged observation "
+            f"(fitted-Q evaluation); pass q_values or use only {list(IMPORTANCE_ESTIMATORS)}."
+        )
+    if not isinstance(episodes, LoggedEpisodes):
+        raise OPEInputError(
+            f"episodes: received {type(episodes).__name__}, expected LoggedEpisodes (from episodes_from_frame)."
+        )
+    if episodes.behavior_probabilities is None:
+        raise OPEInputError(
+            "episodes: no behavior propensities; read a log with propensity columns or estimate them with "
+            "journeygym.ope.estimate_behavior_policy(episodes) first."
+        )
+    if episodes.n_customers < 2:
+        raise OPEInputError(
+            f"episodes: received {episodes.n_customers} customer; at least 2 are needed for an interval."
+        )
+    if not _is_number(gamma) or not 0.0 < gamma <= 1.0:
+        raise OPEInputError(f"gamma: received {gamma!r}, expected a discount in (0, 1] (1.0: undiscounted return).")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 2:
+        raise OPEInputError(f"n_bootstrap: received {n_bootstrap!r}, expected an integer >= 2 (e.g. 200).")
+    if not _is_number(confidence) or not 0.0 < confidence < 1.0:
+        raise OPEInputError(f"confidence: received {confidence!r}, expected a level in (0, 1), e.g. 0.95.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise OPEInputError(f"seed: received {seed!r}, expected a non-negative integer.")
+
+
+def _check_reward_lower_bound(reward_lower_bound: Any, episodes: LoggedEpisodes) -> float | None:
+    if reward_lower_bound is None:
+        return None
+    if not _is_number(reward_lower_bound):
+        raise OPEInputError(
+            f"reward_lower_bound: received {reward_lower_bound!r}, expected a finite number (the smallest possible "
+            "weekly reward, e.g. minus the largest action cost) or None."
+        )
+    smallest = float(episodes.rewards[episodes.mask].min())
+    if smallest < reward_lower_bound:
+        raise OPEInputError(
+            f"reward_lower_bound: received {reward_lower_bound!r}, but the log has a reward of {smallest:.6g}; the "
+            "concentration bound holds only when every reward is at least the bound. Pass the smallest possible "
+            "weekly reward (e.g. minus the largest action cost)."
+        )
+    if reward_lower_bound > 0 and not episodes.mask.all():
+        raise OPEInputError(
+            f"reward_lower_bound: received {reward_lower_bound!r} > 0, but the log has padding weeks, which count as "
+            "reward 0; pass a bound <= 0."
+        )
+    return float(reward_lower_bound)
+
+
+def estimate_all(
+    episodes: LoggedEpisodes,
+    target: np.ndarray,
+    q_values: np.ndarray | None = None,
+    *,
+    policy_name: str,
+    estimators: Sequence[str] | None = None,
+    gamma: float = 1.0,
+    n_bootstrap: int = 200,
+    confidence: float = 0.95,
+    reward_lower_bound: float | None = None,
+    seed: int = 0,
+) -> dict[str, Estimate]:
+    """Estimate one target policy's value with several estimators, sharing weights and bootstrap draws.
+
+    Parameters
+    ----------
+    episodes
+        The log, with behavior propensities.
+    target
+        ``(N, H, A)`` the target policy's action probabilities on the logged
+        observations (:func:`journeygym.ope.target_probabilities`).
+    q_values
+        ``(N, H, A)`` a fitted ``Q-hat_t(s_t, a)`` at every logged observation
+        (needed by :data:`MODEL_ESTIMATORS`); padding weeks are ignored.
+    policy_name
+        The target policy's name, copied into each :class:`Estimate`.
+    estimators
+        Names from :data:`ESTIMATORS`; default all of them with ``q_values``,
+        else :data:`IMPORTANCE_ESTIMATORS`.
+    gamma
+        Discount in (0, 1]; 1.0 is the undiscounted return.
+    n_bootstrap
+        Bootstrap replicates (resampling customers), >= 2.
+    confidence
+        Level of the intervals and lower bounds, in (0, 1).
+    reward_lower_bound
+        The smallest possible weekly reward; given, ``is`` and ``pdis`` also
+        get the concentration lower bound (valid if every reward is at least
+        this and the propensities are the true ones).
+    seed
+        Seeds the bootstrap and the bound's held-out split: the same seed gives the same numbers.
+
+    Returns
+    -------
+    dict[str, Estimate]
+        Estimator name -> estimate, in the order requested.
+
+    Raises
+    ------
+    OPEInputError
+        For an unknown estimator (with the closest name), a model estimator
+        without ``q_values``, episodes without propensities or with fewer than 2
+        customers, arrays of the wrong shape or not finite, target
+        probabilities that do not sum to 1, options out of range, or a
+        ``reward_lower_bound`` above a logged reward.
+    """
+    if estimators is None:
+        estimators = ESTIMATORS if q_values is not None else IMPORTANCE_ESTIMATORS
+    names = (estimators,) if isinstance(estimators, str) else tuple(estimators)
+    _check_options(names, episodes, q_values, gamma, n_bootstrap, confidence, seed)
+    target = _check_target(target, episodes)
+    if q_values is not None:
+        q_values = _check_array("q_values", q_values, episodes)
+    shift = _check_reward_lower_bound(reward_lower_bound, episodes)
+
+    bootstrap_stream, split_stream = np.random.SeedSequence(seed).spawn(2)
+    log = reweighted_log(episodes, target, q_values, float(gamma))
+    terms = {name: estimator_terms(name, log) for name in dict.fromkeys(names)}
+    replicates = bootstrap_values(terms, n_bootstrap, np.random.default_rng(bootstrap_stream))
+    concentration: dict[str, float] = {}
+    if shift is not None:
+        shifted = log.shifted(shift)
+        offset = shift * float(log.discount.sum())
+        for name in CONCENTRATION_ESTIMATORS:
+            if name in terms:
+                split_rng = np.random.default_rng(split_stream)  # the same split for every estimator
+                per_customer = estimator_terms(name, shifted).per_customer
+                concentration[name] = offset + concentration_lower_bound(per_customer, confidence, split_rng)
+
+    results = {}
+    for name, term in terms.items():
+        low, high = percentile_interval(replicates[name], confidence)
+        results[name] = Estimate(
+            estimator=name,
+            policy=str(policy_name),
+            value=term.value(),
+            low=low,
+            high=high,
+            standard_error=float(replicates[name].std(ddof=1)),
+            lower_bound_t=student_t_lower_bound(term.per_customer, confidence) if name in MEAN_ESTIMATORS else None,
+            lower_bound_concentration=concentration.get(name),
+            n_customers=episodes.n_customers,
+            n_bootstrap=int(n_bootstrap),
+            confidence=float(confidence),
+            gamma=float(gamma),
+            reward_lower_bound=shift,
+            seed=int(seed),
+            propensities_estimated=bool(episodes.propensities_estimated),
+        )
+    return results
+
+
+def estimate(
+    estimator: str,
+    episodes: LoggedEpisodes,
+    target: np.ndarray,
+    q_values: np.ndarray | None = None,
+    *,
+    policy_name: str,
+    gamma: float = 1.0,
+    n_bootstrap: int = 200,
+    confidence: float = 0.95,
+    reward_lower_bound: float | None = None,
+    seed: int = 0,
+) -> Estimate:
+    """One estimator's :class:`Estimate`; the same numbers as ``estimate_all(...)[estimator]`` with the same seed.
+
+    Parameters and errors as :func:`estimate_all`.
+    """
+    return estimate_all(
+        episodes,
+        target,
+        q_values,
+        policy_name=policy_name,
+        estimators=(estimator,),
+        gamma=gamma,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        reward_lower_bound=reward_lower_bound,
+        seed=seed,
+    )[estimator]

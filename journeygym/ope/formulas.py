@@ -1,0 +1,217 @@
+"""The off-policy estimators' formulas, each written once as sums over customers.
+
+Every estimator of :mod:`journeygym.ope.estimators` has the form
+
+.. math::
+
+    \\hat V = \\sum_k \\frac{\\sum_i X_{ik}}{\\sum_i Z_{ik}}
+
+over customers ``i`` and columns ``k`` (weeks, or one column for a whole
+trajectory): :class:`EstimatorTerms` holds the numerators ``X`` and the
+normalizers ``Z``.  A plain estimator is a mean over customers (``Z = 1``, so
+the denominator is N and the per-customer terms ``sum_k X_ik`` are i.i.d.); a
+self-normalized (weighted) one divides by the sum of the importance weights.
+Writing both the same way lets the bootstrap (:mod:`journeygym.ope.bootstrap`)
+recompute every estimator from resampling counts with one matrix product.
+
+Notation (all arrays ``(N, H)``, padding weeks contribute nothing):
+
+* ``rho_t = pi(a_t | s_t) / mu(a_t | s_t)``, 1 in padding;
+* ``w_{0:t} = prod_{u <= t} rho_u`` (:func:`cumulative_ratios`), ``w_{0:-1} = 1``;
+* ``gamma^t r_t``, 0 in padding;
+* ``Q-hat_t(s_t, a_t)`` and ``V-hat_t(s_t) = sum_a pi(a | s_t) Q-hat_t(s_t, a)``, 0 in padding.
+
+References
+----------
+Precup, Sutton & Singh (2000), *Eligibility traces for off-policy policy
+evaluation*, ICML (trajectory-wise and per-decision importance sampling).
+Jiang & Li (2016), *Doubly robust off-policy value evaluation for
+reinforcement learning*, ICML (per-decision doubly robust).
+Thomas & Brunskill (2016), *Data-efficient off-policy policy evaluation for
+reinforcement learning*, ICML (weighted doubly robust).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+
+__all__ = [
+    "ESTIMATORS",
+    "IMPORTANCE_ESTIMATORS",
+    "MEAN_ESTIMATORS",
+    "MODEL_ESTIMATORS",
+    "EstimatorTerms",
+    "ReweightedLog",
+    "cumulative_ratios",
+    "estimator_terms",
+    "ratio_of_sums",
+    "reweighted_log",
+]
+
+#: Every estimator, by name: direct method, importance sampling (trajectory-wise, self-normalized, per-decision,
+#: weighted per-decision) and doubly robust (per-decision, weighted).
+ESTIMATORS: tuple[str, ...] = ("dm", "is", "wis", "pdis", "wpdis", "dr", "wdr")
+#: The estimators that need only the propensities (no value model).
+IMPORTANCE_ESTIMATORS: tuple[str, ...] = ("is", "wis", "pdis", "wpdis")
+#: The estimators that need a fitted Q-hat (``q_values``).
+MODEL_ESTIMATORS: tuple[str, ...] = ("dm", "dr", "wdr")
+#: The estimators that are means of i.i.d. per-customer terms (the others are ratios of sums).
+MEAN_ESTIMATORS: tuple[str, ...] = ("dm", "is", "pdis", "dr")
+
+
+@dataclass(frozen=True)
+class EstimatorTerms:
+    """An estimator as ``sum_k (sum_i numerators[i, k]) / (sum_i normalizers[i, k])``.
+
+    Attributes
+    ----------
+    numerators
+        ``(N, K)`` each customer's contribution to each column's numerator.
+    normalizers
+        ``(N, K)`` each customer's contribution to each column's denominator,
+        or None for a mean over customers (every denominator is N); then
+        ``K == 1`` and :attr:`per_customer` are the i.i.d. terms averaged.
+    """
+
+    numerators: np.ndarray
+    normalizers: np.ndarray | None
+
+    @property
+    def per_customer(self) -> np.ndarray:
+        """``(N,)`` the terms whose mean is the estimate (mean estimators only)."""
+        if self.normalizers is not None:
+            raise ValueError("a self-normalized estimator is a ratio of sums, not a mean of per-customer terms.")
+        return self.numerators[:, 0]
+
+    def value(self) -> float:
+        """The estimate on the log itself (every customer counted once)."""
+        normalizer_sums = None if self.normalizers is None else self.normalizers.sum(axis=0)
+        return float(ratio_of_sums(self.numerators.sum(axis=0), normalizer_sums, self.numerators.shape[0]))
+
+
+def ratio_of_sums(numerator_sums: np.ndarray, normalizer_sums: np.ndarray | None, n_customers: int) -> np.ndarray:
+    """``sum_k numerator_sums[..., k] / normalizer_sums[..., k]`` (None: ``/ n_customers``).
+
+    A column whose normalizers sum to 0 (no customer followed the target that
+    far) contributes 0: its numerators, weighted by the same zero weights, are 0 too.
+    """
+    if normalizer_sums is None:
+        return numerator_sums.sum(axis=-1) / n_customers
+    safe = np.where(normalizer_sums > 0, normalizer_sums, 1.0)
+    return np.where(normalizer_sums > 0, numerator_sums / safe, 0.0).sum(axis=-1)
+
+
+def cumulative_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
+    """``(N, H)`` cumulative importance weights ``w_{0:t} = prod_{u <= t} pi(a_u | s_u) / mu(a_u | s_u)``.
+
+    Padding weeks have ratio 1, so a customer's weight stays that of their last week.
+
+    Raises
+    ------
+    OPEInputError
+        If a product overflows (propensities so small that the weights are not finite).
+    """
+    target_logged = np.take_along_axis(target, episodes.actions[:, :, None], axis=2)[:, :, 0]
+    ratios = np.where(episodes.mask, target_logged / episodes.logged_propensities, 1.0)
+    with np.errstate(over="ignore"):
+        cumulative = np.cumprod(ratios, axis=1)
+    if not np.isfinite(cumulative).all():
+        customer = int(np.flatnonzero(~np.isfinite(cumulative).all(axis=1))[0])
+        raise OPEInputError(
+            f"importance weights overflow for customer {int(episodes.customer_ids[customer])} (smallest logged "
+            f"propensity {episodes.logged_propensities[customer][episodes.mask[customer]].min():.3g}); the target "
+            "policy is too far from the behavior for importance sampling. Use the direct method or a shorter horizon."
+        )
+    return cumulative
+
+
+@dataclass(frozen=True)
+class ReweightedLog:
+    """What every estimator reads, computed once per target policy (all ``(N, H)``, 0 in padding).
+
+    Attributes
+    ----------
+    cumulative
+        ``w_{0:t}`` (:func:`cumulative_ratios`).
+    discount
+        ``(H,)`` ``gamma^t``.
+    discounted_rewards
+        ``gamma^t r_t``.
+    logged_q
+        ``Q-hat_t(s_t, a_t)``, or None without a value model.
+    state_values
+        ``V-hat_t(s_t) = sum_a pi(a | s_t) Q-hat_t(s_t, a)``, or None without a value model.
+    """
+
+    cumulative: np.ndarray
+    discount: np.ndarray
+    discounted_rewards: np.ndarray
+    logged_q: np.ndarray | None
+    state_values: np.ndarray | None
+
+    def shifted(self, reward_lower_bound: float) -> ReweightedLog:
+        """The same log with every week's reward (padding included) shifted by ``-reward_lower_bound``.
+
+        The importance-sampling terms of the shifted log are non-negative when
+        every reward is at least ``reward_lower_bound``; their expectation is
+        the value minus ``reward_lower_bound * sum_t gamma^t``.
+        """
+        return replace(self, discounted_rewards=self.discounted_rewards - reward_lower_bound * self.discount)
+
+
+def reweighted_log(
+    episodes: LoggedEpisodes, target: np.ndarray, q_values: np.ndarray | None, gamma: float
+) -> ReweightedLog:
+    """Weights, discounted rewards and model values of a log for one target (inputs already checked)."""
+    discount = gamma ** np.arange(episodes.horizon, dtype=np.float64)
+    logged_q = state_values = None
+    if q_values is not None:
+        q_values = np.where(episodes.mask[:, :, None], q_values, 0.0)
+        logged_q = np.take_along_axis(q_values, episodes.actions[:, :, None], axis=2)[:, :, 0]
+        state_values = np.einsum("nha,nha->nh", target, q_values)
+    return ReweightedLog(
+        cumulative=cumulative_ratios(episodes, target),
+        discount=discount,
+        discounted_rewards=np.where(episodes.mask, episodes.rewards, 0.0) * discount,
+        logged_q=logged_q,
+        state_values=state_values,
+    )
+
+
+def _mean(numerators: np.ndarray) -> EstimatorTerms:
+    return EstimatorTerms(numerators.sum(axis=1, keepdims=True), None)
+
+
+def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
+    """The numerators and normalizers of estimator ``name`` (one of :data:`ESTIMATORS`).
+
+    * ``dm``: ``mean_i V-hat_0(s_0)``.
+    * ``is`` / ``wis``: ``w_{0:H-1} G`` with ``G = sum_t gamma^t r_t``; divided by N or by ``sum_i w_{0:H-1}``.
+    * ``pdis`` / ``wpdis``: ``sum_t gamma^t w_{0:t} r_t``; per week divided by N or by ``sum_i w_{0:t}``.
+    * ``dr`` / ``wdr``: ``sum_t gamma^t [w_{0:t} (r_t - Q-hat_t(s_t, a_t)) + w_{0:t-1} V-hat_t(s_t)]``;
+      each of the two parts per week divided by N, or by ``sum_i w_{0:t}`` and ``sum_i w_{0:t-1}``.
+    """
+    if name in MODEL_ESTIMATORS and (log.logged_q is None or log.state_values is None):
+        raise OPEInputError(f"estimator {name!r} needs q_values (a fitted Q-hat); none were given.")
+    if name == "dm":
+        return EstimatorTerms(log.state_values[:, :1].copy(), None)
+    if name in ("is", "wis"):
+        final = log.cumulative[:, -1:]
+        numerators = final * log.discounted_rewards.sum(axis=1, keepdims=True)
+        return _mean(numerators) if name == "is" else EstimatorTerms(numerators, final)
+    if name in ("pdis", "wpdis"):
+        numerators = log.cumulative * log.discounted_rewards
+        return _mean(numerators) if name == "pdis" else EstimatorTerms(numerators, log.cumulative)
+    if name in ("dr", "wdr"):
+        previous = np.concatenate([np.ones_like(log.cumulative[:, :1]), log.cumulative[:, :-1]], axis=1)
+        corrections = log.cumulative * (log.discounted_rewards - log.discount * log.logged_q)
+        baselines = previous * (log.discount * log.state_values)
+        numerators = np.concatenate([corrections, baselines], axis=1)
+        if name == "dr":
+            return _mean(numerators)
+        return EstimatorTerms(numerators, np.concatenate([log.cumulative, previous], axis=1))
+    raise ValueError(f"unknown estimator {name!r}; expected one of {list(ESTIMATORS)}.")
