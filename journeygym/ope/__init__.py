@@ -33,12 +33,38 @@ _EXPORTS: dict[str, str] = {
     "Estimate": "journeygym.ope.estimators",
     "estimate": "journeygym.ope.estimators",
     "estimate_all": "journeygym.ope.estimators",
+    "BehaviorModel": "journeygym.ope.behavior",
+    "OverlapDiagnostics": "journeygym.ope.behavior",
+    "behavior_probabilities": "journeygym.ope.behavior",
+    "estimate_behavior_policy": "journeygym.ope.behavior",
+    "fit_behavior_model": "journeygym.ope.behavior",
+    "overlap_diagnostics": "journeygym.ope.behavior",
+    "cumulative_weights": "journeygym.ope.weights",
+    "effective_sample_size": "journeygym.ope.weights",
+    "importance_ratios": "journeygym.ope.weights",
+    "TrueValue": "journeygym.ope.truth",
+    "true_values": "journeygym.ope.truth",
+    "true_values_of_log": "journeygym.ope.truth",
+    "assess": "journeygym.ope.assessment",
+    "assess_over_seeds": "journeygym.ope.assessment",
+    "OPEResult": "journeygym.ope.evaluate",
+    "PolicyEvaluation": "journeygym.ope.evaluate",
+    "evaluate_policies": "journeygym.ope.evaluate",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
+    from journeygym.ope.assessment import assess, assess_over_seeds
+    from journeygym.ope.behavior import (
+        BehaviorModel,
+        OverlapDiagnostics,
+        behavior_probabilities,
+        estimate_behavior_policy,
+        fit_behavior_model,
+        overlap_diagnostics,
+    )
     from journeygym.ope.estimators import (
         ESTIMATORS,
         IMPORTANCE_ESTIMATORS,
@@ -47,6 +73,9 @@ if TYPE_CHECKING:
         estimate,
         estimate_all,
     )
+    from journeygym.ope.evaluate import OPEResult, PolicyEvaluation, evaluate_policies
     from journeygym.ope.target import check_support, target_probabilities
+    from journeygym.ope.truth import TrueValue, true_values, true_values_of_log
+    from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios
 
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

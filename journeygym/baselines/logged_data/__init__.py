@@ -19,7 +19,7 @@ The names below are the public interface; import them from here.
 
 from __future__ import annotations
 
-from journeygym.baselines.logged_data.behavior import BehaviorPolicy, RandomizedBehavior
+from journeygym.baselines.logged_data.behavior import BehaviorPolicy, EpsilonGreedyBehavior, RandomizedBehavior
 from journeygym.baselines.logged_data.ground_truth import two_week_purchase_effects
 from journeygym.baselines.logged_data.schema import (
     LOGGED_DATA_SCHEMA_VERSION,
@@ -38,6 +38,7 @@ __all__ = [
     "LOGGED_DATA_SCHEMA_VERSION",
     "METADATA_KEY",
     "BehaviorPolicy",
+    "EpsilonGreedyBehavior",
     "LoggedDataError",
     "RandomizedBehavior",
     "check_propensities",

@@ -3,7 +3,9 @@
 A log records, with each action, the probability that the behavior policy
 delivered it (the propensity), so an estimator can reweight the log towards
 another policy.  :class:`BehaviorPolicy` is what the simulator needs from such
-a policy; :class:`RandomizedBehavior` is the Hillstrom-like default.
+a policy; :class:`RandomizedBehavior` is the Hillstrom-like default;
+:class:`EpsilonGreedyBehavior` follows a targeting policy and explores with
+probability epsilon, as a deployed policy's log usually does.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["BehaviorPolicy", "RandomizedBehavior", "sample_actions"]
+__all__ = ["BehaviorPolicy", "EpsilonGreedyBehavior", "RandomizedBehavior", "sample_actions"]
 
 
 class BehaviorPolicy(Protocol):
@@ -85,6 +87,86 @@ class RandomizedBehavior:
     def describe(self) -> dict[str, Any]:
         """JSON-able description of the behavior policy."""
         return {"kind": "randomized", "email_probability": self.email_probability, "arm_weights": self.arm_weights}
+
+
+class EpsilonGreedyBehavior:
+    """Follow ``policy``; with probability ``epsilon`` pick an action uniformly at random instead.
+
+    A subscribed customer's propensities are
+    ``(1 - epsilon) * pi(. | s) + epsilon / A``, where ``pi`` is the policy's
+    :meth:`~journeygym.baselines.base.Policy.action_probabilities` (the one-hot
+    of its action for a deterministic policy, or of ``act`` for an object
+    without that method); an unsubscribed customer gets action 0.  The
+    simulator asks once per week, in order, so a policy with per-customer
+    memory sees each customer's history.
+
+    Parameters
+    ----------
+    policy
+        A policy acting on observations (a :class:`~journeygym.baselines.base.Policy`
+        or an agent with ``act``).
+    epsilon
+        Exploration probability in [0, 1] (0: the policy itself; 1: uniform).
+
+    Raises
+    ------
+    ValueError
+        For ``epsilon`` outside [0, 1] or a policy that needs the simulator's hidden state.
+    """
+
+    def __init__(self, policy: Any, epsilon: float) -> None:
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)) or not (
+            0.0 <= float(epsilon) <= 1.0
+        ):
+            raise ValueError(
+                f"EpsilonGreedyBehavior.epsilon: received {epsilon!r}, expected a number in [0, 1] (the probability "
+                "of exploring uniformly instead of following the policy)."
+            )
+        if not callable(getattr(policy, "act", None)):
+            raise ValueError(
+                f"EpsilonGreedyBehavior.policy: received {type(policy).__name__}, expected a policy with "
+                "act(observations) (e.g. journeygym.baselines.make_policy('always_mens'))."
+            )
+        if getattr(policy, "uses_hidden_state", False):
+            raise ValueError(
+                f"EpsilonGreedyBehavior.policy: {getattr(policy, 'name', type(policy).__name__)!r} acts on the "
+                "simulator's hidden state, which a log does not record; use a policy that acts on observations."
+            )
+        self.policy = policy
+        self.epsilon = float(epsilon)
+
+    def _policy_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
+        probabilities = getattr(self.policy, "action_probabilities", None)
+        if probabilities is not None:
+            return np.asarray(probabilities(observations, n_actions), dtype=np.float64)
+        actions = np.asarray(self.policy.act(observations), dtype=np.int64)
+        return np.eye(n_actions)[actions]
+
+    def propensities(self, observations: np.ndarray, subscribed: np.ndarray, n_actions: int) -> np.ndarray:
+        """``(n, A)`` propensities: the epsilon-mixture for subscribed rows, action 0 otherwise."""
+        greedy = self._policy_probabilities(observations, n_actions)
+        if greedy.shape != (observations.shape[0], n_actions):
+            raise ValueError(
+                f"EpsilonGreedyBehavior: the policy's action probabilities have shape {greedy.shape}, expected "
+                f"({observations.shape[0]}, {n_actions}): one row per customer, one column per action."
+            )
+        out = (1.0 - self.epsilon) * greedy + self.epsilon / n_actions
+        out[~subscribed] = 0.0
+        out[~subscribed, 0] = 1.0
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able description: the policy's name and parameters, and epsilon."""
+        get_params = getattr(self.policy, "get_params", None)
+        return {
+            "kind": "epsilon_greedy",
+            "epsilon": self.epsilon,
+            "policy": getattr(self.policy, "name", type(self.policy).__name__),
+            "policy_params": dict(get_params()) if callable(get_params) else {},
+        }
+
+    def __repr__(self) -> str:
+        return f"EpsilonGreedyBehavior(policy={self.policy!r}, epsilon={self.epsilon!r})"
 
 
 def sample_actions(propensities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
