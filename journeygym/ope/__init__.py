@@ -11,6 +11,8 @@ customers and, for the importance-sampling ones, high-confidence lower bounds
 (:mod:`journeygym.ope.bounds`).  A simulated log has what no real log has, the
 true value of every policy on the same customers (:mod:`journeygym.ope.truth`),
 so :mod:`journeygym.ope.assessment` scores the estimators against it.
+A log exports to a Minari dataset (Farama's offline-RL format) and reads back
+(:mod:`journeygym.ope.minari_io`, the ``offline`` extra).
 
 What a user needs, imported on first use::
 
@@ -27,12 +29,15 @@ _EXPORTS: dict[str, str] = {
     "episodes_from_frame": "journeygym.ope.episodes",
     "target_probabilities": "journeygym.ope.target",
     "check_support": "journeygym.ope.target",
+    "export_minari": "journeygym.ope.minari_io",
+    "load_minari": "journeygym.ope.minari_io",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
+    from journeygym.ope.minari_io import export_minari, load_minari
     from journeygym.ope.target import check_support, target_probabilities
 
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
