@@ -11,6 +11,8 @@ customers and, for the importance-sampling ones, high-confidence lower bounds
 (:mod:`journeygym.ope.bounds`).  A simulated log has what no real log has, the
 true value of every policy on the same customers (:mod:`journeygym.ope.truth`),
 so :mod:`journeygym.ope.assessment` scores the estimators against it.
+A log exports to a Minari dataset (Farama's offline-RL format) and reads back
+(:mod:`journeygym.ope.minari_io`, the ``offline`` extra).
 
 What a user needs, imported on first use::
 
@@ -50,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "OPEResult": "journeygym.ope.evaluate",
     "PolicyEvaluation": "journeygym.ope.evaluate",
     "evaluate_policies": "journeygym.ope.evaluate",
+    "export_minari": "journeygym.ope.minari_io",
+    "load_minari": "journeygym.ope.minari_io",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
         estimate_all,
     )
     from journeygym.ope.evaluate import OPEResult, PolicyEvaluation, evaluate_policies
+    from journeygym.ope.minari_io import export_minari, load_minari
     from journeygym.ope.target import check_support, target_probabilities
     from journeygym.ope.truth import TrueValue, true_values, true_values_of_log
     from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios
