@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.weights import cumulative_weights, importance_ratios
 
 __all__ = [
     "ESTIMATORS",
@@ -115,10 +116,8 @@ def cumulative_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarra
     OPEInputError
         If a product overflows (propensities so small that the weights are not finite).
     """
-    target_logged = np.take_along_axis(target, episodes.actions[:, :, None], axis=2)[:, :, 0]
-    ratios = np.where(episodes.mask, target_logged / episodes.logged_propensities, 1.0)
     with np.errstate(over="ignore"):
-        cumulative = np.cumprod(ratios, axis=1)
+        cumulative = cumulative_weights(importance_ratios(episodes, target))
     if not np.isfinite(cumulative).all():
         customer = int(np.flatnonzero(~np.isfinite(cumulative).all(axis=1))[0])
         raise OPEInputError(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import HORIZON, simulate, true_value
+from tiny_mdp import HORIZON, simulate, true_value
 from scipy import stats
 
 from journeygym.ope.bounds import (

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import simulate
+from tiny_mdp import simulate
 
 from journeygym.ope.episodes import OPEInputError
 from journeygym.ope.estimators import estimate, estimate_all

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import BEHAVIOR, HORIZON, INITIAL, REWARD, TO_ONE, TablePolicy, simulate, true_value
+from tiny_mdp import BEHAVIOR, HORIZON, INITIAL, REWARD, TO_ONE, TablePolicy, simulate, true_value
 
 from journeygym.envs.observation import observation_column_index
 from journeygym.ope.episodes import LoggedEpisodes

@@ -24,6 +24,7 @@ from journeygym.envs.observation import observation_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
+from journeygym.records import to_jsonable
 
 __all__ = ["episode_plan", "simulate_logged_data"]
 
@@ -196,6 +197,6 @@ def _simulate_episode(
         "action_names": list(action_names),
         "behavior": behavior.describe(),
         "seed": int(seed),
-        "scenario": env.assumptions.to_dict(),
+        "scenario": to_jsonable(env.assumptions.to_dict()),
     }
     return frame
