@@ -27,12 +27,16 @@ _EXPORTS: dict[str, str] = {
     "episodes_from_frame": "journeygym.ope.episodes",
     "target_probabilities": "journeygym.ope.target",
     "check_support": "journeygym.ope.target",
+    "FittedQ": "journeygym.ope.fitted_q",
+    "fit_q_evaluation": "journeygym.ope.fitted_q",
+    "fit_q_iteration": "journeygym.ope.fitted_q",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
+    from journeygym.ope.fitted_q import FittedQ, fit_q_evaluation, fit_q_iteration
     from journeygym.ope.target import check_support, target_probabilities
 
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
