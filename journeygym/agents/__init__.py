@@ -1,6 +1,7 @@
 """Agents: the Agent protocol, the registry of agents and policies, and the Stable-Baselines3 agents.
 
-The Stable-Baselines3 agents are imported on first use (``journeygym.agents.PPOAgent``),
+The Stable-Baselines3 agents and the fitted-Q iteration policy (trained on a
+campaign log) are imported on first use (``journeygym.agents.PPOAgent``),
 so importing the protocol or the registry does not load torch.
 """
 
@@ -13,6 +14,7 @@ __all__ = [
     "AgentPolicy",
     "DQNAgent",
     "EnvFactory",
+    "FittedQIterationPolicy",
     "PPOAgent",
     "SB3Agent",
     "SavableAgent",
@@ -24,4 +26,10 @@ __all__ = [
     "training_mode",
 ]
 
-__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"))
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"),
+        "FittedQIterationPolicy": "journeygym.agents.fqi",
+    },
+)

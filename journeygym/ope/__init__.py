@@ -54,6 +54,9 @@ _EXPORTS: dict[str, str] = {
     "evaluate_policies": "journeygym.ope.evaluate",
     "export_minari": "journeygym.ope.minari_io",
     "load_minari": "journeygym.ope.minari_io",
+    "FittedQ": "journeygym.ope.fitted_q",
+    "fit_q_evaluation": "journeygym.ope.fitted_q",
+    "fit_q_iteration": "journeygym.ope.fitted_q",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -79,6 +82,7 @@ if TYPE_CHECKING:
     )
     from journeygym.ope.evaluate import OPEResult, PolicyEvaluation, evaluate_policies
     from journeygym.ope.minari_io import export_minari, load_minari
+    from journeygym.ope.fitted_q import FittedQ, fit_q_evaluation, fit_q_iteration
     from journeygym.ope.target import check_support, target_probabilities
     from journeygym.ope.truth import TrueValue, true_values, true_values_of_log
     from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios

@@ -22,7 +22,7 @@ from journeygym.messages import did_you_mean
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.estimators import ESTIMATORS, MODEL_ESTIMATORS, Estimate, estimate_all
-from journeygym.ope.fitted_q import DEFAULT_FQE_MODEL, fit_q_evaluation
+from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
 from journeygym.ope.target import check_support, target_probabilities
 
 __all__ = ["OPEResult", "PolicyEvaluation", "check_estimators", "evaluate_policies", "reward_floor"]
@@ -152,7 +152,7 @@ def evaluate_policies(
         Discount in (0, 1]; 1.0 is the undiscounted return the runner reports.
     fqe_model
         Regressor of fitted-Q evaluation (a built-in name or a scikit-learn
-        regressor); default :data:`~journeygym.ope.fitted_q.DEFAULT_FQE_MODEL`.
+        regressor); default :data:`~journeygym.ope.fitted_q.DEFAULT_MODEL`.
     n_bootstrap, confidence
         Bootstrap resamples of customers and the level of intervals and bounds.
     reward_lower_bound
@@ -169,7 +169,7 @@ def evaluate_policies(
     if episodes.behavior_probabilities is None:
         episodes = estimate_behavior_policy(episodes, seed=seed)
     floor = reward_floor(episodes) if reward_lower_bound is None else float(reward_lower_bound)
-    model = DEFAULT_FQE_MODEL if fqe_model is None else fqe_model
+    model = DEFAULT_MODEL if fqe_model is None else fqe_model
     needs_q = any(name in MODEL_ESTIMATORS for name in chosen)
     evaluations = []
     for name, policy in named:
