@@ -19,11 +19,12 @@ def problems(config) -> dict[str, str]:
 
 
 def test_offline_section_problems_are_reported_with_their_keys(tiny):
-    found = problems(tiny(offline={"behavior": "orcale", "epsilon": 1.5, "estimators": ["dr", "wdrr"], "customerz": 5}))
-    assert "did you mean 'oracle'" in found["offline.behavior"]
-    assert "[0, 1]" in found["offline.epsilon"]
-    assert "did you mean 'wdr'" in found["offline.estimators[1]"]
-    assert "did you mean 'customers'" in found["offline.customerz"]
+    form = problems(tiny(offline={"epsilon": 1.5, "customerz": 5}))
+    assert "[0, 1]" in form["offline.epsilon"]
+    assert "did you mean 'customers'" in form["offline.customerz"]
+    names = problems(tiny(offline={"behavior": "orcale", "estimators": ["dr", "wdrr"]}))
+    assert "did you mean 'oracle'" in names["offline.behavior"]
+    assert "did you mean 'wdr'" in names["offline.estimators[1]"]
     assert "hidden state" in problems(tiny(offline={"behavior": "oracle"}))["offline.behavior"]
 
 
