@@ -1,6 +1,6 @@
-"""Agents: the Agent protocol, the registry of agents and policies, and the Stable-Baselines3 agents.
+"""Agents: the Agent protocol, the registry of agents and policies, the Stable-Baselines3 agents, offline CQL.
 
-The Stable-Baselines3 agents are imported on first use (``journeygym.agents.PPOAgent``),
+The torch agents are imported on first use (``journeygym.agents.PPOAgent``),
 so importing the protocol or the registry does not load torch.
 """
 
@@ -12,6 +12,7 @@ __all__ = [
     "Agent",
     "AgentPolicy",
     "DQNAgent",
+    "DiscreteCQLPolicy",
     "EnvFactory",
     "PPOAgent",
     "SB3Agent",
@@ -24,4 +25,10 @@ __all__ = [
     "training_mode",
 ]
 
-__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"))
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"),
+        "DiscreteCQLPolicy": "journeygym.agents.cql",
+    },
+)
