@@ -1,7 +1,8 @@
-"""Agents: the Agent protocol, the registry of agents and policies, and the Stable-Baselines3 agents.
+"""Agents: the Agent protocol, the registry of agents and policies, the Stable-Baselines3 agents, offline CQL.
 
-The Stable-Baselines3 agents and the fitted-Q iteration policy (trained on a
-campaign log) are imported on first use (``journeygym.agents.PPOAgent``),
+The Stable-Baselines3 agents and the offline agents (fitted-Q iteration and
+conservative Q-learning, trained on a campaign log) are imported on first use
+(``journeygym.agents.PPOAgent``),
 so importing the protocol or the registry does not load torch.
 """
 
@@ -13,6 +14,7 @@ __all__ = [
     "Agent",
     "AgentPolicy",
     "DQNAgent",
+    "DiscreteCQLPolicy",
     "EnvFactory",
     "FittedQIterationPolicy",
     "PPOAgent",
@@ -31,5 +33,6 @@ __getattr__, __dir__ = lazy_attributes(
     {
         **dict.fromkeys(("DQNAgent", "PPOAgent", "SB3Agent"), "journeygym.agents.sb3_agents"),
         "FittedQIterationPolicy": "journeygym.agents.fqi",
+        "DiscreteCQLPolicy": "journeygym.agents.cql",
     },
 )

@@ -5,9 +5,10 @@ One resolution for everything the experiment runner can run, in this order:
 1. ``"package.module:Class"`` (or ``"package.module:factory"``, attribute paths
    with dots allowed): imported from the Python path -- a user's own agent,
    with nothing to register;
-2. the built-in agents ``ppo``, ``dqn``, ``fqi`` (fitted-Q iteration on the
-   campaign log, :mod:`journeygym.agents.fqi`), and the reference policy
-   ``myopic_oracle`` (:mod:`journeygym.agents.myopic`);
+2. the built-in agents ``ppo``, ``dqn``, the offline agents ``fqi`` (fitted-Q
+   iteration, :mod:`journeygym.agents.fqi`) and ``cql`` (conservative
+   Q-learning, :mod:`journeygym.agents.cql`), both trained on the campaign
+   log, and the reference policy ``myopic_oracle`` (:mod:`journeygym.agents.myopic`);
 3. the baseline policies of :mod:`journeygym.baselines.registry` (never,
    random, always_*, lookalike, expected_ltv, ltv_uplift, oracle...);
 4. the ``journeygym.agents`` entry-point group, so an installed package can
@@ -56,6 +57,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "dqn": "journeygym.agents.sb3_agents:DQNAgent",
     "myopic_oracle": "journeygym.agents.myopic:MyopicOraclePolicy",
     "fqi": "journeygym.agents.fqi:FittedQIterationPolicy",
+    "cql": "journeygym.agents.cql:DiscreteCQLPolicy",
 }
 Source = Literal["import", "builtin", "baseline", "entry_point"]
 TrainingMode = Literal["simulator", "logged_data", "none"]
