@@ -1,4 +1,4 @@
-"""Agents: the Agent protocol, the registry of agents and policies, the Stable-Baselines3 agents, offline CQL.
+"""Agents: the Agent protocol, the registry of agents and policies, the Stable-Baselines3 agents, the offline agents.
 
 The Stable-Baselines3 agents and the offline agents (fitted-Q iteration and
 conservative Q-learning, trained on a campaign log) are imported on first use
