@@ -93,9 +93,16 @@ def test_direct_construction_takes_the_file_defaults(tiny):
 def test_the_json_schema_describes_the_normalized_form():
     schema = config_json_schema()
     assert schema["required"] == ["policies"] and schema["additionalProperties"] is False
-    assert list(schema["properties"]) == list(ExperimentConfig(policies=()).to_dict())
-    sections = {key: schema["$defs"][f"{key.title().replace('_', '')}Section"] for key in ("scenario", "evaluation", "training", "logged_data")}
-    normalized = ExperimentConfig(policies=()).to_dict()
+    # offline is optional: the normalized form has it only when the config sets it (so other configs keep their hash).
+    offline = {"behavior": "uniform", "epsilon": 0.2, "customers": 1, "logging_seeds": 1, "estimators": None,
+               "bootstrap": 1, "confidence": 0.95, "fqe_model": None}
+    assert list(schema["properties"]) == list(ExperimentConfig(policies=(), offline=offline).to_dict())
+    assert "offline" not in ExperimentConfig(policies=()).to_dict()
+    sections = {
+        key: schema["$defs"][f"{key.title().replace('_', '')}Section"]
+        for key in ("scenario", "evaluation", "training", "logged_data", "offline")
+    }
+    normalized = ExperimentConfig(policies=(), offline=offline).to_dict()
     for key, section in sections.items():
         assert set(section["properties"]) == set(normalized[key]), key
     assert "kappa" in schema["$defs"]["Assumptions"]["properties"]
