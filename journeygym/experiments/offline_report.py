@@ -163,6 +163,32 @@ def _settings_line(long: pd.DataFrame) -> str:
     )
 
 
+def _learned_offline_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Policies trained on logs against the logging policy and the agents trained online (paired, first setting).
+
+    The logging policy is ``random`` (the uniform behavior); the comparison is
+    made only when the run has it and its offline logs are uniform.
+    """
+    from journeygym.experiments.summary import summarize
+
+    if "random" not in set(frame["policy"]):
+        return [], []
+    first = frame[frame["setting"] == frame["setting"].min()]
+    online = list(dict.fromkeys(first.loc[first["training"] == "simulator", "policy"]))
+    learners = list(dict.fromkeys(first.loc[first["training"] == "logged_data", "policy"]))
+    if not learners:
+        return [], []
+    against = {reference: {r.policy: r for r in summarize(first, reference=reference)[0].rows} for reference in ["random", *online]}
+    rows = []
+    for policy in learners:
+        row = [policy, str(against["random"][policy].mean_return)]
+        row += [str(against[reference][policy].difference) for reference in against]
+        rows.append(row)
+    headers = ["policy (trained on the campaign log)", "return", "minus the logging policy (random)"]
+    headers += [f"minus {name} (trained online)" for name in online]
+    return headers, rows
+
+
 def offline_blocks(frame: pd.DataFrame, report_dir: Path) -> list[Block]:
     """The report blocks of the offline benchmark (none when the run had no offline section)."""
     long = offline_frame(frame)
@@ -179,6 +205,12 @@ def offline_blocks(frame: pd.DataFrame, report_dir: Path) -> list[Block]:
         blocks.append(("p", _ASSESSMENT_NOTE))
         headers, rows = _assessment_table(assessment)
         blocks.append(("table", headers, rows))
+    if (long["behavior"] == "uniform").all():
+        headers, rows = _learned_offline_rows(frame)
+        if rows:
+            blocks.append(("p", "The policies trained on the uniform campaign log against that logging policy and against the "
+                           "agents trained in the simulator: paired differences of the return per customer with 95% intervals."))
+            blocks.append(("table", headers, rows))
     path = _figure(long, report_dir / "offline.png")
     if path is not None:
         blocks.append(("img", "offline.png", "Off-policy estimates (first-log intervals) against the true value on the log's customers."))
@@ -198,4 +230,9 @@ def offline_text(frame: pd.DataFrame) -> str:
     if not assessment.empty:
         headers, rows = _assessment_table(assessment)
         lines += ["", _ASSESSMENT_NOTE, pd.DataFrame(rows, columns=headers).to_string(index=False)]
+    if (long["behavior"] == "uniform").all():
+        headers, rows = _learned_offline_rows(frame)
+        if rows:
+            lines += ["", "Trained on the campaign log, against the logging policy and the agents trained online:",
+                      pd.DataFrame(rows, columns=headers).to_string(index=False)]
     return "\n".join(lines)
