@@ -33,6 +33,7 @@ from journeygym.messages import did_you_mean
 from journeygym.ope.bootstrap import bootstrap_values, percentile_interval
 from journeygym.ope.bounds import concentration_lower_bound, student_t_lower_bound
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.target import checked_target_array
 from journeygym.ope.formulas import (
     ESTIMATORS,
     IMPORTANCE_ESTIMATORS,
@@ -55,7 +56,6 @@ __all__ = [
 
 #: The estimators that get the high-confidence concentration bound.
 CONCENTRATION_ESTIMATORS: tuple[str, ...] = ("is", "pdis")
-_PROBABILITY_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -120,19 +120,6 @@ def _check_array(label: str, array: Any, episodes: LoggedEpisodes) -> np.ndarray
         bad = int((~np.isfinite(array)).sum())
         raise OPEInputError(f"{label}: has {bad} non-finite values; expected finite numbers.")
     return array
-
-
-def _check_target(target: Any, episodes: LoggedEpisodes) -> np.ndarray:
-    target = _check_array("target", target, episodes)
-    logged = target[episodes.mask]
-    wrong = (logged < 0).any(axis=1) | (np.abs(logged.sum(axis=1) - 1.0) > _PROBABILITY_TOLERANCE)
-    if wrong.any():
-        raise OPEInputError(
-            f"target: {int(wrong.sum())} logged weeks have probabilities that are negative or do not sum to 1 (first: "
-            f"{logged[wrong][0].tolist()}); expected the target policy's action probabilities, "
-            "from journeygym.ope.target_probabilities(policy, episodes)."
-        )
-    return target
 
 
 def _check_options(
@@ -259,7 +246,7 @@ def estimate_all(
         estimators = ESTIMATORS if q_values is not None else IMPORTANCE_ESTIMATORS
     names = (estimators,) if isinstance(estimators, str) else tuple(estimators)
     _check_options(names, episodes, q_values, gamma, n_bootstrap, confidence, seed)
-    target = _check_target(target, episodes)
+    target = checked_target_array(target, episodes)
     if q_values is not None:
         q_values = _check_array("q_values", q_values, episodes)
     shift = _check_reward_lower_bound(reward_lower_bound, episodes)

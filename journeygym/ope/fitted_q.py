@@ -77,6 +77,7 @@ from threadpoolctl import threadpool_limits
 
 from journeygym.envs.observation import observation_column_index
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.target import checked_target_array
 
 __all__ = [
     "BUILTIN_MODELS",
@@ -106,7 +107,6 @@ BUILTIN_MODELS: dict[str, tuple[Callable[[], Any], Encoding]] = {
 }
 DEFAULT_MODEL = "hgb"
 
-_SUM_TOLERANCE = 1e-6
 
 
 def _thread_limit(n_threads: int | None) -> AbstractContextManager[Any]:
@@ -293,25 +293,6 @@ def _fit_backward(
     )
 
 
-def _checked_target(target: Any, episodes: LoggedEpisodes) -> np.ndarray:
-    array = np.asarray(target, dtype=np.float64)
-    expected = (episodes.n_customers, episodes.horizon, episodes.n_actions)
-    if array.shape != expected:
-        raise OPEInputError(
-            f"fitted-Q evaluation: received target probabilities of shape {array.shape}, expected {expected} "
-            "(N, H, A); compute them with journeygym.ope.target_probabilities(policy, episodes)."
-        )
-    logged = array[episodes.mask]
-    not_summing = np.abs(logged.sum(axis=1) - 1.0) > _SUM_TOLERANCE
-    bad = ~np.isfinite(logged).all(axis=1) | (logged < 0).any(axis=1) | not_summing
-    if bad.any():
-        raise OPEInputError(
-            f"fitted-Q evaluation: the target probabilities of {int(bad.sum())} logged rows are not finite, "
-            f"non-negative and summing to 1 (first: {logged[bad][0].tolist()}); expected a probability per action."
-        )
-    return array
-
-
 def fit_q_evaluation(
     episodes: LoggedEpisodes,
     target: np.ndarray,
@@ -362,7 +343,7 @@ def fit_q_evaluation(
         For an unknown model or encoding, gamma outside [0, 1], a negative seed, n_threads < 1.
     """
     _check_common(episodes, gamma, seed, n_threads)
-    probabilities = _checked_target(target, episodes)
+    probabilities = checked_target_array(target, episodes, "fitted-Q evaluation: target probabilities")
 
     def expected_under_target(q: np.ndarray, rows: np.ndarray, week: int) -> np.ndarray:
         return np.sum(probabilities[rows, week] * q, axis=1)

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from journeygym.agents.protocol import as_policy
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
-__all__ = ["check_support", "target_probabilities"]
+__all__ = ["check_support", "checked_target_array", "target_probabilities"]
 
 _SUM_TOLERANCE = 1e-6
 
@@ -60,6 +59,8 @@ def target_probabilities(policy: Any, episodes: LoggedEpisodes) -> np.ndarray:
         If the policy needs the hidden state, or returns probabilities of the
         wrong shape, non-finite, negative or not summing to one.
     """
+    from journeygym.agents.protocol import as_policy  # torch, only when a policy is evaluated
+
     policy = as_policy(policy)
     if policy.uses_hidden_state:
         raise OPEInputError(
@@ -95,3 +96,34 @@ def check_support(policy_name: str, target: np.ndarray, episodes: LoggedEpisodes
             f"{[episodes.action_names[a] for a in np.flatnonzero(seen)]}); a log says nothing about an action it "
             "never took. Evaluate it on a log whose behavior policy explores that action."
         )
+
+
+def checked_target_array(target: Any, episodes: LoggedEpisodes, label: str = "target") -> np.ndarray:
+    """``target`` as a float ``(N, H, A)`` array of probabilities, checked on the logged rows.
+
+    Raises
+    ------
+    OPEInputError
+        Naming ``label``: the wrong shape, or logged rows that are not finite,
+        non-negative and summing to 1 (or non-finite or negative padding).
+    """
+    array = np.asarray(target, dtype=np.float64)
+    expected = (episodes.n_customers, episodes.horizon, episodes.n_actions)
+    if array.shape != expected:
+        raise OPEInputError(
+            f"{label}: received shape {array.shape}, expected {expected} (N customers, H weeks, A actions); compute "
+            "it with journeygym.ope.target_probabilities(policy, episodes)."
+        )
+    if not np.isfinite(array).all() or np.any(array < 0):
+        raise OPEInputError(
+            f"{label}: received non-finite or negative values; expected probabilities in [0, 1] "
+            "(journeygym.ope.target_probabilities returns them)."
+        )
+    logged = array[episodes.mask]
+    wrong = np.abs(logged.sum(axis=1) - 1.0) > _SUM_TOLERANCE
+    if wrong.any():
+        raise OPEInputError(
+            f"{label}: {int(wrong.sum())} logged weeks have probabilities that do not sum to 1 (first: "
+            f"{logged[wrong][0].tolist()}); expected the target policy's action probabilities."
+        )
+    return array

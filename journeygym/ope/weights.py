@@ -16,29 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.target import checked_target_array
 
 __all__ = ["cumulative_weights", "effective_sample_size", "importance_ratios", "logged_target_probabilities"]
 
 
-def _check_target(target: np.ndarray, episodes: LoggedEpisodes) -> np.ndarray:
-    array = np.asarray(target, dtype=np.float64)
-    expected = (episodes.n_customers, episodes.horizon, episodes.n_actions)
-    if array.shape != expected:
-        raise OPEInputError(
-            f"target probabilities: received shape {array.shape}, expected {expected} (N customers, H weeks, "
-            "A actions); compute them with journeygym.ope.target_probabilities(policy, episodes)."
-        )
-    if not np.isfinite(array).all() or np.any(array < 0):
-        raise OPEInputError(
-            "target probabilities: received non-finite or negative values; expected probabilities in [0, 1] "
-            "(journeygym.ope.target_probabilities returns them)."
-        )
-    return array
-
-
 def logged_target_probabilities(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
     """``(N, H)`` the target's probability ``pi(a_t | s_t)`` of each logged action (1 in padding)."""
-    target = _check_target(target, episodes)
+    target = checked_target_array(target, episodes, "target probabilities")
     chosen = np.take_along_axis(target, episodes.actions[:, :, None], axis=2)[:, :, 0]
     return np.where(episodes.mask, chosen, 1.0)
 

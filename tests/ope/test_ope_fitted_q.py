@@ -188,7 +188,7 @@ def test_bad_input_is_refused_with_what_to_do(tiny_target: TablePolicy) -> None:
         fit_q_iteration(episodes.rewards)
     with pytest.raises(OPEInputError, match=r"shape \(200, 2, 2\), expected \(200, 3, 2\)"):
         fit_q_evaluation(episodes, target[:, :2])
-    with pytest.raises(OPEInputError, match="summing to 1"):
+    with pytest.raises(OPEInputError, match="do not sum to 1"):
         fit_q_evaluation(episodes, target * 2)
     with pytest.raises(ValueError, match="unknown model 'forest'"):
         fit_q_iteration(episodes, model="forest")
