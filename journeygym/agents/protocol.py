@@ -37,7 +37,11 @@ cell's log directory before ``fit`` (a ``progress.csv`` there with
 report's learning curve); ``minimum_timesteps(horizon)`` lets config
 validation reject budgets too small for one update; ``action_probabilities(observations, n_actions)`` returns the ``(n, A)`` action
 probabilities off-policy evaluation weighs the log with (default: the one-hot
-of ``act``); ``trains_on`` (``"simulator"``,
+of ``act``); ``priority(observations)`` returns ``(n,)`` finite numbers
+ranking the customers' e-mails when a weekly contact budget binds (larger
+first; without it, the requests are thinned at random); ``evaluation_record()``
+returns facts of the last evaluated episode the results record (e.g.
+``{"email_price": ...}``); ``trains_on`` (``"simulator"``,
 ``"logged_data"`` or ``"none"``) overrides how the runner trains the object
 (see :func:`journeygym.agents.registry.training_mode`).
 
@@ -134,6 +138,16 @@ class AgentPolicy(Policy):
         if callable(own):
             return np.asarray(own(check_observations(observations), n_actions), dtype=np.float64)
         return super().action_probabilities(observations, n_actions)
+
+    def priority(self, observations: np.ndarray) -> np.ndarray | None:
+        """The agent's ``priority(observations)`` when it has one (checked by the env), else None."""
+        own = getattr(self.agent, "priority", None)
+        return own(check_observations(observations)) if callable(own) else None
+
+    def evaluation_record(self) -> dict[str, Any]:
+        """The agent's ``evaluation_record()`` when it has one."""
+        own = getattr(self.agent, "evaluation_record", None)
+        return dict(own()) if callable(own) else {}
 
     def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int) -> AgentPolicy:  # type: ignore[override]
         """Train the agent; returns this adapter."""

@@ -50,6 +50,26 @@ class Policy(ABC):
         """Actions from the full simulator state; only for ``uses_hidden_state`` policies."""
         raise NotImplementedError(f"{type(self).__name__} acts on observations; call act(observations).")
 
+    def priority(self, observations: np.ndarray) -> np.ndarray | None:
+        """``(n,)`` priority of each customer's e-mail under a contact budget (larger = kept first), or None.
+
+        Read only when the scenario sets a weekly budget and more e-mails are asked than
+        it allows (:mod:`journeygym.envs.contact_rules`).  None, the default, means "no
+        priority": the requests are thinned at random and reports say so.  Values must
+        be finite; only their order matters.
+        """
+        return None
+
+    def priority_on_state(
+        self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions
+    ) -> np.ndarray | None:
+        """:meth:`priority` for ``uses_hidden_state`` policies, from the full simulator state (default None)."""
+        return None
+
+    def evaluation_record(self) -> dict[str, Any]:
+        """Facts of the last evaluated episode that results record (e.g. the budgeted oracle's bound); default none."""
+        return {}
+
     def fit(self, *args: Any, **kwargs: Any) -> Policy:
         """Train the policy; policies that do not learn return themselves."""
         return self

@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from journeygym.envs.contact_rules import ContactRules
 from journeygym.envs.kernel import (
     CustomerOutcome,
     CustomerState,
@@ -24,7 +25,7 @@ from journeygym.envs.kernel import (
     step_customer,
 )
 from journeygym.envs.observation import ObservationBuffer
-from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
+from journeygym.envs.parameters import ParameterDraws, ParameterError, ScenarioAssumptions
 from journeygym.envs.simulation import ActionError, ArtifactSource, ParameterSelector, validate_reset_options
 
 RESET_OPTIONS: tuple[str, ...] = ("params",)
@@ -138,10 +139,20 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
         self.assumptions: ScenarioAssumptions = self._selector.assumptions
         self.n_actions = len(self._selector.action_names)
         self.action_space = spaces.Discrete(self.n_actions)
-        self._observations = ObservationBuffer(1, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue)
+        if self.assumptions.has_budget:
+            raise ParameterError(
+                "scenario: received a weekly contact budget (contact_budget or contact_budget_per_1000) for "
+                "CustomerJourneyEnv, which simulates one customer; a budget is shared by a population: use "
+                "CustomerPopulationVectorEnv, or remove the budget (a frequency cap works here)."
+            )
+        self.contact_rules = ContactRules(self.assumptions)
+        self._observations = ObservationBuffer(
+            1, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue, self.contact_rules
+        )
         self.observation_space = self._observations.space
         self._state: CustomerState | None = None
         self._last: CustomerOutcome | None = None
+        self._capped = False
 
     @property
     def parameter_draws(self) -> ParameterDraws:
@@ -184,7 +195,10 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
                 f"CustomerJourneyEnv: the episode ended after {tables.horizon} weeks; call reset() to start a new customer."
             )
         noise = draw_step_noise(self.np_random, 1).ravel().tolist()
-        self._last = step_customer(state, self._check_action(action), tables, noise)
+        action = self._check_action(action)
+        rules = self.contact_rules
+        self._capped = bool(action and state.subscribed and rules.has_cap and rules.customer_wait(state.recent_emails))
+        self._last = step_customer(state, 0 if self._capped else action, tables, noise)
         return self._observe(), self._last.reward, False, state.week >= tables.horizon, self._info()
 
     def _check_action(self, action: Any) -> int:
@@ -227,6 +241,8 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
                 delivered=last.delivered,
                 unsubscribed=last.unsubscribed,
             )
+            if self.contact_rules.has_cap:
+                info["capped"] = self._capped
         return info
 
     def render(self) -> str | None:

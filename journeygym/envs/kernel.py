@@ -34,7 +34,13 @@ import numpy as np
 from scipy.special import expit, ndtri
 
 from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
-from journeygym.envs.parameters import POPULATION_CELL_SHAPE, DynamicsParameters, ParameterError, ScenarioAssumptions
+from journeygym.envs.parameters import (
+    MAX_CAP_WEEKS,
+    POPULATION_CELL_SHAPE,
+    DynamicsParameters,
+    ParameterError,
+    ScenarioAssumptions,
+)
 from journeygym.envs.response import compile_response
 
 #: Rows of the step noise block.
@@ -45,6 +51,8 @@ RESET_NOISE_ROWS: tuple[str, ...] = ("covariate_cell", "history", "initial_state
 WEEKS_SINCE_CAP = 52
 #: Purchases and visits are counted over the last 4 weeks (a 4-bit mask).
 _RECENT_WEEKS_MASK = 0b1111
+#: Weeks of e-mail history kept for the frequency cap (bit j of ``recent_emails``: an e-mail j + 1 weeks ago).
+_EMAIL_HISTORY_MASK = (1 << MAX_CAP_WEEKS) - 1
 #: Most hidden states the transition sampler supports (it counts up to 8 comparisons per word).
 MAX_STATES = 9
 
@@ -237,6 +245,7 @@ class PopulationState:
     recent_visits: np.ndarray
     last_action: np.ndarray  # int64, the action delivered last week
     cumulative_spend: np.ndarray  # float64
+    recent_emails: np.ndarray  # int64 bit mask of e-mails delivered in the last 16 weeks (bit 0: last week)
 
     @property
     def n_customers(self) -> int:
@@ -339,6 +348,7 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
         recent_visits=zeros.copy(),
         last_action=zeros.copy(),
         cumulative_spend=np.zeros(n),
+        recent_emails=zeros.copy(),
     )
 
 
@@ -410,6 +420,9 @@ def step_population(
     state.recent_visits = tables.shifted_recent[state.recent_visits] | visited
     state.last_action = delivered_action
     state.cumulative_spend += spend
+    state.recent_emails <<= 1
+    state.recent_emails &= _EMAIL_HISTORY_MASK
+    state.recent_emails |= delivered_action != 0
     return StepOutcome(
         reward=reward,
         delivered=delivered_action != 0,
@@ -447,6 +460,7 @@ class CustomerState:
     recent_visits: int
     last_action: int
     cumulative_spend: float
+    recent_emails: int
 
     @classmethod
     def from_population(cls, state: PopulationState, index: int = 0) -> CustomerState:
@@ -523,6 +537,7 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
     state.recent_visits = lists.shifted_recent[state.recent_visits] | visited
     state.last_action = delivered_action
     state.cumulative_spend += spend
+    state.recent_emails = ((state.recent_emails << 1) & _EMAIL_HISTORY_MASK) | (delivered_action != 0)
     return CustomerOutcome(reward, delivered_action != 0, unsubscribed, visited, purchased, spend, visit_prob, purchase_prob)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
+from journeygym.envs.contact_rules import ContactRules
 from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
 from journeygym.envs.kernel import WEEKS_SINCE_CAP, CustomerState, PopulationState
 
@@ -44,8 +45,18 @@ _STATIC_COLUMNS: tuple[ObservationColumn, ...] = (
 N_STATIC_COLUMNS = len(_STATIC_COLUMNS)
 
 
-def observation_columns(action_names: tuple[str, ...]) -> tuple[ObservationColumn, ...]:
-    """All observation columns in order, for a model with the given actions."""
+#: The column a frequency cap adds at the end of the observation (what a CRM system shows).
+CAP_COLUMN = ObservationColumn(
+    "weeks_until_email_allowed", "weeks until the frequency cap allows an e-mail, divided by cap_weeks - 1 (0: allowed now)"
+)
+
+
+def observation_columns(action_names: tuple[str, ...], frequency_cap: bool = False) -> tuple[ObservationColumn, ...]:
+    """All observation columns in order, for a model with the given actions.
+
+    With ``frequency_cap`` (a scenario with ``cap_emails``/``cap_weeks``) the last column is
+    :data:`CAP_COLUMN`; every other column keeps its position.
+    """
     dynamic = (
         ObservationColumn("week_fraction", "week t divided by the horizon H"),
         ObservationColumn("weeks_since_purchase", f"weeks since the last purchase, capped at {WEEKS_SINCE_CAP}, divided by {WEEKS_SINCE_CAP}"),
@@ -57,17 +68,17 @@ def observation_columns(action_names: tuple[str, ...]) -> tuple[ObservationColum
         *(ObservationColumn(f"last_action_{a}", f"last week's delivered action was {a} (one-hot)") for a in action_names),
         ObservationColumn("log_cumulative_spend", f"log(1 + spend since week 0) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
     )
-    return _STATIC_COLUMNS + dynamic
+    return _STATIC_COLUMNS + dynamic + ((CAP_COLUMN,) if frequency_cap else ())
 
 
-def observation_column_index(action_names: tuple[str, ...]) -> dict[str, int]:
+def observation_column_index(action_names: tuple[str, ...], frequency_cap: bool = False) -> dict[str, int]:
     """Position of every observation column by name, for a model with the given actions."""
-    return {column.name: i for i, column in enumerate(observation_columns(action_names))}
+    return {column.name: i for i, column in enumerate(observation_columns(action_names, frequency_cap))}
 
 
-def observation_space(action_names: tuple[str, ...]) -> spaces.Box:
+def observation_space(action_names: tuple[str, ...], frequency_cap: bool = False) -> spaces.Box:
     """The Box space of one customer's observation."""
-    columns = observation_columns(action_names)
+    columns = observation_columns(action_names, frequency_cap)
     low = np.array([c.low for c in columns], dtype=np.float32)
     high = np.array([c.high for c in columns], dtype=np.float32)
     return spaces.Box(low=low, high=high, dtype=np.float32)
@@ -97,7 +108,9 @@ class DynamicColumnWriter:
     with ``out=`` (no temporaries), which keeps the single-customer step cheap.
     """
 
-    def __init__(self, out: np.ndarray, horizon: int, max_fatigue: int, n_actions: int) -> None:
+    def __init__(
+        self, out: np.ndarray, horizon: int, max_fatigue: int, n_actions: int, rules: ContactRules | None = None
+    ) -> None:
         c = N_STATIC_COLUMNS
         self._week = out[:, c]
         self._weeks_since_purchase = out[:, c + 1]
@@ -108,6 +121,8 @@ class DynamicColumnWriter:
         self._subscribed = out[:, c + 6]
         self._last_action = out[:, c + 7 : c + 7 + n_actions]
         self._spend = out[:, c + 7 + n_actions]
+        self._rules = rules if rules is not None and rules.has_cap else None
+        self._wait = out[:, c + 8 + n_actions] if self._rules is not None else None
         self._actions = np.arange(n_actions)
         self._per_week = 1.0 / horizon
         self._per_fatigue = 1.0 / max_fatigue if max_fatigue > 0 else 0.0
@@ -128,6 +143,8 @@ class DynamicColumnWriter:
         np.equal(state.last_action[:, None], self._actions, out=self._last_action)
         self._write_spend(state.cumulative_spend, self._spend)
         self._written_spend = None
+        if self._rules is not None:
+            np.multiply(self._rules.weeks_until_allowed(state.recent_emails), self._rules.wait_scale, out=self._wait)
 
     def write_customer(self, state: CustomerState) -> None:
         """Write the weekly columns of the first row from one customer's scalars.
@@ -150,6 +167,8 @@ class DynamicColumnWriter:
             self._spend_input[0] = state.cumulative_spend
             self._write_spend(self._spend_input, self._spend[:1])
             self._written_spend = state.cumulative_spend
+        if self._rules is not None:
+            row[c + 8 + self._actions.size] = self._rules.customer_wait(state.recent_emails) * self._rules.wait_scale
 
     @staticmethod
     def _write_spend(cumulative_spend: np.ndarray, out: np.ndarray) -> None:
@@ -161,10 +180,17 @@ class DynamicColumnWriter:
 class ObservationBuffer:
     """The ``(N, D)`` float32 observation array of N customers and its writers."""
 
-    def __init__(self, n_customers: int, action_names: tuple[str, ...], horizon: int, max_fatigue: int) -> None:
-        self.space = observation_space(action_names)
+    def __init__(
+        self,
+        n_customers: int,
+        action_names: tuple[str, ...],
+        horizon: int,
+        max_fatigue: int,
+        rules: ContactRules | None = None,
+    ) -> None:
+        self.space = observation_space(action_names, rules is not None and rules.has_cap)
         self.array = np.zeros((n_customers, self.space.shape[0]), dtype=np.float32)
-        self._dynamic = DynamicColumnWriter(self.array, horizon, max_fatigue, len(action_names))
+        self._dynamic = DynamicColumnWriter(self.array, horizon, max_fatigue, len(action_names), rules)
 
     def write_static(self, state: PopulationState, rows: np.ndarray | None = None) -> None:
         """Write the covariate columns of ``state``'s customers (into ``rows`` when given)."""

@@ -362,6 +362,9 @@ DEFAULT_UNSUBSCRIBE_AT_MAX_FATIGUE = 0.003
 DEFAULT_U0 = _logit(DEFAULT_UNSUBSCRIBE_AT_ZERO_FATIGUE)
 DEFAULT_U1 = (_logit(DEFAULT_UNSUBSCRIBE_AT_MAX_FATIGUE) - DEFAULT_U0) / 5
 
+#: Longest window of a frequency cap, in weeks (the kernel keeps this many weeks of e-mail history).
+MAX_CAP_WEEKS = 16
+
 _ASSUMPTION_RULES: dict[str, str] = {
     "horizon": "an integer >= 1 (weeks)",
     "discount": "a number in (0, 1]",
@@ -373,7 +376,16 @@ _ASSUMPTION_RULES: dict[str, str] = {
     "u1": "a finite number (logit increase of unsubscribing per fatigue level)",
     "margin": "a number in [0, 1] (share of spend kept as profit)",
     "action_costs": "a sequence of finite numbers >= 0, one per action, the first (no action) 0",
+    "contact_budget": "null or a share in (0, 1] (e-mails per week as a share of subscribed customers)",
+    "contact_budget_per_1000": "null or a number in (0, 1000] (e-mails per week per 1,000 customers)",
+    "cap_emails": "null or an integer k >= 1 (at most k e-mails in any cap_weeks consecutive weeks); "
+    "set together with cap_weeks",
+    "cap_weeks": f"null or an integer w with cap_emails <= w <= {MAX_CAP_WEEKS} (the window of the frequency cap); "
+    "set together with cap_emails",
 }
+#: Contact rules are business rules a user sets, not assumptions: they are left out of
+#: ``to_dict`` when unset, so scenarios without them keep their config hashes.
+CONTACT_RULE_FIELDS: tuple[str, ...] = ("contact_budget", "contact_budget_per_1000", "cap_emails", "cap_weeks")
 
 
 @dataclass(frozen=True)
@@ -416,6 +428,17 @@ class ScenarioAssumptions:
         Profit share of spend (default 0.30).
     action_costs
         Cost of each action when delivered (default: no action $0, each e-mail $0.05).
+    contact_budget, contact_budget_per_1000
+        Contact rules, not assumptions (DESIGN 7): a weekly send budget, either as a share of the
+        subscribed customers (in (0, 1]) or as a count per 1,000 customers of the population (in
+        (0, 1000]); at most one of the two.  Default None: no budget.  Each week at most
+        ``floor(share * subscribed)`` (or ``floor(count * N / 1000)``) e-mails are delivered; when
+        more are requested the highest priorities are kept (:mod:`journeygym.envs.contact_rules`).
+    cap_emails, cap_weeks
+        Contact rule, not an assumption: a frequency cap of at most ``cap_emails`` (k) e-mails in
+        any ``cap_weeks`` (w) consecutive weeks, ``1 <= k <= w <= 16``; set both or neither.
+        A capped customer is never e-mailed, and the observation gains the column
+        ``weeks_until_email_allowed``.
     """
 
     horizon: int = 52
@@ -427,6 +450,10 @@ class ScenarioAssumptions:
     u1: float = DEFAULT_U1
     margin: float = 0.30
     action_costs: tuple[float, ...] = (0.0, 0.05, 0.05)
+    contact_budget: float | None = None
+    contact_budget_per_1000: float | None = None
+    cap_emails: int | None = None
+    cap_weeks: int | None = None
 
     def __post_init__(self) -> None:
         owner = "ScenarioAssumptions"
@@ -465,6 +492,51 @@ class ScenarioAssumptions:
         if not costs or any(not math.isfinite(c) or c < 0 for c in costs) or costs[0] != 0.0:
             raise fail("action_costs")
         object.__setattr__(self, "action_costs", costs)
+        self._check_contact_rules(fail)
+
+    def _check_contact_rules(self, fail: Any) -> None:
+        for name, upper in (("contact_budget", 1.0), ("contact_budget_per_1000", 1000.0)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise fail(name)
+            if not math.isfinite(value) or not 0.0 < value <= upper:
+                raise fail(name)
+            object.__setattr__(self, name, float(value))
+        if self.contact_budget is not None and self.contact_budget_per_1000 is not None:
+            raise ParameterError(
+                f"ScenarioAssumptions: received contact_budget={self.contact_budget!r} and contact_budget_per_1000="
+                f"{self.contact_budget_per_1000!r}, expected at most one weekly budget; remove one of them."
+            )
+        for name in ("cap_emails", "cap_weeks"):
+            value = getattr(self, name)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                    raise fail(name)
+                object.__setattr__(self, name, int(value))
+        if (self.cap_emails is None) != (self.cap_weeks is None):
+            missing = "cap_weeks" if self.cap_weeks is None else "cap_emails"
+            raise ParameterError(
+                f"ScenarioAssumptions.{missing}: received null while "
+                f"{'cap_emails' if missing == 'cap_weeks' else 'cap_weeks'} is set; a frequency cap needs both "
+                "(at most cap_emails e-mails in any cap_weeks consecutive weeks)."
+            )
+        if self.cap_emails is not None:
+            if self.cap_emails < 1:
+                raise fail("cap_emails")
+            if not self.cap_emails <= self.cap_weeks <= MAX_CAP_WEEKS:
+                raise fail("cap_weeks")
+
+    @property
+    def has_budget(self) -> bool:
+        """True when a weekly contact budget is set."""
+        return self.contact_budget is not None or self.contact_budget_per_1000 is not None
+
+    @property
+    def has_frequency_cap(self) -> bool:
+        """True when a frequency cap is set."""
+        return self.cap_emails is not None
 
     @property
     def unsubscribe_base_probability(self) -> float:
@@ -476,8 +548,12 @@ class ScenarioAssumptions:
         return assumptions_with_overrides(self, changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python dictionary of the assumptions (for records and configs)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """Plain-Python dictionary of the assumptions (for records and configs); unset contact rules are left out."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if not (f.name in CONTACT_RULE_FIELDS and getattr(self, f.name) is None)
+        }
 
 
 def assumptions_with_overrides(base: ScenarioAssumptions, overrides: Mapping[str, Any] | None) -> ScenarioAssumptions:

@@ -11,6 +11,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from journeygym.envs.contact_rules import ContactRules, EnforcedActions, check_priorities
 from journeygym.envs.kernel import (
     PopulationState,
     StepOutcome,
@@ -34,6 +35,7 @@ _INFO_KEYS: tuple[str, ...] = (
     "delivered",
     "unsubscribed",
 )
+_CONTACT_INFO_KEYS: tuple[str, ...] = ("requested", "capped", "thinned")
 
 
 class CustomerPopulationVectorEnv(VectorEnv):
@@ -80,7 +82,21 @@ class CustomerPopulationVectorEnv(VectorEnv):
     A dict of arrays of length N (with the ``_key`` masks of Gymnasium's
     vector convention): ``hidden_state``, ``draw``, and after a step
     ``purchase_prob``, ``visit_prob``, ``purchased``, ``visited``, ``spend``,
-    ``delivered``, ``unsubscribed``.
+    ``delivered``, ``unsubscribed``; with contact rules also ``requested``
+    (an e-mail was asked for a subscribed customer), ``capped`` (blocked by the
+    frequency cap) and ``thinned`` (dropped by the budget).
+
+    ## Contact rules
+
+    A scenario with ``contact_budget`` (or ``contact_budget_per_1000``) and
+    ``cap_emails``/``cap_weeks`` is enforced in every step by
+    :class:`~journeygym.envs.contact_rules.ContactRules`: capped customers are
+    never e-mailed, and when more e-mails are requested than the week's budget
+    the highest priorities are kept.  Priorities for the next step are given
+    with :meth:`prioritize`; without them the requests are thinned at random
+    (the same uniforms for every policy: common random numbers).
+    :attr:`last_budget` holds the last step's budget in e-mails (-1 without one).
+    With a cap the observation gains the column ``weeks_until_email_allowed``.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -112,9 +128,16 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self.assumptions: ScenarioAssumptions = self._selector.assumptions
         self.n_actions = len(self._selector.action_names)
         self.single_action_space = spaces.Discrete(self.n_actions)
+        self.contact_rules = ContactRules(self.assumptions)
         self._observations = ObservationBuffer(
-            self.num_envs, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue
+            self.num_envs,
+            self._selector.action_names,
+            self.assumptions.horizon,
+            self.assumptions.max_fatigue,
+            self.contact_rules,
         )
+        self._priorities: np.ndarray | None = None
+        self.last_budget = -1
         self.single_observation_space = self._observations.space
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.setflags(write=False)
@@ -195,19 +218,41 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self._observations.write_static(fresh, rows)
         self._needs_reset[rows] = False
 
+    def prioritize(self, priorities: Any) -> None:
+        """Priorities of the customers' e-mail requests in the next step (larger = kept first under the budget).
+
+        ``priorities`` is ``(N,)`` finite numbers, or None for random thinning; it applies to the
+        next :meth:`step` only.  Raises :class:`~journeygym.envs.contact_rules.PriorityError` for a
+        wrong shape or a non-finite value.
+        """
+        self._priorities = None if priorities is None else check_priorities(priorities, self.num_envs)
+
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Play one week for every customer."""
+        """Play one week for every customer (after the scenario's contact rules)."""
         state = self._state
         if state is None:
             raise RuntimeError("CustomerPopulationVectorEnv: call reset() before step().")
         actions = validate_actions(actions, self.n_actions, self.num_envs)
+        priorities, self._priorities = self._priorities, None
         restarting = np.flatnonzero(self._needs_reset)
         if restarting.size == self.num_envs:
             self._new_population(None)
             zeros = np.zeros(self.num_envs, dtype=bool)
             return self._observation(), np.zeros(self.num_envs), zeros, zeros.copy(), self._info(None)
 
-        outcome = step_population(state, actions, self._selector.tables, draw_step_noise(self.np_random, self.num_envs))
+        noise = draw_step_noise(self.np_random, self.num_envs)
+        enforced: EnforcedActions | None = None
+        if self.contact_rules.active:
+            uniforms = self.np_random.random(self.num_envs) if self.contact_rules.has_budget else None
+            reachable = state.subscribed
+            if restarting.size:
+                # A restarting customer's action is ignored: it neither uses nor counts toward the budget.
+                reachable = reachable.copy()
+                reachable[restarting] = False
+            enforced = self.contact_rules.enforce(actions, reachable, state.recent_emails, priorities, uniforms)
+            actions = enforced.actions
+            self.last_budget = enforced.budget
+        outcome = step_population(state, actions, self._selector.tables, noise)
         reward = outcome.reward
         truncated = state.week >= self._selector.tables.horizon
         terminated = np.zeros(self.num_envs, dtype=bool)
@@ -216,6 +261,10 @@ class CustomerPopulationVectorEnv(VectorEnv):
             reward[restarting] = 0.0
             truncated[restarting] = False
         info = self._info(outcome)
+        if enforced is not None:
+            for key in _CONTACT_INFO_KEYS:
+                info[key] = getattr(enforced, key)
+                info[f"_{key}"] = self._all
         if self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP:
             observation = self._same_step_autoreset(truncated, info)
         else:

@@ -81,6 +81,9 @@ def _result_schema() -> Any:
         "model_path": text, "log_dir": text, "tuning": text,
         "train_seconds": real, "eval_seconds": real, "worker_pid": integer,
         "offline": text, "offline_seconds": real,
+        "contact_budget": real, "contact_budget_per_1000": real, "cap_emails": integer, "cap_weeks": integer,
+        "enforcement": text, "requested_contact_rate": real, "capped_share": real, "thinned_share": real,
+        "max_weekly_contact_share": real, "budget_violations": integer, "value_bound": real, "email_price": real,
     }
     return pa.schema(list(columns.items()))
 
@@ -297,6 +300,25 @@ def _build(spec: CellSpec, training_params: str | int, model_dir: Path) -> tuple
     return policy, mode, record
 
 
+def contact_columns(run: Any, assumptions: ScenarioAssumptions) -> dict[str, Any]:
+    """The result columns of the contact rules: the rules, how they were enforced and what they blocked."""
+    requested = int(run.requested.sum())
+    subscribed = np.maximum(run.weekly_subscribed, 1)
+    budgeted = run.weekly_budget >= 0
+    return {
+        "contact_budget": assumptions.contact_budget,
+        "contact_budget_per_1000": assumptions.contact_budget_per_1000,
+        "cap_emails": assumptions.cap_emails,
+        "cap_weeks": assumptions.cap_weeks,
+        "enforcement": run.enforcement,
+        "requested_contact_rate": float(run.requested.mean() / run.horizon),
+        "capped_share": run.capped / requested if requested else 0.0,
+        "thinned_share": run.thinned / requested if requested else 0.0,
+        "max_weekly_contact_share": float(np.max(run.weekly_contacts / subscribed)),
+        "budget_violations": int(np.count_nonzero(run.weekly_contacts[budgeted] > run.weekly_budget[budgeted])),
+    }
+
+
 def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
     """Train (if needed) and evaluate one cell; returns one row per evaluation draw."""
     model_dir = Path(spec.model_dir)
@@ -355,6 +377,8 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                     "worker_pid": os.getpid(),
                     "offline": None,
                     "offline_seconds": None,
+                    **contact_columns(run, spec.assumptions),
+                    **{key: policy.evaluation_record().get(key) for key in ("value_bound", "email_price")},
                 }
             )
         if spec.offline is not None and rows:

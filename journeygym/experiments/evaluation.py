@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from journeygym.baselines.base import Policy
+from journeygym.envs.contact_rules import check_priorities
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
@@ -22,7 +23,15 @@ from journeygym.envs.simulation import ArtifactSource
 
 @dataclass(frozen=True, eq=False)
 class Rollout:
-    """Per-customer outcomes of one policy over one episode (arrays of length N)."""
+    """Per-customer outcomes of one policy over one episode (arrays of length N).
+
+    ``requested`` counts the e-mails the policy asked for subscribed customers;
+    ``contacts`` those delivered.  With contact rules, ``weekly_contacts``,
+    ``weekly_subscribed`` and ``weekly_budget`` (-1 without a budget) are per
+    week, ``capped``/``thinned`` count the requests each rule blocked, and
+    ``enforcement`` says how the budget chose: ``"priority"`` (the policy's
+    priorities), ``"random"`` (thinned at random) or ``"none"`` (no budget).
+    """
 
     policy: str
     draw: int
@@ -33,6 +42,13 @@ class Rollout:
     unsubscribed: np.ndarray
     horizon: int
     state_names: tuple[str, ...] = ()
+    requested: np.ndarray | None = None
+    weekly_contacts: np.ndarray | None = None
+    weekly_subscribed: np.ndarray | None = None
+    weekly_budget: np.ndarray | None = None
+    capped: int = 0
+    thinned: int = 0
+    enforcement: str = "none"
 
 
 #: Called every week with a copy of the customers' state at the time of the
@@ -56,21 +72,46 @@ def rollout(
         num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
     )
     observations, _ = env.reset(seed=seed)
+    horizon = env.assumptions.horizon
     returns = np.zeros(n_customers)
     contacts = np.zeros(n_customers, dtype=np.int64)
+    requested = np.zeros(n_customers, dtype=np.int64)
     purchases = np.zeros(n_customers, dtype=np.int64)
-    for _ in range(env.assumptions.horizon):
+    weekly = {name: np.zeros(horizon, dtype=np.int64) for name in ("contacts", "subscribed", "budget")}
+    blocked = {"capped": 0, "thinned": 0}
+    enforcement = "priority" if env.contact_rules.has_budget else "none"
+    for week in range(horizon):
         before = env.state.copy() if observer is not None else None
+        weekly["subscribed"][week] = np.count_nonzero(env.state.subscribed)
         if policy.uses_hidden_state:
             actions = policy.act_on_state(env.state, env.parameters, env.assumptions)
         else:
             actions = policy.act(observations)
+        if env.contact_rules.has_budget:
+            priorities = (
+                policy.priority_on_state(env.state, env.parameters, env.assumptions)
+                if policy.uses_hidden_state
+                else policy.priority(observations)
+            )
+            if priorities is None:
+                enforcement = "random"
+            else:
+                priorities = check_priorities(priorities, n_customers, f"policy {policy.name!r}: priority")
+            env.prioritize(priorities)
         observations, reward, _, _, info = env.step(actions)
         if before is not None:
             observer(before, info)
         returns += reward
         contacts += info["delivered"]
         purchases += info["purchased"]
+        if "requested" in info:
+            requested += info["requested"]
+            blocked["capped"] += int(np.count_nonzero(info["capped"]))
+            blocked["thinned"] += int(np.count_nonzero(info["thinned"]))
+        else:
+            requested += info["delivered"]
+        weekly["contacts"][week] = np.count_nonzero(info["delivered"])
+        weekly["budget"][week] = env.last_budget
     return Rollout(
         policy=policy.name,
         draw=env.draw_index,
@@ -79,6 +120,13 @@ def rollout(
         contacts=contacts,
         purchases=purchases,
         unsubscribed=~env.state.subscribed,
-        horizon=env.assumptions.horizon,
+        horizon=horizon,
         state_names=tuple(env.parameters.state_names),
+        requested=requested,
+        weekly_contacts=weekly["contacts"],
+        weekly_subscribed=weekly["subscribed"],
+        weekly_budget=weekly["budget"],
+        capped=blocked["capped"],
+        thinned=blocked["thinned"],
+        enforcement=enforcement,
     )
