@@ -91,6 +91,8 @@ class ScorePolicy(Policy):
         self.set_operating_point(threshold, budget)
         self.tuning_: list[dict[str, Any]] | None = None
         self._subscribed_column: int | None = None
+        # The observations and priorities of the last act: a budgeted rollout asks for both.
+        self._last_scored: tuple[np.ndarray, np.ndarray] | None = None
 
     def set_operating_point(self, threshold: float = 0.0, budget: float | None = None) -> ScorePolicy:
         """Set the threshold (dollars of net gain) and the contact budget (share of the batch)."""
@@ -149,10 +151,14 @@ class ScorePolicy(Policy):
         # Unsubscribed customers cannot be reached, so they are not scored at all.
         rows = np.flatnonzero(observations[:, self._subscribed_column] > 0.5)
         if rows.size == 0:
+            self._last_scored = (observations.copy(), np.full(observations.shape[0], -np.finfo(np.float64).max))
             return actions
         gain = self.net_gain(observations if rows.size == observations.shape[0] else observations[rows])
         arm = gain.argmax(axis=1)
         best = gain[np.arange(rows.size), arm]
+        priorities = np.full(observations.shape[0], -np.finfo(np.float64).max)
+        priorities[rows] = best
+        self._last_scored = (observations.copy(), priorities)
         chosen = best > self.threshold
         if self.budget is not None:
             limit = math.ceil(self.budget * observations.shape[0])
@@ -162,6 +168,17 @@ class ScorePolicy(Policy):
                 chosen[order[:limit]] = True
         actions[rows[chosen]] = arm[chosen]
         return actions
+
+    def priority(self, observations: np.ndarray) -> np.ndarray:
+        """The best arm's net gain in dollars: under a binding contact budget the largest gains are kept.
+
+        Unsubscribed customers (who cannot be e-mailed) get the lowest finite priority.
+        """
+        observations = check_observations(observations)
+        if self._last_scored is not None and np.array_equal(self._last_scored[0], observations):
+            return self._last_scored[1]
+        self.act(observations)
+        return self._last_scored[1]
 
     def get_params(self) -> dict[str, Any]:
         """Operating point, the arm rule and the tuning record."""
