@@ -67,7 +67,7 @@ def check_priorities(priorities: Any, n_customers: int, source: str = "prioritie
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise PriorityError(
-            f"{source}: received the non-finite value {array[bad]!r} for customer {bad}, expected finite numbers; "
+            f"{source}: received the non-finite value {float(array[bad])!r} for customer {bad}, expected finite numbers; "
             "replace NaN and infinities (e.g. with a very large or very small finite score)."
         )
     return array

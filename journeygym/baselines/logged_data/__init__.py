@@ -32,7 +32,7 @@ from journeygym.baselines.logged_data.schema import (
     validate_logged_data,
     write_logged_data,
 )
-from journeygym.baselines.logged_data.simulator import episode_plan, simulate_logged_data
+from journeygym.baselines.logged_data.simulator import delivered_propensities, episode_plan, simulate_logged_data
 
 __all__ = [
     "LOGGED_DATA_SCHEMA_VERSION",
@@ -42,6 +42,7 @@ __all__ = [
     "LoggedDataError",
     "RandomizedBehavior",
     "check_propensities",
+    "delivered_propensities",
     "episode_plan",
     "logged_data_columns",
     "propensity_columns",

@@ -51,6 +51,21 @@ The behavior policy never e-mails unsubscribed customers, so the logged action
 is the delivered action and its propensity is the true probability of what
 happened: ``(1, 0, ..., 0)`` for unsubscribed customers.
 
+Under a scenario's contact rules (a weekly budget, a frequency cap) the env
+delivers only part of the requests, and the log keeps the delivered action in
+``action`` with the propensities of the delivered action after the rules
+(:func:`~journeygym.baselines.logged_data.simulator.delivered_propensities`:
+one-hot "no action" for a customer the cap bars, e-mail arms scaled by the
+budget's keep rate ``k / m`` otherwise).  Two optional columns, which
+validation does not require (logs without them stay valid, same schema version):
+
+* ``requested_action`` (int64), after ``draw``: the action the behavior asked
+  for, present when the scenario sets any contact rule;
+* ``weeks_until_email_allowed`` (float32), after the other observation columns:
+  the observation's frequency-cap column
+  (``observation_columns(action_names, frequency_cap=True)``), present when the
+  scenario sets a cap.
+
 Parquet files carry, under the metadata key ``journeygym.logged_data``, a JSON
 record with the schema version, package version, config hash, seed, horizon,
 action names and the behavior policy.

@@ -7,6 +7,13 @@ the observation, action, propensities and outcomes of every customer and week
 (the schema of :mod:`journeygym.baselines.logged_data.schema`), optionally with
 the simulator's ground truth
 (:mod:`journeygym.baselines.logged_data.ground_truth`).
+
+Under a scenario's contact rules (DESIGN 7) the env delivers only part of what
+the behavior asks.  The log then records what a practitioner's send log holds:
+the *delivered* action in ``action`` (the request in ``requested_action``) and
+the probability of each delivered action after the rules
+(:func:`delivered_propensities`); with a frequency cap, the observation's
+``weeks_until_email_allowed`` column too.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
 from journeygym.records import to_jsonable
 
-__all__ = ["episode_plan", "simulate_logged_data"]
+__all__ = ["delivered_propensities", "episode_plan", "simulate_logged_data"]
 
 
 def episode_plan(n_customers: int, seed: int, params: str | int | Sequence[int]) -> list[tuple[str | int, int, int]]:
@@ -48,6 +55,39 @@ def episode_plan(n_customers: int, seed: int, params: str | int | Sequence[int])
         )
     sizes = np.diff(np.linspace(0, n_customers, len(draws) + 1).round().astype(int))
     return [(d if isinstance(d, str) else int(d), int(size), int(seed) + i) for i, (d, size) in enumerate(zip(draws, sizes))]
+
+
+def delivered_propensities(propensities: np.ndarray, blocked: np.ndarray, keep_probability: float) -> np.ndarray:
+    """Probabilities of the delivered actions, from the behavior's requests and the week's contact rules.
+
+    A behavior gives no priorities, so a binding budget keeps a uniformly random
+    subset of the ``m`` requests that passed the cap, of size ``k`` (the budget):
+    each such request is kept with probability ``k / m``, the exact marginal of
+    that draw given ``m``.
+
+    Parameters
+    ----------
+    propensities
+        ``(n, A)`` probabilities of the behavior's requests; rows sum to 1.
+    blocked
+        ``(n,)`` customers whom the frequency cap bars from e-mail this week
+        (they get "no action" whatever is requested).
+    keep_probability
+        ``min(1, k / m)``, the share of uncapped requests the budget keeps (1 without a budget).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, A)``: e-mail arms scaled by ``keep_probability``, the rest on action 0; one-hot
+        action 0 for blocked customers.
+    """
+    delivered = propensities.copy()
+    if keep_probability < 1.0:
+        delivered[:, 0] += (1.0 - keep_probability) * delivered[:, 1:].sum(axis=1)
+        delivered[:, 1:] *= keep_probability
+    delivered[blocked] = 0.0
+    delivered[blocked, 0] = 1.0
+    return delivered
 
 
 def simulate_logged_data(
@@ -86,7 +126,11 @@ def simulate_logged_data(
     -------
     pandas.DataFrame
         The log in the schema of :mod:`journeygym.baselines.logged_data.schema` (N x H rows), with a
-        description of how it was made in ``attrs["journeygym"]``.
+        description of how it was made in ``attrs["journeygym"]``.  When the scenario sets contact
+        rules, ``action`` is the delivered action, the propensities are those of the delivered
+        action (:func:`delivered_propensities`) and the behavior's request is in
+        ``requested_action``; with a frequency cap the observation's ``weeks_until_email_allowed``
+        column is logged too.
     """
     if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
         raise ValueError(f"simulate_logged_data: received n_customers={n_customers!r}, expected an integer >= 1.")
@@ -126,12 +170,16 @@ def _simulate_episode(
     action_names = env.parameters.action_names
     n_actions = len(action_names)
     n_weeks = env.assumptions.horizon
-    subscribed_column = [c.name for c in observation_columns(action_names)].index("subscribed")
+    rules = env.contact_rules
+    logged_columns = observation_columns(action_names, frequency_cap=rules.has_cap)
+    subscribed_column = [c.name for c in logged_columns].index("subscribed")
     behavior_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6C6F67]))
 
     obs = np.empty((n_weeks, n_customers, observations.shape[1]), dtype=np.float32)
     actions = np.empty((n_weeks, n_customers), dtype=np.int64)
     propensities = np.empty((n_weeks, n_customers, n_actions))
+    requested = np.empty((n_weeks, n_customers), dtype=np.int64) if rules.active else None
+    no_one = np.zeros(n_customers, dtype=bool)
     outcomes = {name: np.empty((n_weeks, n_customers)) for name in OUTCOME_COLUMNS}
     truth: dict[str, np.ndarray] = {}
     if include_truth:
@@ -158,9 +206,17 @@ def _simulate_episode(
                 truth[f"true_effect_{name}"][t] = plain[:, a]
                 truth[f"true_logged_effect_{name}"][t] = logged[:, a]
         obs[t] = observations
+        # Whom the cap bars from e-mail this week, read before the step changes the history.
+        blocked = rules.weeks_until_allowed(env.state.recent_emails) > 0 if rules.has_cap else no_one
+        observations, reward, _, _, info = env.step(week_actions)
+        if requested is not None:
+            requested[t] = week_actions
+            week_actions = week_actions * info["delivered"]
+            passed = np.count_nonzero(info["requested"] & ~info["capped"])
+            keep = env.last_budget / passed if rules.has_budget and passed > env.last_budget else 1.0
+            week_propensities = delivered_propensities(week_propensities, blocked, keep)
         actions[t] = week_actions
         propensities[t] = week_propensities
-        observations, reward, _, _, info = env.step(week_actions)
         outcomes["visit"][t] = info["visited"]
         outcomes["purchase"][t] = info["purchased"]
         outcomes["spend"][t] = info["spend"]
@@ -178,7 +234,7 @@ def _simulate_episode(
         "week": np.tile(np.arange(n_weeks, dtype=np.int64), n_customers),
     }
     flat_obs = customer_major(obs)
-    for j, column in enumerate(observation_columns(action_names)):
+    for j, column in enumerate(logged_columns):
         columns[column.name] = flat_obs[:, j]
     columns["action"] = customer_major(actions)
     flat_propensities = customer_major(propensities)
@@ -188,6 +244,8 @@ def _simulate_episode(
         values = customer_major(outcomes[name])
         columns[name] = values if name in ("spend", "reward") else values.astype(np.int8)
     columns["draw"] = np.full(n_customers * n_weeks, env.draw_index, dtype=np.int64)
+    if requested is not None:
+        columns["requested_action"] = customer_major(requested)
     for name, values in truth.items():
         columns[name] = customer_major(values)
     frame = pd.DataFrame(columns)
