@@ -83,6 +83,10 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     | 19-21 | last_action_<name>      | one-hot |
     | 22    | log_cumulative_spend    | [0, 1] |
 
+    With a frequency cap in the scenario (``cap_emails``/``cap_weeks``) a 24th column
+    follows, ``weeks_until_email_allowed`` (weeks until the cap allows an e-mail,
+    divided by ``cap_weeks - 1``; 0 = allowed now), as a CRM system shows it.
+
     The hidden state is never observed; it is reported in ``info``.
 
     ## Rewards
@@ -117,7 +121,15 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     ``hidden_state`` (int), ``hidden_state_name``, ``draw`` (index, -1 for the
     mean), ``week``, ``fatigue``, ``subscribed``; after a step also
     ``purchase_prob``, ``visit_prob``, ``purchased``, ``visited``, ``spend``,
-    ``delivered``, ``unsubscribed``.
+    ``delivered``, ``unsubscribed``; with a frequency cap also ``capped``
+    (the requested e-mail was blocked by the cap).
+
+    ## Contact rules
+
+    A frequency cap is enforced: an e-mail to a customer who already had
+    ``cap_emails`` e-mails in the last ``cap_weeks - 1`` weeks is not sent
+    (the step plays "no action").  A weekly budget is a rule over a population
+    and is refused here; use ``CustomerPopulationVectorEnv``.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
