@@ -129,11 +129,15 @@ class ObservationFeatures(TransformerMixin, BaseEstimator):
                 raise ValueError(f"ObservationFeatures: the table lacks the observation columns {missing}.")
             return X[self.columns_].to_numpy(dtype=np.float32)
         array = np.asarray(X)
-        if array.ndim != 2 or array.shape[1] != self.n_features_in_:
+        # A frequency cap appends one column (weeks_until_email_allowed); the scoring models do not use it.
+        if array.ndim != 2 or array.shape[1] not in (self.n_features_in_, self.n_features_in_ + 1):
             raise ValueError(
                 f"ObservationFeatures: received an array of shape {array.shape}, expected (n, {self.n_features_in_}) "
-                "observations in the column order of journeygym.envs.observation.observation_columns."
+                "observations in the column order of journeygym.envs.observation.observation_columns "
+                f"(or (n, {self.n_features_in_ + 1}) with a frequency cap's column last)."
             )
+        if array.shape[1] != self.n_features_in_:
+            array = array[:, : self.n_features_in_]
         if self.indices_.size == self.n_features_in_ and np.array_equal(self.indices_, np.arange(self.n_features_in_)):
             return array
         return array[:, self.indices_]
