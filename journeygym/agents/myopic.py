@@ -21,10 +21,13 @@ class MyopicOraclePolicy(OraclePolicy):
     """Maximizes the expected reward of the current week given the true hidden state.
 
     The one-week problem does not depend on the week, so it is solved once per
-    population and looked up every week.
+    population and looked up every week.  Its value bounds nothing, so it records
+    none and is never priced: under a contact budget it asks for the e-mails that
+    pay this week and its priority is their gain this week.
     """
 
     name = "myopic_oracle"
+    records_bound = False
 
     def decision_problem(self, assumptions: ScenarioAssumptions) -> ScenarioAssumptions:
         return assumptions.replace(horizon=1)

@@ -1,5 +1,7 @@
 """Targeting baselines: scoring models and the policies built on them, the simple policies, the oracle.
 
+The oracle's bound under a contact budget is :func:`solve_budgeted_oracle`.
+
 What a user needs, imported on first use::
 
     from journeygym.baselines import Policy, make_policy, OraclePolicy, LTVUpliftPolicy, ScoringModels
@@ -20,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "ScoringModels": "journeygym.baselines.scoring",
     "OraclePolicy": "journeygym.baselines.oracle",
     "solve_oracle": "journeygym.baselines.oracle",
+    "BudgetedOracle": "journeygym.baselines.budgeted_oracle",
+    "solve_budgeted_oracle": "journeygym.baselines.budgeted_oracle",
     "POLICY_NAMES": "journeygym.baselines.registry",
     "UnknownPolicyError": "journeygym.baselines.registry",
     "make_policy": "journeygym.baselines.registry",
@@ -30,6 +34,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.baselines.base import Policy
+    from journeygym.baselines.budgeted_oracle import BudgetedOracle, solve_budgeted_oracle
     from journeygym.baselines.oracle import OraclePolicy, solve_oracle
     from journeygym.baselines.registry import POLICY_NAMES, UnknownPolicyError, make_policy, register_policy
     from journeygym.baselines.scoring import ScoringModels
