@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="journeygym run",
         description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
     )
-    parser.add_argument("config", nargs="?", help="a YAML config file, or a preset: quick, full, sensitivity, offline")
+    parser.add_argument("config", nargs="?", help="a YAML config file, or a preset: quick, full, sensitivity, offline, budgets")
     parser.add_argument(
         "--schema",
         action="store_true",
@@ -48,7 +48,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(config_json_schema(), indent=2))
         return 0
     if args.config is None:
-        parser.error("the following arguments are required: config (a YAML file or a preset: quick, full, sensitivity, offline)")
+        parser.error("the following arguments are required: config (a YAML file or a preset: quick, full, sensitivity, offline, budgets)")
     overrides: dict[str, Any] = {}
     if args.workers is not None:
         overrides["n_workers"] = args.workers

@@ -104,7 +104,7 @@ __all__ = [
 ]
 
 #: Preset names shipped under ``journeygym/experiments/presets``.
-PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity", "offline")
+PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity", "offline", "budgets")
 
 
 def _default(model: type[BaseModel], key: str) -> Any:
@@ -461,7 +461,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
     Parameters
     ----------
     source
-        ``"quick"``, ``"full"``, ``"sensitivity"``, a path to a YAML file, or an already parsed mapping.
+        A preset name (:data:`PRESETS`), a path to a YAML file, or an already parsed mapping.
     overrides
         Top-level keys replacing the file's (e.g. ``{"output_dir": "out"}``).
 

@@ -12,7 +12,10 @@ apart from the PNG figures beside it), ``summary.csv`` and the figures:
   and per hidden engagement state (the state is a diagnostic; policies never see it);
 * ``sensitivity.png`` -- with several settings, every policy's return per setting;
 * ``offline.png`` -- with an ``offline:`` section, off-policy estimates against
-  the true values (:mod:`journeygym.experiments.offline_report`).
+  the true values (:mod:`journeygym.experiments.offline_report`);
+* ``budgets.png`` -- with settings that set a contact budget, return against
+  e-mails delivered per budget, and the section "Value against volume"
+  (:mod:`journeygym.experiments.budget_report`).
 
 ``journeygym report RESULTS_DIR`` is :func:`report_command`.
 """
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeygym.experiments.budget_report import budget_blocks, budget_text
 from journeygym.experiments.offline_report import offline_blocks, offline_text
 from journeygym.experiments.store import (
     ResultStore,
@@ -232,8 +236,10 @@ def _sensitivity_table(summaries: Sequence[SettingSummary]) -> tuple[list[str], 
         cells.append(s.winner)
         share = "-"
         if s.oracle and s.never:
-            gap = means[s.oracle] - means[s.never]
-            share = f"{(means[s.winner] - means[s.never]) / gap:.0%} of never->oracle" if gap > 0 else "no gap"
+            # The summary's share: under a contact budget its top is the budgeted oracle's bound.
+            closed = s.row(s.winner).gap_closed
+            top = "bound" if s.bound is not None else "oracle"
+            share = f"{closed.mean:.0%} of never->{top}" if closed is not None else "no gap"
         cells.append(share)
         rows.append(cells)
     return headers, rows
@@ -377,6 +383,7 @@ def _content(
         if figures.get(key):
             blocks.append(("img", f"{key}.png", caption))
     blocks += offline_blocks(complete, results_dir / "report")
+    blocks += budget_blocks(complete, summaries, results_dir / "report")
     headers, rows = _training_rows(complete, [r.policy for r in summaries[0].rows])
     if rows:
         blocks.append(("h2", "Training"))
@@ -494,5 +501,5 @@ def report_text(results_dir: str | Path) -> str:
     ]
     if missing:
         lines.append(f"INCOMPLETE: {len(missing)} planned cell(s) not finished")
-    offline = offline_text(complete)
-    return "\n".join(lines) + "\n\n" + format_summary(summaries) + (f"\n\n{offline}" if offline else "")
+    sections = [format_summary(summaries), offline_text(complete), budget_text(complete, summaries)]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(s for s in sections if s)

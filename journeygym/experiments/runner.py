@@ -8,7 +8,7 @@ configured backend, and writes every finished cell to the
 Agents train once per cell and are evaluated on every draw of the cell, with
 the same customers and weekly noise as every other policy.
 
-``journeygym run CONFIG.yaml|quick|full|sensitivity [--out DIR] [--resume]``
+``journeygym run CONFIG.yaml|PRESET [--out DIR] [--resume]`` (presets: quick, full, sensitivity, offline, budgets)
 is :func:`run_command`.
 """
 

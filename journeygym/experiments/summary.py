@@ -15,6 +15,11 @@ Intervals (95%) of a mean over the S x D table of per-unit means:
 * S = D = 1 -- Student t over the 32 blocks of customers stored with every row
   (paired block differences for differences).
 
+Under a contact budget the top of the "gap closed" shares is the budgeted
+oracle's value bound (its ``value_bound`` column, the best any policy can do
+within the budget) rather than the oracle's return; without a recorded bound
+the oracle's return stays the top and the setting's notes say so.
+
 "Reference" is the best seed baseline (look-alike, expected LTV, LTV uplift)
 present in the setting, else the best policy that neither sees the hidden
 state (oracle, myopic oracle) nor trains in the simulator; "best" is the
@@ -42,6 +47,9 @@ __all__ = [
     "contact_profile",
     "format_summary",
     "grand_mean_interval",
+    "has_budget",
+    "paired_difference",
+    "sees_hidden_state",
     "summarize",
     "summary_frame",
 ]
@@ -70,7 +78,11 @@ class PolicyRow:
 
 @dataclass(frozen=True)
 class SettingSummary:
-    """Every policy's summary in one scenario setting."""
+    """Every policy's summary in one scenario setting.
+
+    ``bound`` is the budgeted oracle's value bound when the setting sets a contact
+    budget and the oracle records one: the top of the "gap closed" shares.
+    """
 
     setting: int
     label: str
@@ -88,6 +100,7 @@ class SettingSummary:
     n_draws: int
     interval_basis: str
     notes: list[str] = field(default_factory=list)
+    bound: Estimate | None = None
 
     def row(self, policy: str) -> PolicyRow:
         """The row of ``policy``."""
@@ -161,6 +174,12 @@ class _Units:
         values = self.frame.loc[self.frame["policy"] == policy, "block_returns"].iloc[0]
         return np.asarray(list(values), dtype=np.float64)
 
+    def complete(self, policy: str, column: str) -> bool:
+        """Whether ``column`` holds a value in every (seed, draw) row of ``policy``."""
+        if column not in self.frame.columns:
+            return False
+        return bool(self.frame.loc[self.frame["policy"] == policy, column].notna().all())
+
     @property
     def basis(self) -> str:
         s, d = len(self.seeds), len(self.draws)
@@ -182,9 +201,37 @@ def _difference(units: _Units, policy: str, reference: str) -> tuple[Estimate, f
     return estimate, better
 
 
-def _gap_share(units: _Units, policy: str, low: str, high: str) -> Estimate | None:
-    """Share of the gap from ``low`` to ``high`` that ``policy`` closes, with a delta-method interval."""
-    p, lo, hi = units.table(policy), units.table(low), units.table(high)
+def paired_difference(frame: pd.DataFrame, policy: str, reference: str) -> Estimate:
+    """``policy`` minus ``reference`` in one setting's rows, paired on common random numbers.
+
+    The interval is the summary's (see the module docstring): over the (seed,
+    draw) units, or over paired customer blocks with one seed and one draw.
+    """
+    if frame["setting"].nunique() != 1:
+        raise ValueError(
+            f"paired_difference: received rows of settings {sorted(frame['setting'].unique().tolist())}, expected "
+            "the rows of one setting; select them first (frame[frame['setting'] == s])."
+        )
+    return _difference(_Units(frame), policy, reference)[0]
+
+
+def has_budget(frame: pd.DataFrame) -> pd.Series:
+    """Per row: whether its setting sets a weekly contact budget (False for results without the column)."""
+    budgeted = pd.Series(False, index=frame.index)
+    for column in ("contact_budget", "contact_budget_per_1000"):
+        if column in frame.columns:
+            budgeted |= frame[column].notna()
+    return budgeted
+
+
+def _gap_share(units: _Units, policy: str, low: str, high: str, bound: np.ndarray | None = None) -> Estimate | None:
+    """Share of the gap from ``low`` to ``high`` that ``policy`` closes, with a delta-method interval.
+
+    ``bound`` (an S x D table), when given, is the top of the gap instead of
+    ``high``'s return: an exact value, the same for every block of customers.
+    """
+    p, lo = units.table(policy), units.table(low)
+    hi = units.table(high) if bound is None else bound
     gap = float((hi - lo).mean())
     if not gap > 0:
         return None
@@ -193,14 +240,16 @@ def _gap_share(units: _Units, policy: str, low: str, high: str) -> Estimate | No
     blocks = units.blocks(policy)
     linear_blocks = None
     if blocks is not None:
-        b_lo, b_hi = units.blocks(low), units.blocks(high)
+        b_lo = units.blocks(low)
+        b_hi = units.blocks(high) if bound is None else np.full_like(blocks, float(bound.ravel()[0]))
         linear_blocks = (blocks - b_lo) - share * (b_hi - b_lo)
     spread = grand_mean_interval(linear, linear_blocks)
     half = (spread.high - spread.low) / 2 / gap
     return Estimate(share, share - half, share + half)
 
 
-def _sees_hidden_state(frame: pd.DataFrame) -> pd.Series:
+def sees_hidden_state(frame: pd.DataFrame) -> pd.Series:
+    """Per policy: whether it acts on the hidden state (the oracles), so it is a reference, not a contender."""
     if "uses_hidden_state" in frame.columns:
         return frame.groupby("policy")["uses_hidden_state"].first().astype(bool)
     return frame.groupby("policy")["kind"].first() == "oracle"
@@ -209,7 +258,7 @@ def _sees_hidden_state(frame: pd.DataFrame) -> pd.Series:
 def _choose_reference(frame: pd.DataFrame, means: dict[str, float]) -> str | None:
     kinds = frame.groupby("policy")["kind"].first()
     training = frame.groupby("policy")["training"].first()
-    hidden = _sees_hidden_state(frame)
+    hidden = sees_hidden_state(frame)
     seed_baselines = [p for p in means if kinds[p] in SEED_BASELINES]
     candidates = seed_baselines or [p for p in means if not hidden[p] and training[p] != "simulator"]
     return max(candidates, key=lambda p: means[p]) if candidates else None
@@ -241,6 +290,20 @@ def summarize(
         oracle = next((p for p in policies if kinds[p] == "oracle"), None)
         never = next((p for p in policies if kinds[p] == "never"), None)
         chosen = reference if reference is not None else _choose_reference(part, means)
+        notes = []
+        bound = None
+        if oracle is not None and bool(has_budget(part).any()):
+            if units.complete(oracle, "value_bound"):
+                bound = units.table(oracle, "value_bound")
+                notes.append(
+                    f"contact budget: gaps closed are measured to the budgeted oracle's value bound "
+                    f"({float(bound.mean()):.3f}), not to the oracle's return."
+                )
+            else:
+                notes.append(
+                    f"contact budget: {oracle!r} records no value bound, so gaps closed are measured to its return "
+                    "(as the budget let it e-mail), not to the budgeted bound."
+                )
         rows = []
         for policy in policies:
             difference, better = (None, None)
@@ -255,9 +318,9 @@ def summarize(
                     mean_return=grand_mean_interval(units.table(policy), units.blocks(policy)),
                     difference=difference,
                     share_of_draws_better=better,
-                    gap_closed=_gap_share(units, policy, never, oracle) if never and oracle else None,
+                    gap_closed=_gap_share(units, policy, never, oracle, bound) if never and oracle else None,
                     gap_closed_from_reference=(
-                        _gap_share(units, policy, chosen, oracle)
+                        _gap_share(units, policy, chosen, oracle, bound)
                         if chosen and oracle and policy not in (chosen, oracle)
                         else None
                     ),
@@ -266,9 +329,8 @@ def summarize(
                     purchases_per_customer=float(first["purchases_per_customer"].mean()),
                 )
             )
-        hidden = _sees_hidden_state(part)
+        hidden = sees_hidden_state(part)
         contenders = [p for p in policies if not hidden[p]] or policies
-        notes = []
         if len(units.draws) == 1:
             notes.append("one posterior draw: 'draws better' is 0% or 100%, and intervals omit parameter uncertainty.")
         head = part.iloc[0]
@@ -290,6 +352,7 @@ def summarize(
                 n_draws=len(units.draws),
                 interval_basis=units.basis,
                 notes=notes,
+                bound=None if bound is None else grand_mean_interval(bound),
             )
         )
     return out
@@ -392,7 +455,7 @@ def summary_frame(summaries: Sequence[SettingSummary]) -> pd.DataFrame:
             record.update(
                 share_of_draws_better=r.share_of_draws_better, contact_rate=r.contact_rate,
                 unsubscribe_rate=r.unsubscribe_rate, purchases_per_customer=r.purchases_per_customer,
-                n_seeds=s.n_seeds, n_draws=s.n_draws,
+                n_seeds=s.n_seeds, n_draws=s.n_draws, gap_top=None if s.bound is None else s.bound.mean,
             )
             records.append(record)
     return pd.DataFrame(records)
