@@ -55,7 +55,8 @@ class BeliefTracker:
     Rows whose ``week_fraction`` column is 0 start a new customer (belief =
     the model's initial state distribution given recency); the other rows are
     updated with the transition of the action delivered last week (the
-    observation's ``last_action`` one-hot) at the fatigue observed the week
+    observation's ``last_action`` one-hot: after a frequency cap or a budget
+    blocked a request, the "no action" the customer received) at the fatigue observed the week
     before, and the likelihood of this week's visit and purchase.  A batch of a
     different size, or a first call mid-episode, restarts the rows from the
     week-0 prior (the history before the call is unknown).
@@ -103,10 +104,13 @@ class BeliefTracker:
             ``(n, K)`` belief over the current hidden state of those customers.
         """
         obs = np.asarray(observations, dtype=np.float64)
-        if obs.ndim != 2 or obs.shape[1] != self._n_columns:
+        # A frequency cap adds one column at the end (weeks_until_email_allowed); every column read
+        # here keeps its position, and the e-mail history reaches the filter through last_action.
+        if obs.ndim != 2 or obs.shape[1] not in (self._n_columns, self._n_columns + 1):
             raise ValueError(
                 f"BeliefTracker.observe: received observations of shape {obs.shape}, expected (n, {self._n_columns}) "
-                "raw journeygym observations (without belief columns)."
+                f"raw journeygym observations, or (n, {self._n_columns + 1}) with a frequency cap "
+                "(without belief columns)."
             )
         if rows is None:
             if self.belief.shape[0] != obs.shape[0]:
