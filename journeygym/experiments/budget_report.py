@@ -221,7 +221,7 @@ def price_table(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """
     if points.empty:
         return pd.DataFrame()
-    priced = points[points["email_price"].notna()]
+    priced = points[points["email_price"].notna() & ~points["sees_hidden_state"]]
     records = []
     for _, agent in priced.iterrows():
         setting = int(agent["setting"])
@@ -267,6 +267,46 @@ def budget_check(frame: pd.DataFrame) -> dict[str, Any]:
         "max_weekly_share": _max(rows, "max_weekly_contact_share"),
         "by_budget": by_budget,
     }
+
+
+def bound_check(frame: pd.DataFrame) -> pd.DataFrame:
+    """How far each policy's return lies below the budgeted oracle's bound, draw by draw, in standard errors.
+
+    For every budgeted row whose (setting, seed, draw) has an oracle row with a
+    ``value_bound``: ``margin = (bound - mean_return) / (std_return / sqrt(customers))``,
+    the Monte Carlo standard error of the policy's mean.  The bound is an exact
+    expectation on the episode's customers; one row per policy with its smallest
+    margin (``below_everywhere``: the return was below the bound on every draw).
+    """
+    rows = frame[has_budget(frame)]
+    if rows.empty or "value_bound" not in rows.columns:
+        return pd.DataFrame()
+    oracle = rows[rows["kind"].eq("oracle") & rows["value_bound"].notna()]
+    keys = ["setting", "seed", "draw"]
+    merged = rows.merge(oracle[keys + ["value_bound"]].rename(columns={"value_bound": "bound"}), on=keys)
+    if merged.empty:
+        return pd.DataFrame()
+    error = merged["std_return"] / np.sqrt(merged["customers"].astype(float))
+    merged["margin"] = (merged["bound"] - merged["mean_return"]) / error.where(error > 0)
+    merged["below"] = merged["mean_return"] < merged["bound"]
+    hidden = sees_hidden_state(merged)
+    table = merged.groupby("policy", sort=False).agg(smallest_margin=("margin", "min"), below_everywhere=("below", "all"))
+    table["sees_hidden_state"] = [bool(hidden[p]) for p in table.index]
+    return table.reset_index().sort_values("smallest_margin", kind="stable").reset_index(drop=True)
+
+
+def _bound_sentence(table: pd.DataFrame) -> str:
+    if table.empty:
+        return ""
+    others = table[~table["sees_hidden_state"]]
+    margins = ", ".join(f"{r.policy} {r.smallest_margin:.1f}" for r in table.itertuples())
+    verdict = "yes" if bool(others["below_everywhere"].all()) else "NO"
+    return (
+        f"Bound: the budgeted oracle's value bound (exact expectation on each draw's customers) is above the return of "
+        f"every policy that does not see the hidden state on every draw: {verdict}. Smallest margin over budgets and "
+        f"draws, in Monte Carlo standard errors of the policy's mean: {margins} (the oracle's own row is its "
+        "budget-feasible acting heuristic, whose expectation is at most the bound)."
+    )
 
 
 def _max(rows: pd.DataFrame, column: str) -> float:
@@ -495,6 +535,9 @@ def budget_blocks(frame: pd.DataFrame, summaries: Sequence[SettingSummary], repo
         blocks.append(("p", _top_line(points)))
         blocks.append(("table", *_by_policy(points, _gap_cell)))
     blocks.append(("p", _check_sentence(budget_check(frame))))
+    bound = _bound_sentence(bound_check(frame))
+    if bound:
+        blocks.append(("p", bound))
     return blocks
 
 
@@ -516,4 +559,7 @@ def budget_text(frame: pd.DataFrame, summaries: Sequence[SettingSummary]) -> str
     if points["bound"].isna().any() and points["kind"].eq("oracle").any():
         lines += ["", _top_line(points)]
     lines += ["", _check_sentence(budget_check(frame))]
+    bound = _bound_sentence(bound_check(frame))
+    if bound:
+        lines += ["", bound]
     return "\n".join(lines)
