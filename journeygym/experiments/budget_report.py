@@ -279,7 +279,7 @@ def bound_check(frame: pd.DataFrame) -> pd.DataFrame:
     margin (``below_everywhere``: the return was below the bound on every draw).
     """
     rows = frame[has_budget(frame)]
-    if rows.empty or "value_bound" not in rows.columns:
+    if rows.empty or not {"value_bound", "std_return", "customers"} <= set(rows.columns):
         return pd.DataFrame()
     oracle = rows[rows["kind"].eq("oracle") & rows["value_bound"].notna()]
     keys = ["setting", "seed", "draw"]

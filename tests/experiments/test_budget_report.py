@@ -12,6 +12,7 @@ import pytest
 
 from journeygym.experiments.budget_report import (
     RANDOM_THINNING,
+    bound_check,
     budget_blocks,
     budget_check,
     budget_frame,
@@ -109,6 +110,20 @@ def test_the_price_table_checks_the_volume_against_the_budget_and_the_best_seed_
     assert set(prices["baseline"]) == {"expected_ltv"} and set(prices["verdict"]) == {"beats"}
 
 
+def test_the_bound_check_measures_each_policy_below_the_bound_in_standard_errors():
+    frame = synthetic_rows([0.1])
+    frame["std_return"], frame["customers"] = 10.0, 400  # standard error 0.5
+    frame.loc[(frame["policy"] == "ppo") & (frame["draw"] == 2) & (frame["seed"] == 1), "mean_return"] = 3.6
+    table = bound_check(frame).set_index("policy")
+    # ppo above the bound of 3.5 on one draw: margin (3.5 - 3.6) / 0.5 = -0.2, not below everywhere.
+    assert table.loc["ppo", "smallest_margin"] == pytest.approx(-0.2)
+    assert not bool(table.loc["ppo", "below_everywhere"])
+    never = frame[frame["policy"] == "never"]
+    assert table.loc["never", "smallest_margin"] == pytest.approx(((3.5 - never["mean_return"]) / 0.5).min())
+    assert bool(table.loc["never", "below_everywhere"]) and bool(table.loc["oracle", "sees_hidden_state"])
+    assert "every draw: NO" in budget_text(frame, summarize(frame))
+
+
 def test_summary_measures_the_gap_to_the_value_bound_under_a_budget():
     def shares(frame: pd.DataFrame) -> tuple[float, list[str]]:
         (summary,) = summarize(frame)
@@ -202,3 +217,27 @@ def test_the_budgets_preset_sweeps_four_budgets_with_every_kind_of_policy():
     assert list(policies) == ["never", "random", "always_mens", "lookalike", "expected_ltv", "ltv_uplift", "ppo", "dqn", "oracle"]
     assert policies["ppo"].hyperparameters["contact_target"] == "budget" == policies["dqn"].hyperparameters["contact_target"]
     assert config.output_dir == "results/budgets"
+
+
+@pytest.mark.slow
+def test_every_policy_of_the_budgets_preset_keeps_to_every_budget_in_every_week(tiny, tmp_path):
+    import yaml
+
+    from journeygym.experiments.config import preset_path
+
+    preset = yaml.safe_load(preset_path("budgets").read_text())
+    policies = []
+    for entry in preset["policies"]:
+        if isinstance(entry, dict) and entry.get("timesteps"):
+            entry = {**entry, "timesteps": 3_000, "hyperparameters": {**entry.get("hyperparameters", {}), "n_envs": 50}}
+            if entry["name"] == "dqn":
+                entry["hyperparameters"]["learning_starts"] = 500
+        policies.append(entry)
+    config = tiny(policies=policies, seeds=[0], evaluation={"customers": 400, "draws": 1})
+    config["scenario"] = {**config["scenario"], "horizon": 8, "sweep": preset["scenario"]["sweep"]}
+    table = run_experiment(load_config(config), tmp_path, progress=False).table
+    assert len(table) == 4 * len(preset["policies"])
+    assert (table["budget_violations"] == 0).all()
+    assert (table["max_weekly_contact_share"] <= table["contact_budget"] + 1e-12).all()
+    learners = table[table["policy"].isin(["ppo", "dqn"])]
+    assert learners["email_price"].notna().all() and (learners["enforcement"] == "priority").all()
