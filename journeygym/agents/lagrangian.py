@@ -78,6 +78,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
+from journeygym.baselines.budgeted_oracle import weekly_contact_share
 from journeygym.envs.contact_rules import ContactRules
 from journeygym.envs.parameters import ScenarioAssumptions
 
@@ -202,10 +203,9 @@ def resolve_contact_target(
         return None
     if target != "budget":
         return ContactTarget(float(target), per_subscribed=True)
-    if assumptions.contact_budget is not None:
-        return ContactTarget(float(assumptions.contact_budget), per_subscribed=True)
-    if assumptions.contact_budget_per_1000 is not None:
-        return ContactTarget(float(assumptions.contact_budget_per_1000) / 1000.0, per_subscribed=False)
+    share = weekly_contact_share(assumptions)
+    if share is not None:
+        return ContactTarget(share, per_subscribed=assumptions.contact_budget is not None)
     raise ValueError(
         f"{owner}: contact_target='budget' but the training scenario sets no contact budget; set "
         "contact_budget (or contact_budget_per_1000) in the scenario, or give contact_target as a share in (0, 1]."
