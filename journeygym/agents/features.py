@@ -191,6 +191,14 @@ def find_population_env(venv: VecEnv) -> Any:
     return None
 
 
+def find_journey_env(venv: VecEnv) -> Any:
+    """The ``JourneyVecEnv`` (the env with ``last_info``) under a wrapped env, or None."""
+    current: Any = venv
+    while current is not None and not hasattr(current, "last_info"):
+        current = getattr(current, "venv", None)
+    return current
+
+
 def model_parameters_of(population: Any) -> DynamicsParameters:
     """The posterior-mean parameters the env was built from (not the current draw)."""
     draws = getattr(population, "parameter_draws", None)
@@ -269,9 +277,7 @@ class ExpectedRewardWrapper(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv) -> None:
         self.population = find_population_env(venv)
-        journey = venv
-        while journey is not None and not hasattr(journey, "last_info"):
-            journey = getattr(journey, "venv", None)
+        journey = find_journey_env(venv)
         if self.population is None or journey is None:
             raise ValueError(
                 "ExpectedRewardWrapper: the env is not a JourneyVecEnv (no purchase probabilities to take the "

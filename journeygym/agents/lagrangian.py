@@ -78,6 +78,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
+from journeygym.agents.features import find_journey_env
 from journeygym.baselines.budgeted_oracle import weekly_contact_share
 from journeygym.envs.contact_rules import ContactRules
 from journeygym.envs.parameters import ScenarioAssumptions
@@ -289,10 +290,8 @@ class EmailPriceWrapper(VecEnvWrapper):
 
 def _population_info(venv: VecEnv) -> dict[str, Any]:
     """The last step's info dict of the ``JourneyVecEnv`` under ``venv``."""
-    current: Any = venv
-    while current is not None and not hasattr(current, "last_info"):
-        current = getattr(current, "venv", None)
-    return {} if current is None else current.last_info
+    journey = find_journey_env(venv)
+    return {} if journey is None else journey.last_info
 
 
 class DualAscentCallback(BaseCallback):

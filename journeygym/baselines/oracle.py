@@ -373,14 +373,13 @@ class OraclePolicy(Policy):
         else:
             price = self.email_price or 0.0
             self._solution = solve_oracle(*customers, email_price=price, advantages=budgeted)
-            value = dual_value(self._solution, initial_state, 0.0)
             if budgeted:
-                share = weekly_contact_share(assumptions)
-                record = {"value_bound": value + price * share * problem.horizon, "email_price": price}
+                allowance = weekly_contact_share(assumptions) * problem.horizon
+                record = {"value_bound": dual_value(self._solution, initial_state, allowance), "email_price": price}
             elif self.email_price:
                 record = {"value_bound": None, "email_price": price}  # a priced policy bounds nothing unbudgeted
             else:
-                record = {"value_bound": value, "email_price": None}
+                record = {"value_bound": dual_value(self._solution, initial_state, 0.0), "email_price": None}
         # The record holds for the customers as they start (week 0), whose hidden state is z_i0.
         self._record = record if starting and self.records_bound else {}
 

@@ -146,6 +146,10 @@ class ContactRules:
         """:meth:`weeks_until_allowed` of one customer (Python scalars)."""
         return self._wait_list[recent_emails & self.window_mask]
 
+    def customer_capped(self, action: int, subscribed: bool, recent_emails: int) -> bool:
+        """The cap of :meth:`enforce` for one customer (Python scalars): an e-mail requested and refused."""
+        return bool(action and subscribed and self.has_cap and self._wait_list[recent_emails & self.window_mask])
+
     def enforce(
         self,
         actions: np.ndarray,
@@ -172,10 +176,10 @@ class ContactRules:
         thinned = np.zeros_like(requested)
         if self.has_cap:
             capped = requested & (self.weeks_until_allowed(recent_emails) > 0)
-        wanting = np.flatnonzero(requested & ~capped) if (self.has_cap or self.has_budget) else np.empty(0, np.int64)
         budget = -1
         if self.has_budget:
             budget = self.budget_count(int(np.count_nonzero(subscribed)), actions.size)
+            wanting = np.flatnonzero(requested & ~capped)
             if wanting.size > budget:
                 kept = _top(wanting, priorities, uniforms, budget)
                 thinned[wanting] = True

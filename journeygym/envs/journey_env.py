@@ -208,8 +208,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
             )
         noise = draw_step_noise(self.np_random, 1).ravel().tolist()
         action = self._check_action(action)
-        rules = self.contact_rules
-        self._capped = bool(action and state.subscribed and rules.has_cap and rules.customer_wait(state.recent_emails))
+        self._capped = self.contact_rules.customer_capped(action, state.subscribed, state.recent_emails)
         self._last = step_customer(state, 0 if self._capped else action, tables, noise)
         return self._observe(), self._last.reward, False, state.week >= tables.horizon, self._info()
 

@@ -218,14 +218,14 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self._observations.write_static(fresh, rows)
         self._needs_reset[rows] = False
 
-    def prioritize(self, priorities: Any) -> None:
+    def prioritize(self, priorities: Any, source: str = "priorities") -> None:
         """Priorities of the customers' e-mail requests in the next step (larger = kept first under the budget).
 
         ``priorities`` is ``(N,)`` finite numbers, or None for random thinning; it applies to the
         next :meth:`step` only.  Raises :class:`~journeygym.envs.contact_rules.PriorityError` for a
-        wrong shape or a non-finite value.
+        wrong shape or a non-finite value; ``source`` names the priorities in its message.
         """
-        self._priorities = None if priorities is None else check_priorities(priorities, self.num_envs)
+        self._priorities = None if priorities is None else check_priorities(priorities, self.num_envs, source)
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Play one week for every customer (after the scenario's contact rules)."""

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from journeygym.baselines.base import Policy
-from journeygym.envs.contact_rules import check_priorities
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
@@ -95,9 +94,7 @@ def rollout(
             )
             if priorities is None:
                 enforcement = "random"
-            else:
-                priorities = check_priorities(priorities, n_customers, f"policy {policy.name!r}: priority")
-            env.prioritize(priorities)
+            env.prioritize(priorities, source=f"policy {policy.name!r}: priority")
         observations, reward, _, _, info = env.step(actions)
         if before is not None:
             observer(before, info)
