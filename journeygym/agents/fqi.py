@@ -109,12 +109,12 @@ class FittedQIterationPolicy(Policy):
         return values
 
     def act(self, observations: np.ndarray) -> np.ndarray:
-        """The action of highest fitted Q-value; 0 for unsubscribed customers."""
-        values = self.q_values(observations)
-        actions = values.argmax(axis=1).astype(np.int64)
-        subscribed_column = observation_column_index(self.fitted_q_.action_names)["subscribed"]
-        actions[np.asarray(observations)[:, subscribed_column] <= 0.5] = 0
-        return actions
+        """The action of highest fitted Q-value; 0 for unsubscribed customers.
+
+        Their Q-values are action 0's in every column (:meth:`q_values`), so the
+        argmax, which keeps the first of equal values, is 0.
+        """
+        return self.q_values(observations).argmax(axis=1).astype(np.int64)
 
     def get_params(self) -> dict[str, Any]:
         return {

@@ -193,7 +193,7 @@ def _env_factory(spec: CellSpec, params: str | int) -> Any:
     return factory
 
 
-def _read_cached_log(path: Path) -> Any:
+def read_cached_log(path: Path) -> Any:
     """A cached campaign log, or None (with a :class:`ResultsWarning` naming it) when it does not read back."""
     import pyarrow as pa
 
@@ -227,7 +227,7 @@ def logged_data(spec: CellSpec) -> Any:
     key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
     path = Path(spec.log_cache_dir) / f"{key}.parquet"
     if path.is_file():
-        cached = _read_cached_log(path)
+        cached = read_cached_log(path)
         if cached is not None:
             return cached
     frame = simulate_logged_data(spec.logged_customers, derived_seed(spec.seed, LOGGED), **campaign_settings(spec))

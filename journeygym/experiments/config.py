@@ -436,7 +436,7 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
 
 def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
     """The offline section's names: a behavior that acts on observations, known estimators."""
-    from journeygym.agents.registry import UnknownAgentError, resolve
+    from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
     from journeygym.ope.estimators import ESTIMATORS
 
     behavior = offline["behavior"]
@@ -449,6 +449,10 @@ def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
             if getattr(obj, "uses_hidden_state", False):
                 check.add("offline.behavior", f"received {behavior!r}, which acts on the hidden state; a logging policy "
                           "must act on observations (a real campaign cannot see the hidden state).")
+            elif training_mode(obj) == "simulator":
+                check.add("offline.behavior", f"received {behavior!r}, which trains in the simulator and would log "
+                          "untrained; use a policy that trains on logged data (e.g. 'ltv_uplift'), one that does "
+                          "not learn, or 'uniform'.")
     for i, name in enumerate(offline.get("estimators") or []):
         if name not in ESTIMATORS:
             check.add(f"offline.estimators[{i}]", f"received {name!r}{did_you_mean(name, ESTIMATORS)}; expected one of "

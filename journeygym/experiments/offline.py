@@ -49,8 +49,8 @@ def _behavior(spec: Any, offline: Mapping[str, Any]) -> Any:
 
 def offline_log(spec: Any, index: int) -> pd.DataFrame:
     """The ``index``-th offline log of this (setting, seed), simulated once and cached for the other cells."""
-    from journeygym.baselines.logged_data import read_logged_data, simulate_logged_data, write_logged_data
-    from journeygym.experiments.cells import campaign_settings, derived_seed
+    from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
+    from journeygym.experiments.cells import campaign_settings, derived_seed, read_cached_log
 
     offline = dict(spec.offline)
     identity = [
@@ -59,10 +59,9 @@ def offline_log(spec: Any, index: int) -> pd.DataFrame:
     ]
     path = Path(spec.log_cache_dir) / f"offline-setting{spec.setting_index}-seed{spec.seed}-log{index}-{config_hash({'offline': identity})[:10]}.parquet"
     if path.is_file():
-        try:
-            return read_logged_data(path)
-        except (OSError, ValueError):
-            pass  # a damaged cache is simulated again below
+        cached = read_cached_log(path)
+        if cached is not None:
+            return cached
     settings = {**campaign_settings(spec), "behavior": _behavior(spec, offline)}
     frame = simulate_logged_data(int(offline["customers"]), derived_seed(spec.seed, OFFLINE, index), **settings)
     write_logged_data(frame, path)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from journeygym.experiments.statistics import t_interval
 from journeygym.ope.episodes import OPEInputError
 
 __all__ = ["ESTIMATE_FIELDS", "REGRET_AT", "assess", "assess_over_seeds", "estimates_frame"]
@@ -217,11 +218,8 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, fl
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return float("nan"), float("nan"), float("nan")
-    mean = float(finite.mean())
-    if finite.size < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / np.sqrt(finite.size))
-    return mean, mean - half, mean + half
+    estimate = t_interval(float(finite.mean()), finite, confidence)
+    return estimate.mean, float(estimate.low), float(estimate.high)
 
 
 def _per_seed(rows: pd.DataFrame) -> pd.DataFrame:

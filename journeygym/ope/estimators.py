@@ -52,6 +52,7 @@ __all__ = [
     "Estimate",
     "estimate",
     "estimate_all",
+    "reward_floor",
 ]
 
 #: The estimators that get the high-confidence concentration bound.
@@ -122,6 +123,16 @@ def _check_array(label: str, array: Any, episodes: LoggedEpisodes) -> np.ndarray
     return array
 
 
+def reward_floor(episodes: Any) -> float:
+    """The smallest logged weekly reward: the default lower bound of a week's reward for the concentration bounds.
+
+    An assumption, not a known bound, for a real log; for a simulated log it
+    is minus the cost of an e-mail, which is the true floor once any e-mail
+    went without a purchase.
+    """
+    return float(episodes.rewards[episodes.mask].min())
+
+
 def _check_options(
     names: tuple[str, ...], episodes: Any, q_values: Any, gamma: float, n_bootstrap: int, confidence: float, seed: int
 ) -> None:
@@ -170,7 +181,7 @@ def _check_reward_lower_bound(reward_lower_bound: Any, episodes: LoggedEpisodes)
             f"reward_lower_bound: received {reward_lower_bound!r}, expected a finite number (the smallest possible "
             "weekly reward, e.g. minus the largest action cost) or None."
         )
-    smallest = float(episodes.rewards[episodes.mask].min())
+    smallest = reward_floor(episodes)
     if smallest < reward_lower_bound:
         raise OPEInputError(
             f"reward_lower_bound: received {reward_lower_bound!r}, but the log has a reward of {smallest:.6g}; the "

@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.agents.protocol import as_policy
 from journeygym.messages import did_you_mean
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
-from journeygym.ope.estimators import ESTIMATORS, MODEL_ESTIMATORS, Estimate, estimate_all
+from journeygym.ope.estimators import ESTIMATORS, MODEL_ESTIMATORS, Estimate, estimate_all, reward_floor
 from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
-from journeygym.ope.target import check_support, target_probabilities
+from journeygym.ope.target import check_support, named_policies, target_probabilities
 
 __all__ = ["OPEResult", "PolicyEvaluation", "check_estimators", "evaluate_policies", "reward_floor"]
 
@@ -99,30 +98,6 @@ def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def reward_floor(episodes: LoggedEpisodes) -> float:
-    """The smallest logged weekly reward: the default lower bound of a week's reward for the concentration bounds.
-
-    An assumption, not a known bound, for a real log; for a simulated log it
-    is minus the cost of an e-mail, which is the true floor once any e-mail
-    went without a purchase.
-    """
-    return float(episodes.rewards[episodes.mask].min())
-
-
-def _named(policies: Mapping[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
-    if isinstance(policies, Mapping):
-        items = [(str(name), as_policy(p)) for name, p in policies.items()]
-    else:
-        items = [(str(getattr(p, "name", f"policy_{i}")), as_policy(p)) for i, p in enumerate(policies)]
-    if not items:
-        raise OPEInputError("policies: received none; expected at least one target policy to evaluate.")
-    names = [name for name, _ in items]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise OPEInputError(f"policies: the names {repeated} appear more than once; give every policy its own name.")
-    return items
-
-
 def evaluate_policies(
     policies: Mapping[str, Any] | Sequence[Any],
     episodes: LoggedEpisodes,
@@ -165,14 +140,14 @@ def evaluate_policies(
     chosen = check_estimators(estimators)
     if not (isinstance(gamma, (int, float)) and 0.0 < float(gamma) <= 1.0):
         raise OPEInputError(f"gamma: received {gamma!r}, expected a discount in (0, 1] (1.0 = undiscounted return).")
-    named = _named(policies)
+    named = named_policies(policies, "policies")
     if episodes.behavior_probabilities is None:
         episodes = estimate_behavior_policy(episodes, seed=seed)
     floor = reward_floor(episodes) if reward_lower_bound is None else float(reward_lower_bound)
     model = DEFAULT_MODEL if fqe_model is None else fqe_model
     needs_q = any(name in MODEL_ESTIMATORS for name in chosen)
     evaluations = []
-    for name, policy in named:
+    for name, policy in named.items():
         started = time.perf_counter()
         target = target_probabilities(policy, episodes)
         check_support(name, target, episodes)

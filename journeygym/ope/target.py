@@ -13,13 +13,14 @@ behavior's are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
-__all__ = ["check_support", "checked_target_array", "target_probabilities"]
+__all__ = ["check_support", "checked_target_array", "named_policies", "target_probabilities"]
 
 _SUM_TOLERANCE = 1e-6
 
@@ -127,3 +128,27 @@ def checked_target_array(target: Any, episodes: LoggedEpisodes, label: str = "ta
             f"{logged[wrong][0].tolist()}); expected the target policy's action probabilities."
         )
     return array
+
+
+def named_policies(policies: Mapping[str, Any] | Sequence[Any], owner: str) -> dict[str, Any]:
+    """Policies by name, each as a :class:`~journeygym.baselines.base.Policy`.
+
+    A mapping keeps its names; a sequence is named by each policy's ``name``, which
+    must then be unique.  ``owner`` names the caller in the messages.
+    """
+    from journeygym.agents.protocol import as_policy  # torch, only when a policy is evaluated
+
+    if isinstance(policies, Mapping):
+        named = {str(name): as_policy(policy) for name, policy in policies.items()}
+    else:
+        named = {}
+        for policy in policies:
+            wrapped = as_policy(policy)
+            if wrapped.name in named:
+                raise OPEInputError(
+                    f"{owner}: two policies are named {wrapped.name!r}; pass a mapping name -> policy to tell them apart."
+                )
+            named[wrapped.name] = wrapped
+    if not named:
+        raise OPEInputError(f"{owner}: received no policies; expected a sequence of policies or a mapping name -> policy.")
+    return named

@@ -21,13 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.agents.protocol import as_policy
-from journeygym.baselines.base import Policy
 from journeygym.baselines.logged_data import episode_plan
 from journeygym.envs.parameters import ScenarioAssumptions
-from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
+from journeygym.experiments.evaluation import rollout
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.target import named_policies
 
 __all__ = ["TrueValue", "true_values", "true_values_of_log"]
 
@@ -66,50 +65,6 @@ class TrueValue:
         }
 
 
-def _named_policies(policies: Mapping[str, Any] | Sequence[Any]) -> dict[str, Policy]:
-    if isinstance(policies, Mapping):
-        named = {str(name): as_policy(policy) for name, policy in policies.items()}
-    else:
-        named = {}
-        for policy in policies:
-            wrapped = as_policy(policy)
-            if wrapped.name in named:
-                raise OPEInputError(
-                    f"true_values: two policies are named {wrapped.name!r}; pass a mapping name -> policy to tell "
-                    "them apart."
-                )
-            named[wrapped.name] = wrapped
-    if not named:
-        raise OPEInputError(
-            "true_values: received no policies; expected a sequence of policies or a mapping name -> policy."
-        )
-    return named
-
-
-def _episode_returns(
-    policy: Policy,
-    n_customers: int,
-    seed: int,
-    draw: str | int,
-    artifact: ArtifactSource,
-    scenario: ScenarioAssumptions | Mapping[str, Any] | None,
-    horizon: int | None,
-) -> np.ndarray:
-    env = CustomerPopulationVectorEnv(
-        num_envs=n_customers, params=draw, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
-    )
-    observations, _ = env.reset(seed=seed)
-    returns = np.zeros(n_customers)
-    for _ in range(env.assumptions.horizon):
-        if policy.uses_hidden_state:
-            actions = policy.act_on_state(env.state, env.parameters, env.assumptions)
-        else:
-            actions = policy.act(observations)
-        observations, reward, _, _, _ = env.step(actions)
-        returns += reward
-    return returns
-
-
 def true_values(
     policies: Mapping[str, Any] | Sequence[Any],
     *,
@@ -138,12 +93,18 @@ def true_values(
     dict
         Policy name -> :class:`TrueValue`, customers in the log's order.
     """
-    named = _named_policies(policies)
+    named = named_policies(policies, "true_values")
     plan = episode_plan(n_customers, seed, params)
     values = {}
     for name, policy in named.items():
         returns = np.concatenate(
-            [_episode_returns(policy, size, ep_seed, draw, artifact, scenario, horizon) for draw, size, ep_seed in plan]
+            [
+                rollout(
+                    policy, n_customers=size, seed=ep_seed, params=draw, artifact=artifact, scenario=scenario,
+                    horizon=horizon,
+                ).returns
+                for draw, size, ep_seed in plan
+            ]
         )
         error = float(returns.std(ddof=1) / np.sqrt(returns.size)) if returns.size > 1 else float("nan")
         values[name] = TrueValue(policy=name, mean=float(returns.mean()), standard_error=error, returns=returns)

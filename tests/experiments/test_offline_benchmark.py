@@ -26,6 +26,7 @@ def test_offline_section_problems_are_reported_with_their_keys(tiny):
     assert "did you mean 'oracle'" in names["offline.behavior"]
     assert "did you mean 'wdr'" in names["offline.estimators[1]"]
     assert "hidden state" in problems(tiny(offline={"behavior": "oracle"}))["offline.behavior"]
+    assert "would log untrained" in problems(tiny(offline={"behavior": "ppo"}))["offline.behavior"]
 
 
 def test_a_config_without_offline_keeps_its_hash(tiny):
