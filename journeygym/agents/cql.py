@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from stable_baselines3.common.torch_layers import create_mlp
 from torch import nn
 from torch.nn import functional as F
 
@@ -94,14 +95,8 @@ def allowed_actions(subscribed: torch.Tensor, n_actions: int) -> torch.Tensor:
 
 
 def q_network(n_inputs: int, n_actions: int, net_arch: Sequence[int]) -> nn.Sequential:
-    """A ReLU MLP from observations to one Q-value per action."""
-    layers: list[nn.Module] = []
-    width = n_inputs
-    for hidden in net_arch:
-        layers += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    layers.append(nn.Linear(width, n_actions))
-    return nn.Sequential(*layers)
+    """A ReLU MLP from observations to one Q-value per action (Stable-Baselines3's ``create_mlp``)."""
+    return nn.Sequential(*create_mlp(n_inputs, n_actions, list(net_arch)))
 
 
 class DiscreteCQLPolicy(Policy):
