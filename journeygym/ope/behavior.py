@@ -334,7 +334,8 @@ def overlap_diagnostics(
     if not isinstance(target, np.ndarray):
         target = target_probabilities(target, episodes)
     ratios = importance_ratios(episodes, target)
-    weights = cumulative_weights(ratios)
+    with np.errstate(over="ignore"):  # overflowing weights are reported as such; the estimators refuse them
+        weights = cumulative_weights(ratios)
     trajectory = weights[:, -1]
     n = episodes.n_customers
     ess_trajectory = effective_sample_size(trajectory)
