@@ -54,17 +54,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv
 
 from journeygym.baselines.base import Policy, check_observations
+
+if TYPE_CHECKING:  # Stable-Baselines3 (and torch) load only where an agent trains
+    from stable_baselines3.common.vec_env import VecEnv
 
 __all__ = ["Agent", "AgentPolicy", "EnvFactory", "SavableAgent", "as_policy"]
 
 #: ``env_factory(n_envs) -> VecEnv``: builds the training environment (see the module docstring).
-EnvFactory = Callable[[int], VecEnv]
+EnvFactory = Callable[[int], "VecEnv"]
 
 
 @runtime_checkable

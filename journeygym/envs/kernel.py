@@ -1,7 +1,10 @@
 """The one dynamics kernel: a week of the customer journey for N customers at once.
 
-Everything here is vectorized numpy over customers (DESIGN 2.4, 2.8).  The
-kernel is split so that randomness and dynamics are separate:
+Everything here works on all customers at once (DESIGN 2.4, 2.8): numpy for
+the reset, and for the step one compiled pass over the customers
+(:func:`journeygym.envs.compiled.step_loop`, whose docstring gives the
+measured reason) plus numpy for the spend of the week's buyers.  The kernel is
+split so that randomness and dynamics are separate:
 
 * :func:`draw_reset_noise` / :func:`draw_step_noise` draw every uniform a
   reset or a step needs from one ``np.random.Generator``, one column per
@@ -13,13 +16,13 @@ So the same noise columns give the same customer whatever N is, which is how
 the single-customer env and the population env are tested to agree.
 
 :func:`step_customer` is the same week for one customer, on Python scalars and
-the same compiled tables.  At N = 1 each numpy call costs about a microsecond
-of overhead and :func:`step_population` makes some thirty of them, so the
-single-customer env would spend ~35 us a step in call overhead alone; the
-scalar form takes a few.  It performs the same operations in the same order
-(table lookups, float64 additions, the same ``expit``/``ndtri``/``exp``
-ufuncs), so it returns bit-identical results, which the tests check against
-:func:`step_population` over random states, actions and noise.
+the same compiled tables.  At N = 1 the array allocations and the compiled
+call's argument handling would cost more than the week itself; the scalar form
+takes a few microseconds.  It performs the same operations in the same order
+(table lookups, float64 additions, ``expit`` and ``exp`` of the same C
+library, numpy's ``ndtri``/``exp`` for the spend), so it returns bit-identical
+results, which the tests check against :func:`step_population` over random
+states, actions and noise.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ WEEKS_SINCE_CAP = 52
 _RECENT_WEEKS_MASK = 0b1111
 #: Weeks of e-mail history kept for the frequency cap (bit j of ``recent_emails``: an e-mail j + 1 weeks ago).
 _EMAIL_HISTORY_MASK = (1 << MAX_CAP_WEEKS) - 1
-#: Most hidden states the transition sampler supports (it counts up to 8 comparisons per word).
+#: Most hidden states the simulator supports (per-state counters, e.g. in tracing, have this size).
 MAX_STATES = 9
 
 
@@ -74,13 +77,8 @@ class KernelTables:
     action_stride: int
     #: Stride of the segment in the flat key.
     segment_stride: int
-    #: (G * A * (F+1) * K, W) cumulative transition probabilities by key without the
-    #: last column, padded with 2.0 (never reached) to W = 4 or 8 columns.
+    #: (G * A * (F+1) * K, K - 1) cumulative transition probabilities by key without the last column.
     transition_cdf: np.ndarray
-    #: Word type, multiplier and shift that count the ones among W comparison bytes.
-    count_dtype: type
-    count_multiplier: np.unsignedinteger
-    count_shift: np.unsignedinteger
     #: (G * A * (F+1) * K,) purchase logit without covariates, by key of the *next* state.
     purchase_logit: np.ndarray
     #: (G * A * (F+1) * K,) visit logit without covariates, by key of the *next* state.
@@ -158,19 +156,14 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
     if n_states > MAX_STATES:
         raise ParameterError(
             f"DynamicsParameters.transition: received {n_states} states, expected at most {MAX_STATES} "
-            "(the kernel's transition sampler); fit the HMM with fewer states."
+            "(the simulator's per-state counters); fit the HMM with fewer states."
         )
     response = compile_response(params, assumptions)
     n_segments = len(HISTORY_SEGMENTS)
     n_fatigue = assumptions.max_fatigue + 1
     key_shape = (n_segments, n_actions, n_fatigue, n_states)  # every per-key table has these axes
     cdf = np.cumsum(response.transition, axis=-1)[..., :-1]
-
-    width = 4 if n_states <= 5 else 8
-    count_dtype = np.uint32 if width == 4 else np.uint64
     n_keys = int(np.prod(key_shape))
-    padded_cdf = np.full((n_keys, width), 2.0)
-    padded_cdf[:, : n_states - 1] = cdf.reshape(n_keys, n_states - 1)
 
     def per_key(table: np.ndarray) -> np.ndarray:
         # (A, F+1) -> flat (G, A, F+1, K)
@@ -189,10 +182,7 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         horizon=assumptions.horizon,
         action_stride=n_fatigue * n_states,
         segment_stride=n_actions * n_fatigue * n_states,
-        transition_cdf=padded_cdf,
-        count_dtype=count_dtype,
-        count_multiplier=count_dtype(int.from_bytes(b"\x01" * width, "little")),
-        count_shift=count_dtype(8 * (width - 1)),
+        transition_cdf=np.ascontiguousarray(cdf.reshape(n_keys, n_states - 1)),
         purchase_logit=np.ascontiguousarray(response.purchase_logit.reshape(-1)),
         visit_logit=np.ascontiguousarray(response.visit_logit.reshape(-1)),
         unsubscribe_prob=per_key(response.unsubscribe),
@@ -373,59 +363,65 @@ def step_population(
     StepOutcome
         Rewards and events of the week.
     """
-    u_unsubscribe, u_transition, u_visit, u_purchase, u_spend = noise
-    # Unsubscribed customers get no e-mail: their action becomes "no action".
-    delivered_action = actions * state.subscribed
-    # One flat key of (segment, action, fatigue) addresses every precomputed table;
-    # adding the hidden state addresses the per-state rows.
-    cell = delivered_action * tables.action_stride
-    cell += state.segment_key
-    cell += state.fatigue * tables.n_states
-    row = cell + state.hidden_state
+    from journeygym.envs.compiled import step_loop  # numba loads on the first step, not on import
 
-    unsubscribed = u_unsubscribe < tables.unsubscribe_prob[row]
-    state.subscribed ^= unsubscribed
+    n = state.n_customers
+    noise = np.ascontiguousarray(noise, dtype=np.float64)
+    # Unsubscribed customers get no e-mail: their delivered action (state.last_action after the step) is "no action".
+    reward = np.empty(n)
+    delivered = np.empty(n, dtype=bool)
+    unsubscribed = np.empty(n, dtype=bool)
+    visited = np.empty(n, dtype=bool)
+    purchased = np.empty(n, dtype=bool)
+    visit_prob = np.empty(n)
+    purchase_prob = np.empty(n)
+    step_loop(
+        np.ascontiguousarray(actions, dtype=np.int64),
+        noise,
+        state.subscribed,
+        state.segment_key,
+        state.fatigue,
+        state.hidden_state,
+        state.visit_covariate_logit,
+        state.purchase_covariate_logit,
+        state.week,
+        state.weeks_since_purchase,
+        state.weeks_since_visit,
+        state.recent_purchases,
+        state.recent_visits,
+        state.last_action,
+        state.recent_emails,
+        tables.unsubscribe_prob,
+        tables.transition_cdf,
+        tables.visit_logit,
+        tables.purchase_logit,
+        tables.next_fatigue,
+        tables.next_weeks_since,
+        tables.shifted_recent,
+        tables.action_stride,
+        tables.n_states,
+        _EMAIL_HISTORY_MASK,
+        tables.action_cost,
+        tables.margin,
+        reward,
+        delivered,
+        unsubscribed,
+        visited,
+        purchased,
+        visit_prob,
+        purchase_prob,
+    )
 
-    # Inverse-CDF sampling of z': count the cumulative probabilities at or below the
-    # uniform.  The comparisons are bytes of 0/1; viewed as one 4- or 8-byte word,
-    # multiplying by 0x0101... sums the bytes into the top byte (fewer numpy calls
-    # than a per-column loop, which matters most for the single-customer env).
-    below = u_transition[:, None] >= tables.transition_cdf[row]
-    next_state = (below.view(tables.count_dtype).ravel() * tables.count_multiplier) >> tables.count_shift
-
-    cell += next_state
-    visit_prob = tables.visit_logit[cell]
-    visit_prob += state.visit_covariate_logit
-    expit(visit_prob, out=visit_prob)
-    purchase_prob = tables.purchase_logit[cell]
-    purchase_prob += state.purchase_covariate_logit
-    expit(purchase_prob, out=purchase_prob)
-    visited = u_visit < visit_prob
-    purchased = u_purchase < purchase_prob
-
-    spend = np.zeros(state.n_customers)
+    spend = np.zeros(n)
     if np.count_nonzero(purchased):
         buyers = np.flatnonzero(purchased)
-        log_spend = tables.spend_log_mean[state.segment[buyers]] + tables.spend_log_sd * ndtri(u_spend[buyers])
+        log_spend = tables.spend_log_mean[state.segment[buyers]] + tables.spend_log_sd * ndtri(noise[4, buyers])
         spend[buyers] = np.exp(log_spend)
-    reward = spend * tables.margin
-    reward -= tables.action_cost[delivered_action]
-
-    state.fatigue = tables.next_fatigue[row]
-    state.hidden_state = next_state
-    state.week += 1
-    state.weeks_since_purchase = np.where(purchased, 0, tables.next_weeks_since[state.weeks_since_purchase])
-    state.weeks_since_visit = np.where(visited, 0, tables.next_weeks_since[state.weeks_since_visit])
-    state.recent_purchases = tables.shifted_recent[state.recent_purchases] | purchased
-    state.recent_visits = tables.shifted_recent[state.recent_visits] | visited
-    state.last_action = delivered_action
-    state.cumulative_spend += spend
-    state.recent_emails <<= 1
-    state.recent_emails &= _EMAIL_HISTORY_MASK
-    state.recent_emails |= delivered_action != 0
+        reward[buyers] = spend[buyers] * tables.margin - tables.action_cost[state.last_action[buyers]]
+        state.cumulative_spend[buyers] += spend[buyers]
     return StepOutcome(
         reward=reward,
-        delivered=delivered_action != 0,
+        delivered=delivered,
         unsubscribed=unsubscribed,
         visited=visited,
         purchased=purchased,

@@ -104,22 +104,16 @@ def write_static_columns(state: PopulationState, out: np.ndarray) -> None:
 class DynamicColumnWriter:
     """Writes the weekly columns of an observation buffer in place.
 
-    Holds views of the buffer's columns so that each week is a few ufunc calls
-    with ``out=`` (no temporaries), which keeps the single-customer step cheap.
+    :meth:`write` fills every row in one compiled pass
+    (:func:`journeygym.envs.compiled.write_dynamic_columns`); :meth:`write_customer`
+    fills the first row from one customer's Python scalars, for the single-customer env.
     """
 
     def __init__(
         self, out: np.ndarray, horizon: int, max_fatigue: int, n_actions: int, rules: ContactRules | None = None
     ) -> None:
         c = N_STATIC_COLUMNS
-        self._week = out[:, c]
-        self._weeks_since_purchase = out[:, c + 1]
-        self._weeks_since_visit = out[:, c + 2]
-        self._purchases = out[:, c + 3]
-        self._visits = out[:, c + 4]
-        self._fatigue = out[:, c + 5]
-        self._subscribed = out[:, c + 6]
-        self._last_action = out[:, c + 7 : c + 7 + n_actions]
+        self._buffer = out
         self._spend = out[:, c + 7 + n_actions]
         self._rules = rules if rules is not None and rules.has_cap else None
         self._wait = out[:, c + 8 + n_actions] if self._rules is not None else None
@@ -132,16 +126,28 @@ class DynamicColumnWriter:
         self._written_spend: float | None = None
 
     def write(self, state: PopulationState) -> None:
-        """Write the dynamic columns of every customer in ``state``."""
-        np.multiply(state.week, self._per_week, out=self._week)
-        np.multiply(state.weeks_since_purchase, 1.0 / WEEKS_SINCE_CAP, out=self._weeks_since_purchase)
-        np.multiply(state.weeks_since_visit, 1.0 / WEEKS_SINCE_CAP, out=self._weeks_since_visit)
-        np.take(_POPCOUNT_QUARTERS, state.recent_purchases, out=self._purchases)
-        np.take(_POPCOUNT_QUARTERS, state.recent_visits, out=self._visits)
-        np.multiply(state.fatigue, self._per_fatigue, out=self._fatigue)
-        np.copyto(self._subscribed, state.subscribed)
-        np.equal(state.last_action[:, None], self._actions, out=self._last_action)
-        self._write_spend(state.cumulative_spend, self._spend)
+        """Write the dynamic columns of every customer in ``state`` (one compiled row-wise pass)."""
+        from journeygym.envs.compiled import write_dynamic_columns  # numba loads on first use, not on import
+
+        write_dynamic_columns(
+            self._buffer,
+            self._first,
+            state.week,
+            state.weeks_since_purchase,
+            state.weeks_since_visit,
+            state.recent_purchases,
+            state.recent_visits,
+            state.fatigue,
+            state.subscribed,
+            state.last_action,
+            state.cumulative_spend,
+            self._per_week,
+            1.0 / WEEKS_SINCE_CAP,
+            self._per_fatigue,
+            _POPCOUNT_QUARTERS,
+            1.0 / _LOG_MONEY_SCALE,
+            self._actions.size,
+        )
         self._written_spend = None
         if self._rules is not None:
             np.multiply(self._rules.weeks_until_allowed(state.recent_emails), self._rules.wait_scale, out=self._wait)
