@@ -115,6 +115,17 @@ def test_import_journeygym_loads_no_heavy_dependency() -> None:
     assert loaded == ""
 
 
+def test_checking_a_config_with_agents_loads_no_torch() -> None:
+    """The runner's own process validates PPO/DQN settings without torch: only the workers that train load it."""
+    code = (
+        "import sys; from journeygym.experiments.config import load_config; "
+        "from journeygym.experiments.runner import plan_cells; load_config('quick'); "
+        "print(','.join(m for m in ('torch', 'stable_baselines3') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
+
+
 def test_the_public_names_resolve() -> None:
     import journeygym.baselines as baselines
     import journeygym.envs as envs

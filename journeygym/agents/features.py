@@ -8,8 +8,9 @@ without ever showing it the hidden state:
   own delivered actions and fatigue) with the *posterior-mean* parameters, i.e.
   the model a practitioner would have fitted.  It never reads the simulator's
   state, so it works the same during training and in :func:`rollout`.
-  :class:`BeliefObservation` appends its belief to a VecEnv's observations.
-* :class:`ExpectedRewardWrapper` -- replaces the sampled reward
+  :class:`~journeygym.agents.sb3_wrappers.BeliefObservation` appends its
+  belief to a VecEnv's observations.
+* :class:`~journeygym.agents.sb3_wrappers.ExpectedRewardWrapper` -- replaces the sampled reward
   ``margin * spend - cost`` by its expectation given the week's hidden state,
   ``margin * P(purchase) * E[spend | segment] - cost``.  The expected return of
   every policy is unchanged (the conditional expectation has the same
@@ -21,20 +22,20 @@ without ever showing it the hidden state:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from gymnasium import spaces
 from scipy.special import expit
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
 from journeygym.envs.observation import MONEY_SCALE, observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
-from journeygym.envs.response import compile_response, mean_spend
+from journeygym.envs.response import compile_response
 
-__all__ = ["BeliefObservation", "BeliefTracker", "ExpectedRewardWrapper", "find_population_env"]
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
+
+__all__ = ["BeliefTracker", "find_journey_env", "find_population_env", "model_parameters_of"]
 
 
 
@@ -203,106 +204,3 @@ def model_parameters_of(population: Any) -> DynamicsParameters:
     """The posterior-mean parameters the env was built from (not the current draw)."""
     draws = getattr(population, "parameter_draws", None)
     return draws.mean if draws is not None else population.parameters
-
-
-class BeliefObservation(VecEnvWrapper):
-    """Append the :class:`BeliefTracker` belief over z (K columns) to every observation.
-
-    Parameters
-    ----------
-    venv
-        A ``JourneyVecEnv`` (possibly wrapped) -- or any VecEnv of raw journeygym
-        observations when ``parameters`` and ``assumptions`` are given.
-    parameters, assumptions
-        The filter's model; default: the env's posterior mean and scenario.
-    """
-
-    def __init__(
-        self,
-        venv: VecEnv,
-        parameters: DynamicsParameters | None = None,
-        assumptions: ScenarioAssumptions | None = None,
-    ) -> None:
-        if parameters is None or assumptions is None:
-            population = find_population_env(venv)
-            if population is None:
-                raise ValueError(
-                    "BeliefObservation: the env is not a JourneyVecEnv, so its model is unknown; "
-                    "pass parameters= and assumptions=, or set belief_features=False."
-                )
-            parameters = parameters or model_parameters_of(population)
-            assumptions = assumptions or population.assumptions
-        self.tracker = BeliefTracker(parameters, assumptions)
-        base = venv.observation_space
-        k = parameters.n_states
-        space = spaces.Box(
-            low=np.concatenate([base.low, np.zeros(k, dtype=np.float32)]),
-            high=np.concatenate([base.high, np.ones(k, dtype=np.float32)]),
-            dtype=np.float32,
-        )
-        super().__init__(venv, observation_space=space)
-
-    def _augment(self, obs: np.ndarray, belief: np.ndarray) -> np.ndarray:
-        return np.concatenate([obs, belief.astype(np.float32)], axis=-1)
-
-    def reset(self) -> np.ndarray:
-        """Reset the env and the filter."""
-        obs = self.venv.reset()
-        self.tracker.reset()
-        return self._augment(obs, self.tracker.observe(obs))
-
-    def step_wait(self) -> VecEnvStepReturn:
-        """Step, filter, and append the belief (also to terminal observations)."""
-        obs, rewards, dones, infos = self.venv.step_wait()
-        done_rows = np.flatnonzero(dones)
-        if done_rows.size == 0:
-            return self._augment(obs, self.tracker.observe(obs)), rewards, dones, infos
-        last = obs.copy()
-        for row in done_rows:
-            last[row] = infos[row]["terminal_observation"]
-        final_belief = self.tracker.observe(last)
-        for row in done_rows:
-            infos[row]["terminal_observation"] = self._augment(last[row], final_belief[row])
-        self.tracker.observe(obs[done_rows], rows=done_rows)
-        return self._augment(obs, self.tracker.belief), rewards, dones, infos
-
-
-class ExpectedRewardWrapper(VecEnvWrapper):
-    """Train on ``margin * P(purchase | z') * E[spend | segment] - cost`` instead of the sampled reward.
-
-    Needs a ``JourneyVecEnv`` underneath (it reads the step's purchase
-    probabilities from ``last_info``).  Put a ``VecMonitor`` *below* it to log
-    the sampled episode returns.
-    """
-
-    def __init__(self, venv: VecEnv) -> None:
-        self.population = find_population_env(venv)
-        journey = find_journey_env(venv)
-        if self.population is None or journey is None:
-            raise ValueError(
-                "ExpectedRewardWrapper: the env is not a JourneyVecEnv (no purchase probabilities to take the "
-                "expectation of); use training_reward='sampled' for other envs."
-            )
-        self._journey = journey
-        self._segment: np.ndarray | None = None
-        self._mean_spend: np.ndarray | None = None
-        super().__init__(venv)
-
-    def reset(self) -> np.ndarray:
-        """Reset the wrapped env."""
-        return self.venv.reset()
-
-    def step_async(self, actions: np.ndarray) -> None:
-        # Read the segment and the draw now: a same-step reset replaces both.
-        parameters = self.population.parameters
-        self._segment = self.population.state.segment.copy()
-        self._mean_spend = mean_spend(parameters)
-        self.venv.step_async(actions)
-
-    def step_wait(self) -> VecEnvStepReturn:
-        """Step and swap sampled spend for expected spend."""
-        obs, rewards, dones, infos = self.venv.step_wait()
-        info = self._journey.last_info
-        margin = self.population.assumptions.margin
-        expected = rewards - margin * info["spend"] + margin * info["purchase_prob"] * self._mean_spend[self._segment]
-        return obs, expected.astype(np.float32), dones, infos

@@ -3,10 +3,10 @@
 Both follow the :class:`~journeygym.agents.protocol.Agent` protocol.  The
 defaults are tuned for this simulator (see each class): one
 population of ``n_envs`` customers is the vectorized env, the training reward is
-its expectation given the week's hidden state (:class:`ExpectedRewardWrapper`,
+its expectation given the week's hidden state (:class:`~journeygym.agents.sb3_wrappers.ExpectedRewardWrapper`,
 same expected return, much less noise), the observation carries the
 posterior-mean HMM filter's belief over the engagement state
-(:class:`BeliefObservation`), and rewards are scaled by ``VecNormalize``
+(:class:`~journeygym.agents.sb3_wrappers.BeliefObservation`), and rewards are scaled by ``VecNormalize``
 (``norm_obs=False``: the observation columns are already in [0, 1]).
 
 Saved agents are directories::
@@ -32,23 +32,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from stable_baselines3 import DQN, PPO
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.logger import configure
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
 
 import journeygym
-from journeygym.agents.features import BeliefObservation, BeliefTracker, ExpectedRewardWrapper, find_population_env
+from journeygym.agents.features import BeliefTracker, find_population_env
 from journeygym.agents.lagrangian import (
     Calibration,
     ContactTarget,
     RATE_SIGNALS,
     TRAINING_BUDGETS,
-    DualAscentCallback,
-    EmailPriceWrapper,
     calibrate_offset,
     check_calibration,
     check_choice,
@@ -64,6 +58,12 @@ from journeygym.agents.protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.observation import observation_column_index
 from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
+
+if TYPE_CHECKING:  # Stable-Baselines3 and torch load when an agent trains or loads, not when it is built
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+    from journeygym.agents.sb3_wrappers import EmailPriceWrapper
 
 __all__ = ["DQNAgent", "PPOAgent", "SB3Agent"]
 
@@ -87,7 +87,7 @@ class SB3Agent:
     belief_features
         Append the HMM filter's belief over the hidden state to the observation.
     training_reward
-        ``"expected"`` (default) or ``"sampled"``; see :class:`ExpectedRewardWrapper`.
+        ``"expected"`` (default) or ``"sampled"``; see :class:`~journeygym.agents.sb3_wrappers.ExpectedRewardWrapper`.
     normalize_reward
         Scale rewards with ``VecNormalize(norm_obs=False, norm_reward=True)``.
     tensorboard_log
@@ -133,12 +133,21 @@ class SB3Agent:
         for the algorithm and the reward normalization alike.
     """
 
-    algorithm: ClassVar[type[BaseAlgorithm]]
+    #: The Stable-Baselines3 class's name (``stable_baselines3.<name>``, see :meth:`algorithm`).
+    algorithm_name: ClassVar[str]
     default_name: ClassVar[str]
     default_n_envs: ClassVar[int]
     defaults: ClassVar[dict[str, Any]]
     default_price_step: ClassVar[float]
     default_rate_signal: ClassVar[str]
+
+    @classmethod
+    def algorithm(cls) -> type[BaseAlgorithm]:
+        """The Stable-Baselines3 algorithm class (imported on first use)."""
+        import stable_baselines3
+
+        algorithm: type[BaseAlgorithm] = getattr(stable_baselines3, cls.algorithm_name)
+        return algorithm
 
     def __init__(
         self,
@@ -247,6 +256,10 @@ class SB3Agent:
 
     # ----------------------------------------------------------------- training
     def _wrap(self, venv: VecEnv, gamma: float) -> VecEnv:
+        from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+
+        from journeygym.agents.sb3_wrappers import BeliefObservation, EmailPriceWrapper, ExpectedRewardWrapper
+
         if self.training_reward == "expected":
             venv = ExpectedRewardWrapper(venv)
         # Above the reward swap: the logged episode return (rollout/ep_rew_mean) is then the
@@ -296,13 +309,17 @@ class SB3Agent:
         self._wrapper, self._last = None, None
         self.final_email_price, self.preference_offset, self.price_record = None, 0.0, None
         env = self._wrap(venv, float(kwargs["gamma"]))
-        self.model = self.algorithm("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
+        self.model = self.algorithm()("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
         if self.tensorboard_log is not None:
+            from stable_baselines3.common.logger import configure
+
             Path(self.tensorboard_log).mkdir(parents=True, exist_ok=True)
             formats = ["csv", "tensorboard"] + (["stdout"] if self.verbose else [])
             self.model.set_logger(configure(self.tensorboard_log, formats))
         callback = None
         if target is not None:
+            from journeygym.agents.sb3_wrappers import DualAscentCallback
+
             subscribed = observation_column_index(population.parameters.action_names)["subscribed"]
             callback = DualAscentCallback(
                 self._wrapper, target, self.price_step, self._network_preferences, subscribed,
@@ -473,7 +490,7 @@ class SB3Agent:
         agent.final_email_price = lagrangian.get("final_email_price")
         agent.preference_offset = float(lagrangian.get("preference_offset", 0.0))
         agent.price_record = lagrangian.get("price_record")
-        agent.model = cls.algorithm.load(directory / "model.zip", device=agent.device)
+        agent.model = cls.algorithm().load(directory / "model.zip", device=agent.device)
         if agent.belief_features:
             model = load_artifact(directory / "belief_model.npz")
             agent._belief_model = model
@@ -514,7 +531,7 @@ class PPOAgent(SB3Agent):
     calibrated policy earned less.  The calibration then meets the rate.
     """
 
-    algorithm = PPO
+    algorithm_name = "PPO"
     default_name = "ppo"
     default_n_envs = 512
     default_price_step = 0.02
@@ -554,7 +571,7 @@ class DQNAgent(SB3Agent):
     steps with the default ``n_envs``), and the replay buffer is re-priced.
     """
 
-    algorithm = DQN
+    algorithm_name = "DQN"
     default_name = "dqn"
     default_n_envs = 64
     default_price_step = 0.1

@@ -8,16 +8,10 @@ import numpy as np
 import pytest
 
 from journeygym.agents.features import BeliefTracker
-from journeygym.agents.lagrangian import (
-    ContactTarget,
-    DualAscentCallback,
-    EmailPriceWrapper,
-    calibrate_offset,
-    lift_budget,
-    resolve_contact_target,
-)
+from journeygym.agents.lagrangian import ContactTarget, calibrate_offset, lift_budget, resolve_contact_target
 from journeygym.agents.protocol import AgentPolicy
 from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
+from journeygym.agents.sb3_wrappers import DualAscentCallback, EmailPriceWrapper
 from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.experiments.evaluation import rollout

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.agents.features import BeliefTracker, ExpectedRewardWrapper
+from journeygym.agents.features import BeliefTracker
+from journeygym.agents.sb3_wrappers import ExpectedRewardWrapper
 from journeygym.agents.protocol import Agent, AgentPolicy, SavableAgent
 from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
 from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
