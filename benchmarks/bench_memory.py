@@ -35,6 +35,11 @@ def _env(n_customers: int, weeks: int, artifact: str | None) -> None:
     from journeygym.envs.artifact import load_parameters
 
     load_parameters(artifact)  # the artifact's arrays are shared by every env: not per customer
+    # The compiled step and observation loops load (numba, their machine code) on first use: code, not per customer.
+    warm = CustomerPopulationVectorEnv(num_envs=2, artifact=artifact)
+    warm.reset(seed=0)
+    warm.step(np.zeros(2, dtype=np.int64))
+    del warm
     actions = np.random.default_rng(0).integers(0, 3, (weeks, n_customers))
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]

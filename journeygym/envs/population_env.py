@@ -173,7 +173,11 @@ class CustomerPopulationVectorEnv(VectorEnv):
 
     @property
     def state(self) -> PopulationState:
-        """The customers' full state (hidden state included)."""
+        """The customers' full state (hidden state included).
+
+        Each :meth:`step` updates its arrays in place: copy what you keep across steps
+        (the info dict's ``hidden_state`` is already a copy).
+        """
         if self._state is None:
             raise RuntimeError("CustomerPopulationVectorEnv: call reset() before reading the state.")
         return self._state
