@@ -2,11 +2,12 @@
 
 Why compiled: the week as numpy calls makes some thirty passes over N arrays,
 and the observation's weekly columns are strided writes into an ``(N, D)``
-buffer.  Measured at N = 100,000 (``benchmarks/bench_population_env.py``),
-the numpy step took 5.9-6.7 ms and the compiled loop 3.7 ms; writing the
-weekly columns took 6.5 ms as numpy column writes and under 1 ms as one
-row-wise pass.  At the small N of training (64-1,000 customers) the numpy
-calls' overhead dominated.
+buffer.  Measured at N = 100,000 on the 2-core development machine, the numpy
+step took 5.9-6.7 ms and the compiled loop 3.7 ms; the weekly columns took
+6.5 ms as numpy column writes and 1.4 ms as one row-wise pass; the population
+env went from 6.1-7.1 M to 11.0-12.1 M customer-steps/s
+(``benchmarks/bench_population_env.py``).  At the small N of training
+(64-1,000 customers) the numpy calls' fixed cost dominated.
 
 The loops do exactly what the numpy code did, in the same order and with the
 same C library functions (``exp``, ``log1p``), so the results are bit-identical
