@@ -57,8 +57,8 @@ def _assessment(long: pd.DataFrame) -> pd.DataFrame:
     from journeygym.ope.assessment import assess_over_seeds
 
     estimated = long[long["estimator"].notna()].merge(_reference(long), on=["setting", "seed", "logging_seed"], how="left")
-    # One assessment unit per (seed, logging seed): the candidate policies are ranked within each log.
-    estimated = estimated.assign(seed=estimated["seed"] * 10_000 + estimated["logging_seed"])
+    # One assessment unit per (setting, seed, logging seed): the candidate policies are ranked within each log.
+    estimated = estimated.assign(seed=estimated.groupby(["setting", "seed", "logging_seed"]).ngroup())
     return assess_over_seeds(estimated)
 
 
@@ -225,6 +225,8 @@ def offline_text(frame: pd.DataFrame) -> str:
     lines = ["Offline benchmark", _settings_line(long), ""]
     for setting in sorted(long["setting"].unique()):
         headers, rows = _estimate_rows(long, setting)
+        if len(long["setting"].unique()) > 1:
+            lines.append(f"Setting {setting}")
         lines.append(pd.DataFrame(rows, columns=headers).to_string(index=False))
     assessment = _assessment(long)
     if not assessment.empty:

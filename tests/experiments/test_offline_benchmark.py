@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from journeygym.experiments.config import ConfigError, load_config
-from journeygym.experiments.offline_report import offline_frame
+from journeygym.experiments.offline_report import offline_blocks, offline_frame, offline_text
 from journeygym.experiments.report import report_text
 from journeygym.experiments.runner import run_experiment
 
@@ -62,5 +63,10 @@ def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, 
     assert "Offline benchmark" in text and "spearman" in text.lower()
     markdown = (result.output_dir / "report" / "report.md").read_text()
     assert "## Offline benchmark" in markdown and (result.output_dir / "report" / "offline.png").is_file()
+    # With several settings, the text and the report both head each setting's table.
+    two_settings = pd.concat([result.table, result.table.assign(setting=1)], ignore_index=True)
+    assert {"Setting 0", "Setting 1"} <= set(offline_text(two_settings).splitlines())
+    headings = [b[1] for b in offline_blocks(two_settings, tmp_path) if b[0] == "h3"]
+    assert headings == ["Setting 0", "Setting 1"]
     rerun = run_experiment(config, tmp_path / "again", progress=False)
     assert json.loads(rerun.table["offline"].dropna().iloc[0])["records"] == json.loads(result.table["offline"].dropna().iloc[0])["records"]
