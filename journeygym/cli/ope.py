@@ -31,7 +31,7 @@ import pandas as pd
 
 from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
 from journeygym.arguments import positive_int
-from journeygym.baselines.logged_data.schema import METADATA_KEY, LoggedDataError
+from journeygym.baselines.logged_data.schema import LoggedDataError, read_parquet_log
 from journeygym.records import to_jsonable
 
 __all__ = ["ope_command", "read_log"]
@@ -71,14 +71,7 @@ def read_log(path: str | Path) -> pd.DataFrame:
         return pd.read_csv(path)
     if suffix not in (".parquet", ".pq"):
         raise LoggedDataError(f"log: {str(path)!r} has the suffix {suffix!r}; expected .parquet or .csv.")
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    frame = table.to_pandas()
-    raw = (table.schema.metadata or {}).get(METADATA_KEY)
-    if raw is not None:
-        frame.attrs["journeygym"] = json.loads(raw)
-    return frame
+    return read_parquet_log(path)[0]
 
 
 def _build_policies(names: Sequence[str], train_frame: pd.DataFrame, same_log: bool) -> dict[str, Any]:

@@ -97,6 +97,7 @@ __all__ = [
     "logged_data_columns",
     "propensity_columns",
     "read_logged_data",
+    "read_parquet_log",
     "validate_logged_data",
     "write_logged_data",
 ]
@@ -299,6 +300,22 @@ def write_logged_data(
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+def read_parquet_log(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """A Parquet log as a frame and its journeygym metadata record (None for a log written elsewhere).
+
+    The record, when there is one, is also in ``frame.attrs["journeygym"]``.  Nothing is validated.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    frame = table.to_pandas()
+    record = None if raw is None else json.loads(raw)
+    if record is not None:
+        frame.attrs["journeygym"] = record
+    return frame, record
+
+
 def read_logged_data(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate a log written by :func:`write_logged_data`.
 
@@ -309,24 +326,18 @@ def read_logged_data(path: str | os.PathLike[str]) -> pd.DataFrame:
     LoggedDataError
         If the file is missing, has no journeygym metadata, or has another schema version.
     """
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if not path.is_file():
         raise LoggedDataError(f"logged data: no file at {str(path)!r}; expected a Parquet file from write_logged_data.")
-    table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(METADATA_KEY)
-    if raw is None:
+    frame, record = read_parquet_log(path)
+    if record is None:
         raise LoggedDataError(
             f"logged data: {str(path)!r} has no {METADATA_KEY.decode()!r} metadata; expected a file written by "
             "write_logged_data."
         )
-    record = json.loads(raw)
     if record.get("schema_version") != LOGGED_DATA_SCHEMA_VERSION:
         raise LoggedDataError(
             f"logged data: {str(path)!r} has schema version {record.get('schema_version')!r}, expected "
             f"{LOGGED_DATA_SCHEMA_VERSION}; re-create it with this version of journeygym."
         )
-    frame = table.to_pandas()
-    frame.attrs["journeygym"] = record
     return validate_logged_data(frame, record.get("action_names"))
