@@ -50,6 +50,7 @@ __all__ = [
     "MEAN_ESTIMATORS",
     "MODEL_ESTIMATORS",
     "Estimate",
+    "check_estimators",
     "estimate",
     "estimate_all",
     "reward_floor",
@@ -133,17 +134,25 @@ def reward_floor(episodes: Any) -> float:
     return float(episodes.rewards[episodes.mask].min())
 
 
+def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
+    """The estimator names, checked (``None``: all of them, in :data:`ESTIMATORS` order)."""
+    if names is None:
+        return ESTIMATORS
+    chosen = tuple(dict.fromkeys(str(n) for n in names))
+    unknown = [n for n in chosen if n not in ESTIMATORS]
+    if unknown or not chosen:
+        hints = "".join(did_you_mean(n, ESTIMATORS) for n in unknown)
+        raise OPEInputError(
+            f"estimators: received {list(names)!r}; unknown {unknown}{hints}. Expected a non-empty list from "
+            f"{list(ESTIMATORS)}."
+        )
+    return chosen
+
+
 def _check_options(
     names: tuple[str, ...], episodes: Any, q_values: Any, gamma: float, n_bootstrap: int, confidence: float, seed: int
 ) -> None:
-    unknown = [name for name in names if name not in ESTIMATORS]
-    if unknown:
-        raise OPEInputError(
-            f"unknown estimator {unknown[0]!r}{did_you_mean(unknown[0], ESTIMATORS)}; "
-            f"expected names from {list(ESTIMATORS)}."
-        )
-    if not names:
-        raise OPEInputError(f"no estimator requested; pass names from {list(ESTIMATORS)}.")
+    check_estimators(names)
     needs_model = [name for name in names if name in MODEL_ESTIMATORS]
     if needs_model and q_values is None:
         raise OPEInputError(

@@ -17,14 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.messages import did_you_mean
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
-from journeygym.ope.estimators import ESTIMATORS, MODEL_ESTIMATORS, Estimate, estimate_all, reward_floor
+from journeygym.ope.estimators import MODEL_ESTIMATORS, Estimate, check_estimators, estimate_all, reward_floor
 from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
 from journeygym.ope.target import check_support, named_policies, target_probabilities
 
-__all__ = ["OPEResult", "PolicyEvaluation", "check_estimators", "evaluate_policies", "reward_floor"]
+__all__ = ["OPEResult", "PolicyEvaluation", "evaluate_policies", "reward_floor"]
 
 
 @dataclass(frozen=True)
@@ -81,21 +80,6 @@ class OPEResult:
                 for e in self.evaluations
             ],
         }
-
-
-def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
-    """The estimator names, checked (``None``: all of them, in :data:`ESTIMATORS` order)."""
-    if names is None:
-        return ESTIMATORS
-    chosen = tuple(dict.fromkeys(str(n) for n in names))
-    unknown = [n for n in chosen if n not in ESTIMATORS]
-    if unknown or not chosen:
-        hints = "".join(did_you_mean(n, ESTIMATORS) for n in unknown)
-        raise OPEInputError(
-            f"estimators: received {list(names)!r}; unknown {unknown}{hints}. Expected a non-empty list from "
-            f"{list(ESTIMATORS)}."
-        )
-    return chosen
 
 
 def evaluate_policies(
