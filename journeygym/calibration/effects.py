@@ -31,8 +31,6 @@ from journeygym.envs.response import logit
 MATCHING_CUSTOMERS_PER_SEGMENT = 1000
 #: Customers used when matching the overall control levels.
 MATCHING_CUSTOMERS_OVERALL = 6000
-#: Carryover levels solved by default: the sensitivity sweep {1, 1.5, 2.5} and 2.0 between.
-DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
 #: The e-mail actions (1 mens, 2 womens): the trial's treated arms.
 EMAIL_ACTIONS: tuple[int, ...] = (1, 2)
 OUTCOMES: tuple[str, ...] = ("visit", "conversion")

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS, MatchedEffects, match_effects
+from journeygym.calibration.effects import MatchedEffects, match_effects
 from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
 from journeygym.calibration.plausibility import (
@@ -67,6 +67,7 @@ from journeygym.envs.covariates import WEEKS_PER_MONTH
 from journeygym.envs.response import logit
 from journeygym.envs.parameters import (
     DEFAULT_CARRYOVER,
+    DEFAULT_CARRYOVER_LEVELS,
     DynamicsParameters,
     ParameterDraws,
     PopulationModel,

@@ -7,9 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from journeygym.arguments import carryover_levels, positive_int
-from journeygym.calibration.effects import DEFAULT_CARRYOVER_LEVELS
 from journeygym.envs.artifact import ArtifactError
-from journeygym.envs.parameters import DEFAULT_CARRYOVER
+from journeygym.envs.parameters import DEFAULT_CARRYOVER, DEFAULT_CARRYOVER_LEVELS
 from journeygym.files import OutputPathError, check_output_file
 
 

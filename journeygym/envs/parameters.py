@@ -352,6 +352,8 @@ def _logit(p: float) -> float:
 
 #: ASSUMPTION (anchored): carryover ratio rho of a single e-mail (DESIGN 2.5).
 DEFAULT_CARRYOVER = 1.5
+#: Carryover levels an artifact is calibrated at by default: the sensitivity sweep {1, 1.5, 2.5} and 2.0 between.
+DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
 #: ASSUMPTION (anchored): fatigue decay; the calibration report re-derives the anchor (weekly e-mail to
 #: everyone about +30% annual revenue over never at the default carryover) on every artifact.
 DEFAULT_KAPPA = 0.43
