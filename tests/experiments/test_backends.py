@@ -95,3 +95,39 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
         for pid in children:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+class _Planned(Exception):
+    """Stops a run once the backend has seen its tasks."""
+
+
+class _RecordingBackend:
+    """A backend that records the order it is given the cells in, and runs none of them."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+
+    def run(self, function, tasks):
+        self.order = [task.policy for task in tasks]
+        raise _Planned
+        yield  # a generator, like the real backends
+
+
+def test_cells_run_longest_first(tiny, tmp_path):
+    """Agents by training budget, then the log-trained policies by training time, then the rest."""
+    from journeygym.experiments.config import load_config
+    from journeygym.experiments.runner import run_experiment
+
+    config = load_config(
+        tiny(
+            policies=["never", "lookalike", "ltv_uplift", {"name": "ppo", "timesteps": 30000}, "expected_ltv",
+                      {"name": "dqn", "timesteps": 40000}, "oracle"],
+            seeds=[0],
+        )
+    )
+    backend = _RecordingBackend()
+    with pytest.raises(_Planned):
+        run_experiment(config, tmp_path / "run", progress=False, backend=backend)
+    assert backend.order[:3] == ["dqn", "ppo", "ltv_uplift"]
+    assert set(backend.order[3:5]) == {"lookalike", "expected_ltv"}
+    assert set(backend.order[5:]) == {"never", "oracle"}
