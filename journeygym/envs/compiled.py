@@ -5,17 +5,18 @@ and the observation's weekly columns are strided writes into an ``(N, D)``
 buffer.  Measured at N = 100,000 on the 2-core development machine, the numpy
 step took 5.9-6.7 ms and the compiled loop 3.7 ms; the weekly columns took
 6.5 ms as numpy column writes and 1.4 ms as one row-wise pass; the population
-env went from 6.1-7.1 M to 11.0-12.1 M customer-steps/s
+env went from 6.1-7.1 M to 9.8-12.1 M customer-steps/s (median 11.6 M)
 (``benchmarks/bench_population_env.py``).  At the small N of training
 (64-1,000 customers) the numpy calls' fixed cost dominated.
 
 The loops do exactly what the numpy code did, in the same order and with the
 same C library functions (``exp``, ``log1p``), so the results are bit-identical
-to it and to the scalar :func:`~journeygym.envs.kernel.step_customer`, which the
-tests check.  The spend of a purchase (``ndtri``, ``exp`` over the buyers,
+to the numpy code they replaced (compared over 120 weeks, with and without
+contact rules) and to the scalar :func:`~journeygym.envs.kernel.step_customer`,
+which the tests check.  The spend of a purchase (``ndtri``, ``exp`` over the buyers,
 a few percent of the customers) stays numpy, so its rounding is numpy's.
 
-The functions compile on first use (a few seconds, once: the machine code is
+The functions compile on first use (under a second, once: the machine code is
 cached beside this module) and run single-threaded.
 """
 
