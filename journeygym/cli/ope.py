@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--confidence", type=float, default=0.95, help="level of intervals and lower bounds (default 0.95)")
     parser.add_argument("--reward-lower-bound", type=float, default=None, help="smallest possible weekly reward (default: the smallest logged one)")
     parser.add_argument("--fqe-model", default=None, help="regressor of fitted-Q evaluation (default: the measured choice)")
+    parser.add_argument(
+        "--fqe-features", choices=("observation", "belief"), default="observation",
+        help="fitted-Q on the observation (default), or on it and the artifact model's belief over the hidden state",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--out", default=None, help="also write the JSON record to this file")
@@ -165,6 +169,8 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             estimators=args.estimators,
             gamma=args.gamma,
             fqe_model=args.fqe_model,
+            fqe_features=args.fqe_features,
+            artifact=args.artifact,
             n_bootstrap=args.bootstrap,
             confidence=args.confidence,
             reward_lower_bound=args.reward_lower_bound,

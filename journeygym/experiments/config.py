@@ -41,10 +41,11 @@ evaluation size and where and how to run.  Example (every key shown; only
       epsilon: 0.2                # exploration of an epsilon-greedy behavior
       customers: 20000            # customers of each offline log
       logging_seeds: 1            # logs per (setting, seed)
-      estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr
+      estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr, magic
       bootstrap: 200              # bootstrap resamples of customers
       confidence: 0.95            # level of intervals and lower bounds
       fqe_model: null             # regressor of fitted-Q evaluation; null = the measured default
+      fqe_features: observation   # fitted-Q on the observation, or on it and the model's belief (belief)
     backend: local                # local (processes) or ray
     n_workers: 2
     ray_address: null             # backend ray: address of a running cluster; null = start a local one

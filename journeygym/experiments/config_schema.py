@@ -490,10 +490,17 @@ class OfflineSection(_Section):
     )
     customers: _Customers = Field(20_000, description="logged customers of each offline log (one season each)")
     logging_seeds: _count("a number of logs") = Field(1, description="logs per (setting, seed), each with its own seed")
-    estimators: Optional[list[_Text]] = Field(None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr)")
+    estimators: Optional[list[_Text]] = Field(None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr, magic)")
     bootstrap: _count("a number of bootstrap resamples") = Field(200, description="bootstrap resamples of customers")
     confidence: _probability("the level of intervals and lower bounds") = Field(0.95, description="level of intervals and lower bounds")
     fqe_model: Optional[_Text] = Field(None, description="regressor of fitted-Q evaluation; null = the measured default")
+    fqe_features: Annotated[
+        Literal["belief", "observation"], _expect("one of ['belief', 'observation']", choices=("belief", "observation"))
+    ] = Field(
+        "observation",
+        description="what fitted-Q regresses on: the observation alone, or with the calibrated model's belief over "
+        "the hidden state appended (belief)",
+    )
 
 
 # ------------------------------------------------------------------------ the file

@@ -95,6 +95,8 @@ def offline_records(policy: Policy, spec: Any) -> list[dict[str, Any]]:
             episodes_from_frame(frame),
             estimators=offline.get("estimators"),
             fqe_model=offline.get("fqe_model"),
+            fqe_features=offline.get("fqe_features", "observation"),
+            artifact=spec.artifact,
             n_bootstrap=int(offline["bootstrap"]),
             confidence=float(offline["confidence"]),
             seed=spec.seed,

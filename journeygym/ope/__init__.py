@@ -4,9 +4,12 @@ A log (the logged-data schema of :mod:`journeygym.baselines.logged_data`) is
 read as episodes (:func:`episodes_from_frame`); a target policy's action
 probabilities on the logged observations (:func:`target_probabilities`)
 reweight it.  The estimators (:mod:`journeygym.ope.estimators`) cover the
-direct method by fitted-Q evaluation (:mod:`journeygym.ope.fitted_q`),
+direct method by fitted-Q evaluation (:mod:`journeygym.ope.fitted_q`, by
+default on the observation and the calibrated model's belief over the hidden
+state, :mod:`journeygym.ope.belief`),
 importance sampling in its trajectory-wise, per-decision and self-normalized
-forms, and the doubly robust estimators, each with a bootstrap interval over
+forms, and the doubly robust estimators (per-decision, weighted, and MAGIC's
+blend of truncations), each with a bootstrap interval over
 customers and, for the importance-sampling ones, high-confidence lower bounds
 (:mod:`journeygym.ope.bounds`).  A simulated log has what no real log has, the
 true value of every policy on the same customers (:mod:`journeygym.ope.truth`),
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING
 from journeygym.lazy import lazy_attributes
 
 _EXPORTS: dict[str, str] = {
+    "FQE_FEATURES": "journeygym.ope.belief",
+    "belief_features": "journeygym.ope.belief",
     "LoggedEpisodes": "journeygym.ope.episodes",
     "OPEInputError": "journeygym.ope.episodes",
     "episodes_from_frame": "journeygym.ope.episodes",
@@ -63,6 +68,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
+    from journeygym.ope.belief import FQE_FEATURES, belief_features
     from journeygym.ope.assessment import assess, assess_over_seeds
     from journeygym.ope.behavior import (
         BehaviorModel,

@@ -8,6 +8,11 @@ Pipeline, SCOPE-RL), computed per estimator over the policies it evaluated:
 * ``mse``: mean squared error of the estimates;
 * ``spearman``: rank correlation of estimated and true values (undefined,
   NaN, for fewer than 3 policies or constant values; ``note`` says why);
+* ``spearman_if_unbiased``: the mean Spearman correlation an unbiased
+  estimator with the same standard errors would reach (true values plus
+  normal noise of each estimate's bootstrap standard error, over
+  :data:`UNBIASED_DRAWS` fixed draws): below the target, no removal of bias
+  can meet it, only more customers or lower variance;
 * ``regret_at_k`` (k = 1, 3): the best true value minus the best true value
   among the k policies the estimator ranks highest (ties in the estimates are
   broken pessimistically, worst true value first, so an estimator that cannot
@@ -34,10 +39,14 @@ from scipy import stats
 from journeygym.experiments.statistics import t_interval
 from journeygym.ope.episodes import OPEInputError
 
-__all__ = ["ESTIMATE_FIELDS", "REGRET_AT", "assess", "assess_over_seeds", "estimates_frame"]
+__all__ = ["ESTIMATE_FIELDS", "REGRET_AT", "UNBIASED_DRAWS", "assess", "assess_over_seeds", "estimates_frame", "spearman_if_unbiased"]
 
-#: The fields of an estimate (``journeygym.ope.estimators.Estimate``); the last four are optional.
-ESTIMATE_FIELDS = ("estimator", "policy", "value", "low", "high", "lower_bound_t", "lower_bound_concentration")
+#: The fields of an estimate (``journeygym.ope.estimators.Estimate``); the last five are optional.
+ESTIMATE_FIELDS = (
+    "estimator", "policy", "value", "low", "high", "lower_bound_t", "lower_bound_concentration", "standard_error"
+)
+#: Simulated estimates behind ``spearman_if_unbiased`` (a fixed seed: the same inputs give the same number).
+UNBIASED_DRAWS = 2_000
 _REQUIRED = ESTIMATE_FIELDS[:3]
 _BOUNDS = ("lower_bound_t", "lower_bound_concentration")
 #: The k of the regret@k columns.
@@ -67,7 +76,7 @@ def estimates_frame(estimates: Iterable[Any] | pd.DataFrame) -> pd.DataFrame:
         if missing:
             raise OPEInputError(
                 f"estimate {i}: missing {missing} (received {record!r}); expected fields {list(ESTIMATE_FIELDS)}, "
-                "the last four optional."
+                "the last five optional."
             )
         row = {f: record.get(f) for f in ESTIMATE_FIELDS}
         for f in ESTIMATE_FIELDS[2:]:
@@ -93,6 +102,26 @@ def _share(flags: np.ndarray, present: np.ndarray) -> float:
     return float(flags[present].mean()) if present.any() else float("nan")
 
 
+def spearman_if_unbiased(truths: np.ndarray, standard_errors: np.ndarray, draws: int = UNBIASED_DRAWS) -> float:
+    """Mean Spearman correlation with ``truths`` of ``truths + N(0, standard_errors^2)`` over ``draws`` fixed draws.
+
+    What an unbiased estimator with these standard errors would score: the
+    ranking quality variance alone allows.  NaN for fewer than 3 policies,
+    constant truths or a standard error that is not finite.
+    """
+    truths = np.asarray(truths, dtype=np.float64)
+    errors = np.asarray(standard_errors, dtype=np.float64)
+    if truths.size < _MIN_POLICIES_FOR_SPEARMAN or np.ptp(truths) == 0 or not np.isfinite(errors).all():
+        return float("nan")
+    noisy = truths + np.random.default_rng(0).standard_normal((draws, truths.size)) * errors
+    ranks = np.argsort(np.argsort(noisy, axis=1), axis=1).astype(np.float64)
+    true_ranks = stats.rankdata(truths) - 1.0
+    ranks -= ranks.mean(axis=1, keepdims=True)
+    true_ranks -= true_ranks.mean()
+    correlation = ranks @ true_ranks / (np.linalg.norm(ranks, axis=1) * np.linalg.norm(true_ranks))
+    return float(correlation.mean())
+
+
 def _regret(values: np.ndarray, truths: np.ndarray, k: int) -> float:
     # Order by estimate (high first), ties by true value (low first): pessimistic tie-breaking.
     order = np.lexsort((truths, -values))
@@ -106,6 +135,7 @@ def _score_policies(
     highs: np.ndarray,
     bounds: Mapping[str, np.ndarray],
     reference_value: float | None = None,
+    standard_errors: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The metrics of one estimator on one log from aligned per-policy arrays (NaN = not given)."""
     n = values.size
@@ -130,6 +160,9 @@ def _score_policies(
         scores["spearman"] = float("nan")
     else:
         scores["spearman"] = float(stats.spearmanr(values, truths).statistic)
+    scores["spearman_if_unbiased"] = (
+        float("nan") if standard_errors is None else spearman_if_unbiased(truths, standard_errors)
+    )
     for k in REGRET_AT:
         regret = _regret(values, truths, k) if finite else float("nan")
         scores[f"regret_at_{k}"] = regret
@@ -208,6 +241,7 @@ def assess(
             group["high"].to_numpy(dtype=np.float64),
             {name: group[name].to_numpy(dtype=np.float64) for name in _BOUNDS},
             reference,
+            group["standard_error"].to_numpy(dtype=np.float64),
         )
         rows.append({"estimator": estimator, **scores})
     return pd.DataFrame(rows)

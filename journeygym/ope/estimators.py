@@ -9,10 +9,15 @@
 * ``pdis`` and ``wpdis``, per-decision importance sampling and its weighted
   form (Precup, Sutton & Singh 2000);
 * ``dr``, per-decision doubly robust (Jiang & Li 2016), and ``wdr``, weighted
-  doubly robust (Thomas & Brunskill 2016).
+  doubly robust (Thomas & Brunskill 2016);
+* ``magic``, MAGIC (Thomas & Brunskill 2016): the blend of the doubly robust
+  estimators truncated after 0..H weeks of importance-weighted correction
+  that minimizes their estimated mean squared error; under little overlap it
+  stays close to ``dm``, under much it moves to ``dr``.
 
 Each :class:`Estimate` carries a bootstrap interval over customers
-(:mod:`journeygym.ope.bootstrap`; the Q-hat is not refit per replicate), a
+(:mod:`journeygym.ope.bootstrap`; the Q-hat is not refit and MAGIC's weights
+are not chosen again per replicate), a
 one-sided Student-t lower bound for the estimators that are means of
 per-customer terms, and for ``is`` and ``pdis`` the high-confidence bound of
 Thomas, Theocharous & Ghavamzadeh (2015) (:mod:`journeygym.ope.bounds`), valid
@@ -76,7 +81,8 @@ class Estimate:
         The standard deviation of the bootstrap replicates.
     lower_bound_t
         One-sided Student-t lower bound at ``confidence`` on the per-customer
-        terms (``dm``, ``is``, ``pdis``, ``dr``); None for the self-normalized estimators.
+        terms (``dm``, ``is``, ``pdis``, ``dr``, ``magic`` with its blending
+        weights held fixed); None for the self-normalized estimators.
     lower_bound_concentration
         High-confidence lower bound (Thomas et al. 2015) for ``is`` and
         ``pdis`` when ``reward_lower_bound`` was given; None otherwise.

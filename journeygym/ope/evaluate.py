@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
+from journeygym.ope.belief import FQE_FEATURES, state_features
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.estimators import MODEL_ESTIMATORS, Estimate, check_estimators, estimate_all, reward_floor
 from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
@@ -89,6 +90,9 @@ def evaluate_policies(
     estimators: Sequence[str] | None = None,
     gamma: float = 1.0,
     fqe_model: Any = None,
+    fqe_features: str = "observation",
+    artifact: Any = None,
+    scenario: Any = None,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
     reward_lower_bound: float | None = None,
@@ -112,6 +116,13 @@ def evaluate_policies(
     fqe_model
         Regressor of fitted-Q evaluation (a built-in name or a scikit-learn
         regressor); default :data:`~journeygym.ope.fitted_q.DEFAULT_MODEL`.
+    fqe_features
+        What fitted-Q regresses on: ``"observation"`` (the default) or
+        ``"belief"``, the observation and the calibrated model's filtered
+        belief over the hidden state (:mod:`journeygym.ope.belief`).
+    artifact, scenario
+        The model of the belief filter (default the shipped artifact) and the
+        scenario (default the one the log records); unused with ``"observation"``.
     n_bootstrap, confidence
         Bootstrap resamples of customers and the level of intervals and bounds.
     reward_lower_bound
@@ -124,12 +135,17 @@ def evaluate_policies(
     chosen = check_estimators(estimators)
     if not (isinstance(gamma, (int, float)) and 0.0 < float(gamma) <= 1.0):
         raise OPEInputError(f"gamma: received {gamma!r}, expected a discount in (0, 1] (1.0 = undiscounted return).")
+    if fqe_features not in FQE_FEATURES:
+        raise OPEInputError(f"fqe_features: received {fqe_features!r}, expected one of {list(FQE_FEATURES)}.")
     named = named_policies(policies, "policies")
     if episodes.behavior_probabilities is None:
         episodes = estimate_behavior_policy(episodes, seed=seed)
     floor = reward_floor(episodes) if reward_lower_bound is None else float(reward_lower_bound)
     model = DEFAULT_MODEL if fqe_model is None else fqe_model
     needs_q = any(name in MODEL_ESTIMATORS for name in chosen)
+    started = time.perf_counter()
+    extra = state_features(episodes, fqe_features, artifact, scenario) if needs_q else None
+    filter_seconds = time.perf_counter() - started
     evaluations = []
     for name, policy in named.items():
         started = time.perf_counter()
@@ -140,8 +156,10 @@ def evaluate_policies(
         q_values = None
         if needs_q:
             started = time.perf_counter()
-            q_values = fit_q_evaluation(episodes, target, gamma=float(gamma), model=model, seed=seed).q_values
-            seconds["fqe"] = time.perf_counter() - started
+            q_values = fit_q_evaluation(
+                episodes, target, gamma=float(gamma), model=model, seed=seed, state_features=extra
+            ).q_values
+            seconds["fqe"] = time.perf_counter() - started + filter_seconds / len(named)
         started = time.perf_counter()
         estimates = estimate_all(
             episodes,
@@ -165,6 +183,7 @@ def evaluate_policies(
         "reward_lower_bound": floor,
         "reward_lower_bound_source": "given" if reward_lower_bound is not None else "smallest logged reward",
         "fqe_model": model if isinstance(model, str) else type(model).__name__,
+        "fqe_features": fqe_features,
         "seed": int(seed),
         "customers": episodes.n_customers,
         "horizon": episodes.horizon,

@@ -70,7 +70,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
@@ -81,6 +81,7 @@ from journeygym.ope.target import checked_target_array
 
 __all__ = [
     "BUILTIN_MODELS",
+    "PerActionRegressor",
     "DEFAULT_MODEL",
     "FEATURE_ENCODINGS",
     "FittedQ",
@@ -95,11 +96,66 @@ Encoding = Literal["one_hot", "interactions"]
 #: ``(1, observation)`` (a separate linear model per action).
 FEATURE_ENCODINGS: tuple[str, ...] = ("one_hot", "interactions")
 
+class PerActionRegressor(RegressorMixin, BaseEstimator):
+    """One clone of ``estimator`` per action, on the rows of the ``"one_hot"`` encoding whose action it is.
+
+    A single regressor on the observation and the action's one-hot needs
+    splits on the action to tell actions apart; with rare rewards it makes few,
+    and ``Q(s, a)`` comes out nearly the same for every action.  Separate
+    regressors never share a leaf between actions.
+
+    Parameters
+    ----------
+    estimator
+        The scikit-learn regressor cloned for every action.
+    n_actions
+        A: the last A feature columns are the action's one-hot.
+    """
+
+    def __init__(self, estimator: Any = None, n_actions: int = 3) -> None:
+        self.estimator = estimator
+        self.n_actions = n_actions
+
+    def _split(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        features = np.asarray(features)
+        return features[:, : -self.n_actions], np.argmax(features[:, -self.n_actions :], axis=1)
+
+    def fit(self, features: np.ndarray, target: np.ndarray) -> PerActionRegressor:
+        """Fit one regressor per action (an action absent from the rows predicts the mean target)."""
+        inputs, actions = self._split(features)
+        target = np.asarray(target, dtype=np.float64)
+        prototype = self.estimator if self.estimator is not None else HistGradientBoostingRegressor()
+        self.models_: list[Any] = []
+        self.fallback_ = float(target.mean()) if target.size else 0.0
+        for action in range(self.n_actions):
+            rows = actions == action
+            self.models_.append(clone(prototype).fit(inputs[rows], target[rows]) if rows.any() else None)
+        return self
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """The prediction of each row's action's regressor."""
+        inputs, actions = self._split(features)
+        out = np.full(inputs.shape[0], self.fallback_)
+        for action, model in enumerate(self.models_):
+            rows = actions == action
+            if model is not None and rows.any():
+                out[rows] = model.predict(inputs[rows])
+        return out
+
+
 #: Built-in regressors: name -> (factory of an unfitted regressor, feature encoding).
 BUILTIN_MODELS: dict[str, tuple[Callable[[], Any], Encoding]] = {
     "hgb": (
         lambda: HistGradientBoostingRegressor(
             max_iter=40, max_leaf_nodes=15, learning_rate=0.15, min_samples_leaf=100, early_stopping=False
+        ),
+        "one_hot",
+    ),
+    "hgb_per_action": (
+        lambda: PerActionRegressor(
+            HistGradientBoostingRegressor(
+                max_iter=40, max_leaf_nodes=15, learning_rate=0.15, min_samples_leaf=100, early_stopping=False
+            )
         ),
         "one_hot",
     ),
@@ -161,6 +217,9 @@ class FittedQ:
         The feature encoding of :data:`FEATURE_ENCODINGS` the regressors were fitted on.
     n_threads
         The threads the regressors predict with (None: the libraries' default).
+    n_state_features
+        Columns appended to the observation in every regression (the filter's
+        belief, :mod:`journeygym.ope.belief`); 0 for the observation alone.
     """
 
     regressors: tuple[Any, ...]
@@ -171,6 +230,7 @@ class FittedQ:
     method: Literal["evaluation", "iteration"]
     encoding: str
     n_threads: int | None = 1
+    n_state_features: int = 0
 
     @property
     def horizon(self) -> int:
@@ -185,6 +245,9 @@ class FittedQ:
     def predict(self, week: int, observations: np.ndarray) -> np.ndarray:
         """``(n, A)`` ``Q-hat_week(s, a)`` for observations ``(n, D)`` of that week.
 
+        With :attr:`n_state_features` the rows are the observation with those
+        features appended, as the regressors were fitted: ``(n, D + n_state_features)``.
+
         Raises
         ------
         ValueError
@@ -196,11 +259,13 @@ class FittedQ:
             )
         columns = observation_column_index(self.action_names)
         array = np.asarray(observations)
-        if array.ndim != 2 or array.shape[1] != len(columns) or array.dtype.kind not in "fiu":
+        width = len(columns) + self.n_state_features
+        if array.ndim != 2 or array.shape[1] != width or array.dtype.kind not in "fiu":
+            extra = f" followed by the {self.n_state_features} state features it was fitted with" if self.n_state_features else ""
             raise ValueError(
                 f"FittedQ.predict: received observations of dtype {array.dtype} and shape {array.shape}, expected a "
-                f"numeric array (n, {len(columns)}) of the env's observation columns for the actions "
-                f"{list(self.action_names)}."
+                f"numeric array (n, {width}) of the env's observation columns for the actions "
+                f"{list(self.action_names)}{extra}."
             )
         with _thread_limit(self.n_threads):
             regressor = self.regressors[week]
@@ -235,6 +300,20 @@ def _week_seed(seed: int, week: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(week)]).generate_state(1)[0])
 
 
+def _with_state_features(episodes: LoggedEpisodes, state_features: Any) -> np.ndarray:
+    """``(N, H, D + K)`` the observations with the state features appended (the observations when None)."""
+    if state_features is None:
+        return episodes.observations
+    extra = np.asarray(state_features)
+    expected = (episodes.n_customers, episodes.horizon)
+    if extra.ndim != 3 or extra.shape[:2] != expected or extra.dtype.kind not in "fiu" or not np.isfinite(extra).all():
+        raise OPEInputError(
+            f"fitted-Q: received state_features of dtype {extra.dtype} and shape {extra.shape}, expected finite numbers "
+            f"of shape ({expected[0]}, {expected[1]}, K) (customers, weeks, features), e.g. journeygym.ope.belief(episodes)."
+        )
+    return np.concatenate([episodes.observations, extra.astype(episodes.observations.dtype)], axis=2)
+
+
 def _check_common(episodes: Any, gamma: Any, seed: Any, n_threads: Any) -> None:
     if not isinstance(episodes, LoggedEpisodes):
         raise OPEInputError(
@@ -259,9 +338,15 @@ def _fit_backward(
     features: str | None,
     seed: int,
     n_threads: int | None,
+    state_features: Any = None,
 ) -> FittedQ:
     """The backward recursion shared by FQE and FQI; ``state_value(q, rows, week)`` turns ``(n, A)`` Q into V."""
     prototype, encoding = _regressor(model, features)
+    if isinstance(prototype, PerActionRegressor):
+        if encoding != "one_hot":
+            raise ValueError(f"fitted-Q: PerActionRegressor reads the 'one_hot' encoding; received features={encoding!r}.")
+        prototype.set_params(n_actions=episodes.n_actions)
+    inputs = _with_state_features(episodes, state_features)
     n, horizon, n_actions = episodes.n_customers, episodes.horizon, episodes.n_actions
     subscribed_column = observation_column_index(episodes.action_names)["subscribed"]
     q_values = np.zeros((n, horizon, n_actions))
@@ -272,7 +357,7 @@ def _fit_backward(
             rows = np.flatnonzero(episodes.mask[:, week])
             following = state_values[rows, week + 1] if week + 1 < horizon else 0.0  # 0 in padding: past the last week
             target = episodes.rewards[rows, week] + gamma * following
-            observations = episodes.observations[rows, week]
+            observations = inputs[rows, week]
             regressor = clone(prototype)
             if "random_state" in regressor.get_params():
                 regressor.set_params(random_state=_week_seed(seed, week))
@@ -290,6 +375,7 @@ def _fit_backward(
         method=method,
         encoding=encoding,
         n_threads=n_threads,
+        n_state_features=inputs.shape[2] - episodes.observations.shape[2],
     )
 
 
@@ -302,6 +388,7 @@ def fit_q_evaluation(
     seed: int = 0,
     features: str | None = None,
     n_threads: int | None = 1,
+    state_features: np.ndarray | None = None,
 ) -> FittedQ:
     """Fitted-Q evaluation of a target policy: ``Q-hat_t`` of ``pi`` for every week, backward.
 
@@ -348,7 +435,9 @@ def fit_q_evaluation(
     def expected_under_target(q: np.ndarray, rows: np.ndarray, week: int) -> np.ndarray:
         return np.sum(probabilities[rows, week] * q, axis=1)
 
-    return _fit_backward(episodes, expected_under_target, "evaluation", float(gamma), model, features, seed, n_threads)
+    return _fit_backward(
+        episodes, expected_under_target, "evaluation", float(gamma), model, features, seed, n_threads, state_features
+    )
 
 
 def fit_q_iteration(

@@ -28,7 +28,8 @@ evaluation*, ICML (trajectory-wise and per-decision importance sampling).
 Jiang & Li (2016), *Doubly robust off-policy value evaluation for
 reinforcement learning*, ICML (per-decision doubly robust).
 Thomas & Brunskill (2016), *Data-efficient off-policy policy evaluation for
-reinforcement learning*, ICML (weighted doubly robust).
+reinforcement learning*, ICML (weighted doubly robust; MAGIC, the blend of
+truncated doubly robust estimators).
 """
 
 from __future__ import annotations
@@ -49,19 +50,26 @@ __all__ = [
     "ReweightedLog",
     "cumulative_ratios",
     "estimator_terms",
+    "magic_weights",
+    "truncated_doubly_robust",
     "ratio_of_sums",
     "reweighted_log",
 ]
 
 #: Every estimator, by name: direct method, importance sampling (trajectory-wise, self-normalized, per-decision,
-#: weighted per-decision) and doubly robust (per-decision, weighted).
-ESTIMATORS: tuple[str, ...] = ("dm", "is", "wis", "pdis", "wpdis", "dr", "wdr")
+#: weighted per-decision) and doubly robust (per-decision, weighted, and MAGIC's blend of truncations).
+ESTIMATORS: tuple[str, ...] = ("dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic")
 #: The estimators that need only the propensities (no value model).
 IMPORTANCE_ESTIMATORS: tuple[str, ...] = ("is", "wis", "pdis", "wpdis")
 #: The estimators that need a fitted Q-hat (``q_values``).
-MODEL_ESTIMATORS: tuple[str, ...] = ("dm", "dr", "wdr")
-#: The estimators that are means of i.i.d. per-customer terms (the others are ratios of sums).
-MEAN_ESTIMATORS: tuple[str, ...] = ("dm", "is", "pdis", "dr")
+MODEL_ESTIMATORS: tuple[str, ...] = ("dm", "dr", "wdr", "magic")
+#: The estimators that are means of per-customer terms (the others are ratios of sums).  MAGIC's
+#: terms are a mean for its blending weights, which are chosen on the same log.
+MEAN_ESTIMATORS: tuple[str, ...] = ("dm", "is", "pdis", "dr", "magic")
+#: MAGIC's bias estimate of a truncation is its distance to this central interval of the full ``dr``.  Thomas &
+#: Brunskill take a bootstrap interval; a normal one from the per-customer terms needs no resampling, and the
+#: ``dr`` terms are a mean over customers.
+MAGIC_INTERVAL = 0.9
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,61 @@ def reweighted_log(
     )
 
 
+def truncated_doubly_robust(log: ReweightedLog) -> np.ndarray:
+    """``(N, H + 1)`` per-customer doubly robust terms truncated after ``j`` weeks of correction, ``j = 0..H``.
+
+    ``g_j = sum_{t < j} gamma^t [w_{0:t} (r_t - Q-hat_t) + w_{0:t-1} V-hat_t] + gamma^j w_{0:j-1} V-hat_j``:
+    the importance-weighted corrections of the first ``j`` weeks and the model's
+    value from week ``j`` on.  Column 0 is ``dm``'s terms, column H ``dr``'s.
+    """
+    previous = np.concatenate([np.ones_like(log.cumulative[:, :1]), log.cumulative[:, :-1]], axis=1)
+    corrections = log.cumulative * (log.discounted_rewards - log.discount * log.logged_q)
+    baselines = previous * (log.discount * log.state_values)
+    zeros = np.zeros_like(corrections[:, :1])
+    corrected = np.cumsum(np.concatenate([zeros, corrections], axis=1), axis=1)
+    return corrected + np.cumsum(np.concatenate([baselines, zeros], axis=1), axis=1)
+
+
+def magic_weights(truncated: np.ndarray) -> np.ndarray:
+    """MAGIC's blend (Thomas & Brunskill 2016) of the truncated estimators: weights on the simplex.
+
+    With ``g`` the means of the columns of ``truncated`` (:func:`truncated_doubly_robust`),
+    ``Omega`` their covariance (the columns' sample covariance over customers,
+    divided by N) and ``b_j`` the distance of ``g_j`` to the central
+    :data:`MAGIC_INTERVAL` normal interval of the full estimate ``g_H`` (an
+    estimate of each truncation's bias), the weights minimize the estimated
+    mean squared error ``x' (Omega + b b') x`` over ``x >= 0``, ``sum x = 1``.
+    Under little overlap the weights fall on short truncations (close to
+    ``dm``); where the weights are well behaved, on long ones (close to ``dr``).
+    """
+    from scipy.optimize import minimize
+    from scipy.stats import norm
+
+    n, k = truncated.shape
+    means = truncated.mean(axis=0)
+    covariance = np.atleast_2d(np.cov(truncated, rowvar=False)) / n
+    half_width = float(norm.ppf(0.5 + MAGIC_INTERVAL / 2.0)) * float(np.sqrt(max(covariance[-1, -1], 0.0)))
+    bias = np.maximum(means[-1] - half_width - means, 0.0) + np.maximum(means - means[-1] - half_width, 0.0)
+    objective = covariance + np.outer(bias, bias)
+    scale = float(np.max(np.diag(objective)))
+    if not np.isfinite(scale) or scale <= 0.0:
+        return np.full(k, 1.0 / k)
+    objective = objective / scale
+    start = np.zeros(k)
+    start[int(np.argmin(np.diag(objective)))] = 1.0
+    solution = minimize(
+        lambda x: float(x @ objective @ x),
+        start,
+        jac=lambda x: 2.0 * objective @ x,
+        bounds=[(0.0, 1.0)] * k,
+        constraints=({"type": "eq", "fun": lambda x: float(x.sum() - 1.0), "jac": lambda x: np.ones_like(x)},),
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
+    weights = np.clip(solution.x, 0.0, None)
+    return weights / weights.sum()
+
+
 def _mean(numerators: np.ndarray) -> EstimatorTerms:
     return EstimatorTerms(numerators.sum(axis=1, keepdims=True), None)
 
@@ -193,6 +256,8 @@ def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
     * ``pdis`` / ``wpdis``: ``sum_t gamma^t w_{0:t} r_t``; per week divided by N or by ``sum_i w_{0:t}``.
     * ``dr`` / ``wdr``: ``sum_t gamma^t [w_{0:t} (r_t - Q-hat_t(s_t, a_t)) + w_{0:t-1} V-hat_t(s_t)]``;
       each of the two parts per week divided by N, or by ``sum_i w_{0:t}`` and ``sum_i w_{0:t-1}``.
+    * ``magic``: ``sum_j x_j g_j`` over the truncations of :func:`truncated_doubly_robust`, with
+      :func:`magic_weights` ``x`` chosen on the log.
     """
     if name in MODEL_ESTIMATORS and (log.logged_q is None or log.state_values is None):
         raise OPEInputError(f"estimator {name!r} needs q_values (a fitted Q-hat); none were given.")
@@ -213,4 +278,10 @@ def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
         if name == "dr":
             return _mean(numerators)
         return EstimatorTerms(numerators, np.concatenate([log.cumulative, previous], axis=1))
+    if name == "magic":
+        truncated = truncated_doubly_robust(log)
+        # A truncation equal to the one before adds nothing (no weight, or padding, that far): keep the first.
+        distinct = np.concatenate([[True], np.any(truncated[:, 1:] != truncated[:, :-1], axis=0)])
+        truncated = truncated[:, distinct]
+        return EstimatorTerms((truncated @ magic_weights(truncated))[:, None], None)
     raise ValueError(f"unknown estimator {name!r}; expected one of {list(ESTIMATORS)}.")

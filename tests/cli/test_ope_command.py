@@ -24,13 +24,24 @@ def test_estimates_and_assessment_as_json(log_path, capsys):
     record = json.loads(capsys.readouterr().out)
     assert [p["policy"] for p in record["policies"]] == ["never", "random", "always_mens"]
     first = record["policies"][0]["estimates"]
-    assert set(first) == {"dm", "is", "wis", "pdis", "wpdis", "dr", "wdr"}
+    assert set(first) == {"dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic"}
     for estimate in first.values():
         assert all(np.isfinite(estimate[key]) for key in ("low", "value", "high"))
         assert estimate["low"] <= estimate["high"]
     assert set(record["truth"]) == {"never", "random", "always_mens", "oracle"}
     assert {row["estimator"] for row in record["assessment"]} == set(first)
     assert record["settings"]["propensities_estimated"] is False
+
+
+def test_fitted_q_on_the_filter_belief_is_recorded(log_path, capsys):
+    path, _ = log_path
+    args = ["ope", str(path), "--policies", "never", "--estimators", "dm", "--bootstrap", "5", "--json"]
+    assert main([*args, "--fqe-features", "belief"]) == 0
+    with_belief = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert with_belief["settings"]["fqe_features"] == "belief" and plain["settings"]["fqe_features"] == "observation"
+    assert with_belief["policies"][0]["estimates"]["dm"]["value"] != plain["policies"][0]["estimates"]["dm"]["value"]
 
 
 def test_a_log_without_propensities_is_marked_estimated(log_path, tmp_path, capsys):

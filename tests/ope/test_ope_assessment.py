@@ -200,3 +200,25 @@ def test_assess_over_seeds_single_seed_and_errors():
     mixed.loc[0, "reference_value"] = 1.0
     with pytest.raises(OPEInputError, match="expected one per seed"):
         assess_over_seeds(mixed)
+
+
+def test_spearman_if_unbiased_is_one_without_noise_and_falls_with_it() -> None:
+    from journeygym.ope.assessment import spearman_if_unbiased
+
+    truths = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert spearman_if_unbiased(truths, np.zeros(5)) == pytest.approx(1.0)
+    precise, noisy = spearman_if_unbiased(truths, np.full(5, 0.3)), spearman_if_unbiased(truths, np.full(5, 3.0))
+    assert 1.0 > precise > noisy > 0.0
+    assert abs(spearman_if_unbiased(truths, np.full(5, 1e6))) < 0.05
+    assert spearman_if_unbiased(truths, np.full(5, 0.3)) == precise  # fixed draws: the same number again
+    assert np.isnan(spearman_if_unbiased(truths[:2], np.zeros(2)))
+
+
+def test_assess_reports_the_spearman_an_unbiased_estimator_would_reach() -> None:
+    estimates = [
+        {"estimator": "e", "policy": p, "value": v, "standard_error": 0.0} for p, v in (("a", 3.0), ("b", 1.0), ("c", 2.0))
+    ]
+    scores = assess(estimates, {"a": 1.0, "b": 2.0, "c": 3.0}).iloc[0]
+    assert scores["spearman"] == pytest.approx(-0.5) and scores["spearman_if_unbiased"] == pytest.approx(1.0)
+    without = assess([{k: v for k, v in e.items() if k != "standard_error"} for e in estimates], {"a": 1.0, "b": 2.0, "c": 3.0})
+    assert np.isnan(without.iloc[0]["spearman_if_unbiased"])

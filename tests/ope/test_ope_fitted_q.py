@@ -216,3 +216,18 @@ def test_behavior_table_is_a_valid_target(tiny_target: TablePolicy) -> None:
     fitted = fit_q_evaluation(episodes, target_probabilities(behavior, episodes), model=TABULAR)
     returns = episodes.rewards.sum(axis=1)
     assert abs(fitted.state_values[:, 0].mean() - returns.mean()) < 3 * returns.std() / np.sqrt(returns.size)
+
+
+def test_a_regressor_per_action_is_the_empirical_mdp_with_tabular_regression(tiny_target: TablePolicy) -> None:
+    from journeygym.ope.fitted_q import PerActionRegressor
+
+    episodes = simulate(3000, seed=41)
+    target = target_probabilities(tiny_target, episodes)
+    fitted = fit_q_evaluation(episodes, target, model=PerActionRegressor(DecisionTreeRegressor()))
+    expected = empirical_q(episodes, lambda q, week: np.sum(tiny_target.table[week] * q, axis=1), gamma=1.0)
+    np.testing.assert_allclose(fitted.q_values, q_at_log(expected, episodes), atol=1e-9)
+    assert all(len(regressor.models_) == 2 for regressor in fitted.regressors)
+    built_in = fit_q_evaluation(episodes, target, model="hgb_per_action")
+    assert np.isfinite(built_in.q_values).all()
+    with pytest.raises(ValueError, match="PerActionRegressor reads the 'one_hot' encoding"):
+        fit_q_evaluation(episodes, target, model=PerActionRegressor(DecisionTreeRegressor()), features="interactions")
