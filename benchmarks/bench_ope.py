@@ -2,7 +2,7 @@
 
 Simulates a log (``simulate_logged_data(20000, 0, params=[0, 1, 2, 3])``, the
 Hillstrom-like randomized behavior), reads it as episodes, and times, for each
-of 8 target policies, ``estimate_all`` (dm, is, wis, pdis, wpdis, dr, wdr with
+of 8 target policies, ``estimate_all`` (dm, is, wis, pdis, wpdis, dr, wdr, magic with
 ``--bootstrap`` replicates and the concentration bounds) on a random Q-hat array
 standing in for fitted-Q evaluation, whose fitting is not timed here.  The
 target policies' action probabilities are computed first and timed apart.
