@@ -4,8 +4,8 @@ A log (the logged-data schema of :mod:`journeygym.baselines.logged_data`) is
 read as episodes (:func:`episodes_from_frame`); a target policy's action
 probabilities on the logged observations (:func:`target_probabilities`)
 reweight it.  The estimators (:mod:`journeygym.ope.estimators`) cover the
-direct method by fitted-Q evaluation (:mod:`journeygym.ope.fitted_q`, by
-default on the observation and the calibrated model's belief over the hidden
+direct method by fitted-Q evaluation (:mod:`journeygym.ope.fitted_q`, on
+the observation, or also on the calibrated model's belief over the hidden
 state, :mod:`journeygym.ope.belief`),
 importance sampling in its trajectory-wise, per-decision and self-normalized
 forms, and the doubly robust estimators (per-decision, weighted, and MAGIC's

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
-from journeygym.ope.belief import FQE_FEATURES, state_features
+from journeygym.ope.belief import check_fqe_features, state_features
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.estimators import MODEL_ESTIMATORS, Estimate, check_estimators, estimate_all, reward_floor
 from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
@@ -135,8 +135,7 @@ def evaluate_policies(
     chosen = check_estimators(estimators)
     if not (isinstance(gamma, (int, float)) and 0.0 < float(gamma) <= 1.0):
         raise OPEInputError(f"gamma: received {gamma!r}, expected a discount in (0, 1] (1.0 = undiscounted return).")
-    if fqe_features not in FQE_FEATURES:
-        raise OPEInputError(f"fqe_features: received {fqe_features!r}, expected one of {list(FQE_FEATURES)}.")
+    check_fqe_features(fqe_features)
     named = named_policies(policies, "policies")
     if episodes.behavior_probabilities is None:
         episodes = estimate_behavior_policy(episodes, seed=seed)

@@ -81,10 +81,10 @@ from journeygym.ope.target import checked_target_array
 
 __all__ = [
     "BUILTIN_MODELS",
-    "PerActionRegressor",
     "DEFAULT_MODEL",
     "FEATURE_ENCODINGS",
     "FittedQ",
+    "PerActionRegressor",
     "encode",
     "fit_q_evaluation",
     "fit_q_iteration",
@@ -95,6 +95,7 @@ Encoding = Literal["one_hot", "interactions"]
 #: action one-hot appended, or the product of the action's one-hot with
 #: ``(1, observation)`` (a separate linear model per action).
 FEATURE_ENCODINGS: tuple[str, ...] = ("one_hot", "interactions")
+
 
 class PerActionRegressor(RegressorMixin, BaseEstimator):
     """One clone of ``estimator`` per action, on the rows of the ``"one_hot"`` encoding whose action it is.
@@ -309,7 +310,7 @@ def _with_state_features(episodes: LoggedEpisodes, state_features: Any) -> np.nd
     if extra.ndim != 3 or extra.shape[:2] != expected or extra.dtype.kind not in "fiu" or not np.isfinite(extra).all():
         raise OPEInputError(
             f"fitted-Q: received state_features of dtype {extra.dtype} and shape {extra.shape}, expected finite numbers "
-            f"of shape ({expected[0]}, {expected[1]}, K) (customers, weeks, features), e.g. journeygym.ope.belief(episodes)."
+            f"of shape ({expected[0]}, {expected[1]}, K) (customers, weeks, features), e.g. journeygym.ope.belief_features(episodes)."
         )
     return np.concatenate([episodes.observations, extra.astype(episodes.observations.dtype)], axis=2)
 
