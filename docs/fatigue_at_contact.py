@@ -3,8 +3,9 @@
 Trains and tunes the seed baselines exactly as ``journeygym evaluate --seed 0``
 does (the runner's cells: the same logged campaign, the same validation
 customers, the same derived seeds), runs each policy on 20,000 customers of
-posterior draw 0 with a week observer, and prints the customers' fatigue at the
-moment an e-mail reaches them.
+posterior draw 0 with a week observer, and prints the customers' fatigue stock at
+the moment an e-mail reaches them (0 = rested, 1 = e-mailed the week before, 3.81 =
+the stock of weekly e-mail).
 
 Usage: python docs/fatigue_at_contact.py
 """
@@ -22,7 +23,7 @@ from journeygym.experiments.config import load_config
 from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.runner import plan_cells
 
-POLICIES = ("random", "always_mens", "lookalike", "expected_ltv", "ltv_uplift")
+POLICIES = ("random", "always_mens", "biweekly_mens", "lookalike", "expected_ltv", "ltv_uplift")
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
             "logged_data": {"customers": 5_000, "tune_customers": 5_000},
         }
     )
-    print(f"{'policy':<14}{'return':>8}{'e-mails':>9}{'reached':>9}{'fatigue at e-mail':>19}{'share at f>=3':>15}"
+    print(f"{'policy':<14}{'return':>8}{'e-mails':>9}{'reached':>9}{'stock at e-mail':>17}{'share at F>=1':>15}"
           f"{'unsubscribed':>14}  operating point")
     with tempfile.TemporaryDirectory() as scratch, threadpool_limits(1):
         for spec in plan_cells(config, scratch):
@@ -49,13 +50,15 @@ def main() -> None:
                 params=0,
                 artifact=spec.artifact,
                 scenario=spec.assumptions,
-                observer=lambda before, info: fatigue_at_email.append(before.fatigue[info["delivered"]]),
+                observer=lambda before, info: fatigue_at_email.append(
+                    spec.assumptions.fatigue_stocks[before.fatigue[info["delivered"]]]
+                ),
             )
             fatigue = np.concatenate(fatigue_at_email) if fatigue_at_email else np.zeros(0)
             point = {k: tuned[k] for k in ("threshold", "budget") if k in tuned}
             print(
                 f"{spec.policy:<14}{run.returns.mean():8.2f}{run.contacts.mean():9.1f}{np.mean(run.contacts > 0):9.0%}"
-                f"{fatigue.mean() if fatigue.size else float('nan'):19.2f}{np.mean(fatigue >= 3) if fatigue.size else 0:15.0%}"
+                f"{fatigue.mean() if fatigue.size else float('nan'):17.2f}{np.mean(fatigue >= 1) if fatigue.size else 0:15.0%}"
                 f"{run.unsubscribed.mean():14.0%}  {point or '-'}"
             )
 

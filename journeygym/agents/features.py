@@ -66,7 +66,9 @@ class BeliefTracker:
     def __init__(self, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> None:
         self.n_states = parameters.n_states
         self.n_actions = parameters.n_actions
-        self.max_fatigue = assumptions.max_fatigue
+        # The observation's fatigue column at each level, to read the level back (nearest value).
+        stocks = assumptions.fatigue_stocks
+        self._fatigue_column_values = stocks / stocks[-1]
         names = [c.name for c in observation_columns(parameters.action_names)]
         self._column = {name: names.index(name) for name in names}
         self._n_columns = len(names)
@@ -152,14 +154,14 @@ class BeliefTracker:
             (self._visit_cov, self._visit_effects, self._visit_offsets),
         ):
             target[rows] = covariates @ effects + by_segment[segment] + by_recency[recency - 1]
+        # The level the next action is delivered at (read by the next update), also for a customer first seen
+        # mid-episode, whose belief starts from the week-0 prior.
         self._fatigue[rows] = self._observed_fatigue(obs)
         self.belief[rows] = self._initial[recency - 1]
-        if np.any(obs[:, c["week_fraction"]] != 0.0):
-            # A customer first seen mid-episode: the fatigue before its last action is unknown.
-            self._fatigue[rows] = np.maximum(self._fatigue[rows] - 1, 0)
 
     def _observed_fatigue(self, obs: np.ndarray) -> np.ndarray:
-        return np.rint(obs[:, self._column["fatigue"]] * self.max_fatigue).astype(np.int64)
+        observed = obs[:, self._column["fatigue"]].astype(np.float64)
+        return np.argmin(np.abs(observed[:, None] - self._fatigue_column_values[None, :]), axis=1)
 
     def _update(self, rows: np.ndarray, obs: np.ndarray) -> None:
         c = self._column

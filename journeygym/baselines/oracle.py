@@ -33,6 +33,7 @@ from journeygym.baselines.base import Policy
 from journeygym.envs.covariates import HISTORY_SEGMENTS
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
+from journeygym.envs.fatigue import reachable_levels
 from journeygym.envs.response import ResponseTables, compile_response
 
 
@@ -44,7 +45,7 @@ class OracleSolution:
     ----------
     state_values
         ``(N, K)`` optimal expected return from week 0 given the week-0 hidden
-        state (fatigue 0, subscribed).  With an e-mail price ``lambda`` it is the
+        state (at the scenario's starting fatigue, subscribed).  With an e-mail price ``lambda`` it is the
         priced return, ``return - lambda * e-mails``.
     actions
         ``(H, N, K, F+1)`` optimal action of a subscribed customer at week t in
@@ -123,6 +124,7 @@ def solve_oracle(
     n_states = parameters.n_states
     horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
     response = compile_response(parameters, assumptions)
+    start = assumptions.initial_fatigue_level
     state_values = np.zeros((n_customers, n_states))
     actions = np.zeros((horizon, n_customers, n_states, max_fatigue + 1), dtype=np.int8)
     expected_contacts = np.zeros((n_customers, n_states)) if contacts else None
@@ -136,7 +138,7 @@ def solve_oracle(
             if members.size:
                 result = _solve_segment(
                     response, horizon, g, np.asarray(purchase_covariate_logit)[members], fixed_action,
-                    float(email_price), contacts, advantages,
+                    float(email_price), contacts, advantages, start,
                 )
                 state_values[members] = result.values
                 actions[:, members] = result.actions
@@ -172,6 +174,7 @@ def _solve_segment(
     email_price: float,
     want_contacts: bool,
     want_advantages: bool,
+    start: int,
 ) -> _SegmentSolution:
     transitions = response.transition[g]  # (A, F+1, K, K)
     n_actions, n_fatigue, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[-1]
@@ -183,7 +186,8 @@ def _solve_segment(
     next_fatigue = response.next_fatigue  # (A, F+1)
 
     value_subscribed = np.zeros((n_fatigue, n, n_states))  # V_{t+1}(z', f', s=1), indexed [f', n, z']
-    value_unsubscribed = np.zeros((n_fatigue, n, n_states))
+    # Unsubscribed customers receive no e-mail, so their value does not depend on fatigue: V_{t+1}(z', s=0).
+    value_unsubscribed = np.zeros((n, n_states))
     # Expected e-mails from t+1 on while subscribed; unsubscribed customers get none.
     contacts_subscribed = np.zeros((n_fatigue, n, n_states)) if want_contacts else None
     group_actions = np.zeros((horizon, n, n_states, n_fatigue), dtype=np.int8)
@@ -193,29 +197,32 @@ def _solve_segment(
     transposed = np.swapaxes(transitions, -1, -2)
     leaves = [response.unsubscribe[a][:, None, None] for a in range(n_actions)]  # (F+1, 1, 1); zero for no action
     unsubscribes = [bool(np.any(leave)) for leave in leaves]
+    # Only the fatigue levels some history reaches by week t are solved at week t (about 70% of the grid).
+    reachable = reachable_levels(next_fatigue, start, horizon)
     for t in range(horizon - 1, -1, -1):
-        # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply.
-        # "No action" does not depend on fatigue: one (K, K) matrix serves every fatigue level.
-        new_unsubscribed = np.matmul(reward[0] + value_unsubscribed[next_fatigue[0]], transposed[0, 0])
+        rows = reachable[t]
+        # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply, the same at every fatigue.
+        new_unsubscribed = np.matmul(reward[0, 0] + value_unsubscribed, transposed[0, 0])
         # A running maximum over the actions, the first best kept on ties as argmax does
         # (argmax and take_along_axis over a leading axis of 3 were most of the time).
         best_value = best_action = best_contacts = no_action = best_email = None
         for a in candidate_actions:
-            landing = value_subscribed[next_fatigue[a]]
-            leave = leaves[a]
+            after = next_fatigue[a][rows]
+            landing = value_subscribed[after]
+            leave = leaves[a][rows]
             if unsubscribes[a]:
-                landing = (1.0 - leave) * landing + leave * value_unsubscribed[next_fatigue[a]]
-            q = np.matmul(reward[a] + landing, transposed[a])
+                landing = (1.0 - leave) * landing + leave * value_unsubscribed
+            q = np.matmul(reward[a][rows] + landing, transposed[a][rows])
             q -= cost[a]
             if a != 0 and email_price:
                 q -= email_price
             contact_q = None
             if want_contacts:
                 # A delivered e-mail counts even when it unsubscribes the customer.
-                staying = contacts_subscribed[next_fatigue[a]]
+                staying = contacts_subscribed[after]
                 if unsubscribes[a]:
                     staying = (1.0 - leave) * staying
-                contact_q = np.matmul(staying, transposed[a])
+                contact_q = np.matmul(staying, transposed[a][rows])
                 if a != 0:
                     contact_q += 1.0
             if want_advantages:
@@ -235,17 +242,20 @@ def _solve_segment(
                     np.copyto(best_contacts, contact_q, where=better)
         if group_advantages is not None:
             best_email -= no_action
-            group_advantages[t] = np.transpose(best_email, (1, 2, 0))
-        value_subscribed = best_value
+            group_advantages[t][:, :, rows] = np.transpose(best_email, (1, 2, 0))
+        value_subscribed = np.zeros((n_fatigue, n, n_states))
+        value_subscribed[rows] = best_value
         value_unsubscribed = new_unsubscribed
-        contacts_subscribed = best_contacts
-        group_actions[t] = np.transpose(best_action, (1, 2, 0))
+        if best_contacts is not None:
+            contacts_subscribed = np.zeros((n_fatigue, n, n_states))
+            contacts_subscribed[rows] = best_contacts
+        group_actions[t][:, :, rows] = np.transpose(best_action, (1, 2, 0))
     return _SegmentSolution(
-        values=value_subscribed[0],
+        values=value_subscribed[start],
         actions=group_actions,
-        contacts=None if contacts_subscribed is None else contacts_subscribed[0],
+        contacts=None if contacts_subscribed is None else contacts_subscribed[start],
         advantages=group_advantages,
-        never=value_unsubscribed[0],
+        never=value_unsubscribed,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from journeygym.baselines.base import Policy
-from journeygym.baselines.simple import ConstantPolicy, RandomPolicy
+from journeygym.baselines.simple import CadencePolicy, ConstantPolicy, RandomPolicy
 
 __all__ = ["POLICY_NAMES", "UnknownPolicyError", "make_policy", "policy_names", "register_policy"]
 
@@ -45,6 +45,7 @@ _FACTORIES: dict[str, Callable[..., Policy]] = {
     "random": lambda **kw: RandomPolicy(**kw),
     "always_mens": lambda **kw: ConstantPolicy(1, "always_mens", **kw),
     "always_womens": lambda **kw: ConstantPolicy(2, "always_womens", **kw),
+    "biweekly_mens": lambda **kw: CadencePolicy(1, 2, "biweekly_mens", **kw),
     "lookalike": _lookalike,
     "expected_ltv": _expected_ltv,
     "ltv_uplift": _ltv_uplift,

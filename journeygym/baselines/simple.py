@@ -1,4 +1,4 @@
-"""Trivial policies: never, random, always-<arm>."""
+"""Trivial policies: never, random, always-<arm>, and e-mail everyone every k weeks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from journeygym.baselines.base import Policy, check_observations
+from journeygym.envs.observation import N_STATIC_COLUMNS
 
 
 class ConstantPolicy(Policy):
@@ -24,6 +25,30 @@ class ConstantPolicy(Policy):
 
     def get_params(self) -> dict[str, Any]:
         return {"action": self.action}
+
+
+class CadencePolicy(Policy):
+    """E-mail everyone with one arm every ``every`` weeks (weeks 0, k, 2k, ...), nothing in between.
+
+    It knows nothing of the customer: the week comes from the observation's
+    ``week_fraction`` column times the horizon (default 52, the scenario's).  It
+    shows what a cadence alone earns, whatever the targeting.
+    """
+
+    def __init__(self, action: int, every: int, name: str | None = None, horizon: int = 52) -> None:
+        for label, value, low in (("action", action, 1), ("every", every, 1), ("horizon", horizon, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"CadencePolicy: received {label}={value!r}, expected an integer >= {low}.")
+        self.action, self.every, self.horizon = int(action), int(every), int(horizon)
+        self.name = name or f"every_{self.every}_weeks_{self.action}"
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """The arm for customers in a week divisible by ``every``, no action for the others."""
+        week = np.rint(check_observations(observations)[:, N_STATIC_COLUMNS] * self.horizon).astype(np.int64)
+        return np.where(week % self.every == 0, self.action, 0).astype(np.int64)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"action": self.action, "every": self.every, "horizon": self.horizon}
 
 
 class RandomPolicy(Policy):

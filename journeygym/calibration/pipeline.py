@@ -14,11 +14,12 @@ function per step:
    level (:mod:`journeygym.calibration.effects`);
 5. :func:`fit_spend_and_population`: spend and population models; then
    :func:`assemble_draws` builds one parameter set per draw;
-6. :func:`anchor_fatigue_decay`: the fatigue decay ``kappa`` is anchored (weekly
-   e-mail to everyone about +30% annual revenue,
-   :mod:`journeygym.calibration.plausibility`);
+6. :func:`anchor_fatigue`: the fatigue multiplier's ``kappa`` and power are
+   fitted to the frequency response (weekly e-mail to everyone about +30%
+   annual revenue, every k weeks about k^-0.41 of that,
+   :mod:`journeygym.calibration.frequency`);
 7. :func:`validate_draws`: the simulator replays the trial, and the plausibility
-   checks run; :func:`artifact_metadata` records provenance (the hash of
+   and frequency checks run; :func:`artifact_metadata` records provenance (the hash of
    :func:`calibration_config`) and diagnostics.  ``journeygym calibrate`` then
    writes the artifact (atomically) with a Markdown report and plots.
 
@@ -44,13 +45,15 @@ from scipy.special import expit
 from journeygym.calibration.effects import MatchedEffects, match_effects
 from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
-from journeygym.calibration.plausibility import (
-    WEEKLY_REVENUE_UPLIFT_ANCHOR,
-    KappaAnchor,
-    PlausibilityReport,
-    anchor_kappa,
-    plausibility_report,
+from journeygym.calibration.frequency import (
+    FREQUENCY_ELASTICITY,
+    WEEKLY_LIFT_ANCHOR,
+    FrequencyAnchor,
+    FrequencyReport,
+    anchor_frequency_response,
+    frequency_report,
 )
+from journeygym.calibration.plausibility import PlausibilityReport, plausibility_report
 from journeygym.calibration.population import fit_population_model
 from journeygym.calibration.spend import SpendModel, fit_spend_model
 from journeygym.calibration.transactions import CDNOW_FILENAME, DATA_DIR_ENV, load_cdnow
@@ -80,15 +83,20 @@ ASSUMPTION_LABELS: dict[str, str] = {
     "carryover": "ASSUMPTION (anchored): a single e-mail's 52-week incremental visits over its two-week ones; long-run/short-run "
     "advertising effects about 2x (Sethuraman, Tellis & Briesch 2011), multipliers 1.2-3.5 (Nielsen Catalina / CBS), e-mail "
     "fades faster (Zantedeschi, Feit & Bradlow 2017); swept 1.0 / 1.5 / 2.5",
-    "kappa": "ASSUMPTION (anchored): fatigue decay, solved so weekly e-mail to everyone earns about +30% annual revenue over never "
-    "(year-long e-mail holdouts +5% to +30%: Valenti et al. 2023 +6.5%, MineThatData +30%); swept",
+    "fatigue_memory": "ASSUMPTION: weekly memory lambda of the fatigue stock F' = lambda F + d; chosen from the fit of the frequency "
+    "response against the size of the fatigue grid (docs/fatigue.md)",
+    "kappa": "ASSUMPTION (anchored): scale of the fatigue multiplier ((1 + kappa F) / (1 + kappa F0))^-p, fitted with p so weekly "
+    "e-mail to everyone earns about +30% annual revenue over never (year-long e-mail holdouts +5% to +30%: Valenti et al. 2023 "
+    "+6.5%, MineThatData +30%) and every k weeks about k^-0.41 of that (MineThatData 2018, demand 1.071 x^0.408); swept",
+    "fatigue_power": "ASSUMPTION (anchored): power p of the fatigue multiplier, fitted with kappa (see kappa)",
+    "trial_fatigue": "ASSUMPTION: fatigue stock F0 of the trial's customers when the trial measured the e-mail effect (0: rested); "
+    "the calibrated effects are the trial's at F0; swept",
     "u0": "ASSUMPTION (anchored): sigmoid(u0) = 0.1% unsubscribes per delivered e-mail at zero fatigue (Campaign Monitor 0.1-0.17%, Mailchimp 0.25%)",
-    "u1": "ASSUMPTION (anchored): unsubscribes rise to 0.3% per e-mail at the fatigue cap",
+    "u1": "ASSUMPTION (anchored): unsubscribes rise to 0.3% per e-mail at the stock of weekly e-mail",
     "margin": "ASSUMPTION: profit share of spend",
     "action_costs": "ASSUMPTION: cost per delivered e-mail",
     "horizon": "scenario choice",
     "discount": "scenario choice",
-    "max_fatigue": "ASSUMPTION: cap of the fatigue counter",
 }
 
 
@@ -118,6 +126,7 @@ class TrialValidation:
     #: Share of the by-segment cells whose observed rate lies inside the 90% predictive interval.
     coverage: float
     plausibility: PlausibilityReport
+    frequency: FrequencyReport
 
 
 @dataclass(frozen=True)
@@ -132,14 +141,15 @@ class CalibrationResult:
     uplift_models: dict[str, BayesianUpliftModel]
     matching_clipped: dict[str, int]
     matching_cells: pd.DataFrame
-    kappa: KappaAnchor
+    fatigue: FrequencyAnchor
     plausibility: PlausibilityReport
+    frequency: FrequencyReport
     timings: dict[str, float]
 
     @property
     def passed(self) -> bool:
-        """Whether the trial is reproduced and every plausibility check passes."""
-        return self.coverage >= REQUIRED_COVERAGE and self.plausibility.passed()
+        """Whether the trial is reproduced and every plausibility and frequency check passes."""
+        return self.coverage >= REQUIRED_COVERAGE and self.plausibility.passed() and self.frequency.passed()
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
@@ -216,13 +226,13 @@ def calibrate(
         effects = match_posterior_draws(data.trial, hmm, initial_by_recency, models, n_draws, levels, rng)
     with clock.step("spend_population", "fitting the spend and population models"):
         spend, spend_log_means, population = fit_spend_and_population(data.trial, n_draws, rng)
-    with clock.step("kappa", "anchoring kappa: weekly e-mail to everyone about +30% annual revenue over never"):
+    with clock.step("fatigue", "anchoring the fatigue on the frequency response: weekly e-mail about +30%, every k weeks k^-0.41 of it"):
         draws = assemble_draws(hmm, initial_by_recency, effects, spend, spend_log_means, population, ScenarioAssumptions(carryover=carryover))
-        draws, kappa = anchor_fatigue_decay(draws, seed)
+        draws, fatigue = anchor_fatigue(draws, seed)
     with clock.step("validation", "validating: the simulator replays the two-week trial per draw; plausibility over a year"):
         validation = validate_draws(draws, data.trial, seed)
     config = calibration_config(n_draws, seed, data.checksums, models, levels, draws.assumptions)
-    metadata = artifact_metadata(config, seed, data, hmm, models, effects, kappa, validation, clock.timings)
+    metadata = artifact_metadata(config, seed, data, hmm, models, effects, fatigue, validation, clock.timings)
     return CalibrationResult(
         draws=ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=draws.assumptions, metadata=metadata),
         hmm=hmm,
@@ -232,8 +242,9 @@ def calibrate(
         uplift_models=models,
         matching_clipped=effects.clipped,
         matching_cells=effects.cells,
-        kappa=kappa,
+        fatigue=fatigue,
         plausibility=validation.plausibility,
+        frequency=validation.frequency,
         timings=clock.timings,
     )
 
@@ -314,7 +325,7 @@ def calibration_config(
         "data_sha256": checksums,
         "sampler": _sampler_settings(models["conversion"]),
         "carryover_levels": list(levels),
-        "kappa_anchor": {"weekly_revenue_uplift": WEEKLY_REVENUE_UPLIFT_ANCHOR},
+        "fatigue_anchor": {"weekly_revenue_uplift": WEEKLY_LIFT_ANCHOR, "frequency_elasticity": FREQUENCY_ELASTICITY},
         "assumptions": assumptions.to_dict(),
     }
 
@@ -381,11 +392,11 @@ def assemble_draws(
     return ParameterDraws(draws=tuple(parameters(i) for i in range(n_draws)), mean=parameters(None), assumptions=assumptions)
 
 
-def anchor_fatigue_decay(draws: ParameterDraws, seed: int) -> tuple[ParameterDraws, KappaAnchor]:
-    """Kappa anchored on the assembled draws; the draws returned carry the anchored assumptions (and no metadata yet)."""
-    kappa = anchor_kappa(draws, draws.assumptions, seed=seed)
-    assumptions = draws.assumptions.replace(kappa=kappa.kappa)
-    return ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata={}), kappa
+def anchor_fatigue(draws: ParameterDraws, seed: int) -> tuple[ParameterDraws, FrequencyAnchor]:
+    """Kappa and p fitted on the assembled draws; the draws returned carry the anchored assumptions (and no metadata yet)."""
+    anchor = anchor_frequency_response(draws, draws.assumptions, seed=seed)
+    assumptions = draws.assumptions.replace(kappa=anchor.kappa, fatigue_power=anchor.power)
+    return ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata={}), anchor
 
 
 def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> TrialValidation:
@@ -396,7 +407,10 @@ def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> Tri
         observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARMS, "recency"
     )
     plausibility = plausibility_report(draws, seed=seed)
-    return TrialValidation(table=table, by_recency=by_recency, coverage=coverage(table), plausibility=plausibility)
+    frequency = frequency_report(draws, seed=seed)
+    return TrialValidation(
+        table=table, by_recency=by_recency, coverage=coverage(table), plausibility=plausibility, frequency=frequency
+    )
 
 
 def artifact_metadata(
@@ -406,7 +420,7 @@ def artifact_metadata(
     hmm: PurchaseHMM,
     models: dict[str, BayesianUpliftModel],
     effects: MatchedEffects,
-    kappa: KappaAnchor,
+    fatigue: FrequencyAnchor,
     validation: TrialValidation,
     timings: dict[str, float],
 ) -> dict[str, Any]:
@@ -425,9 +439,10 @@ def artifact_metadata(
         },
         "uplift_diagnostics": {k: to_jsonable(m.diagnostics_) for k, m in models.items()},
         "matching_clipped": effects.clipped,
-        "kappa_anchor": to_jsonable(asdict(kappa)),
+        "fatigue_anchor": to_jsonable(asdict(fatigue)),
         "plausibility": [
-            {"check": name, "measured": measured, "passed": ok} for name, measured, ok in validation.plausibility.checks()
+            {"check": name, "measured": measured, "passed": ok}
+            for name, measured, ok in validation.plausibility.checks() + validation.frequency.checks()
         ],
         "libraries": _library_versions(),
         "validation_coverage": validation.coverage,

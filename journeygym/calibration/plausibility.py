@@ -8,12 +8,8 @@ persistence, so every artifact is held against evidence from elsewhere:
 * one e-mail's 52-week incremental margin is at most 3x its two-week
   incremental margin (long-run to short-run advertising effects: about 2x,
   Sethuraman, Tellis & Briesch 2011; multipliers of 1.2-3.5);
-* e-mailing everyone every week raises annual revenue over never by +5% to
-  +100% (year-long holdout tests of e-mail programs: +5% to +30%; Valenti et
-  al. 2023: +6.5%; a weekly holdout reported by MineThatData: +30%).
-
-The fatigue decay ``kappa`` is anchored here: it is solved so that weekly
-e-mail to everyone earns about +30% annual revenue at the default carryover.
+* the frequency response (e-mailing everyone every 1, 2, 4, 8 weeks) is
+  checked, and the fatigue anchored, in :mod:`journeygym.calibration.frequency`.
 
 Two ways to measure: exact expectations over the response model
 (:func:`~journeygym.envs.expectations.expected_schedule_outcome`, per draw) and
@@ -26,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from journeygym.envs.expectations import expected_schedule_outcome
-from journeygym.envs.kernel import PopulationState, compile_tables, draw_reset_noise, initial_population
+from journeygym.calibration.frequency import reference_population
+from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import DynamicsParameters, ParameterDraws, ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 
@@ -39,35 +35,22 @@ YEAR = 52
 TWO_WEEKS = 2
 #: The arm e-mailed in the checks (mens, the stronger arm of the trial).
 CHECK_ARM = 1
-#: Anchor of kappa: weekly e-mail to everyone, annual revenue over never.
-WEEKLY_REVENUE_UPLIFT_ANCHOR = 0.30
-#: Plausible range of that uplift.
-WEEKLY_REVENUE_UPLIFT_RANGE: tuple[float, float] = (0.05, 1.00)
 #: Largest plausible ratio of one e-mail's 52-week to two-week incremental margin.
 MAX_MARGIN_RATIO = 3.0
 #: Largest relative error of the realized visit carryover ratio.
 CARRYOVER_TOLERANCE = 0.02
 #: Customers of the reference population of the exact checks.
 REFERENCE_CUSTOMERS = 1000
-#: Kappa is searched in this interval.
-KAPPA_BRACKET: tuple[float, float] = (0.0, 5.0)
-
-
-def reference_customers(parameters: DynamicsParameters, assumptions: ScenarioAssumptions, n: int, seed: int) -> PopulationState:
-    """``n`` customers of the population model; the same seed gives the same customers for every draw."""
-    tables = compile_tables(parameters, assumptions)
-    return initial_population(tables, draw_reset_noise(np.random.default_rng(seed), n))
 
 
 @dataclass(frozen=True)
 class EmailYear:
-    """Exact per-customer means of one draw: a single e-mail at week 0 and weekly e-mail, against never."""
+    """Exact per-customer means of one draw: a single e-mail at week 0 against never."""
 
     visit_ratio: float
     purchase_ratio: float
     two_week_margin: float
     year_margin: float
-    weekly_revenue_uplift: float
 
     @property
     def margin_ratio(self) -> float:
@@ -80,13 +63,11 @@ def email_year(
     assumptions: ScenarioAssumptions,
     customers: PopulationState,
     arm: int = CHECK_ARM,
-    weekly: bool = True,
 ) -> EmailYear:
-    """Exact year of one draw: the single-e-mail ratios and (``weekly``) the weekly-e-mail revenue uplift."""
+    """Exact year of one draw: the single-e-mail ratios."""
     year = assumptions.replace(horizon=YEAR)
     never = expected_schedule_outcome(parameters, year, customers, np.zeros(YEAR, dtype=np.int64))
     single = expected_schedule_outcome(parameters, year, customers, np.r_[arm, np.zeros(YEAR - 1, dtype=np.int64)])
-    every_week = expected_schedule_outcome(parameters, year, customers, np.full(YEAR, arm)) if weekly else None
 
     def incremental(name: str) -> np.ndarray:
         return (getattr(single, name) - getattr(never, name)).mean(axis=1)
@@ -97,62 +78,7 @@ def email_year(
         purchase_ratio=float(purchases.sum() / purchases[:TWO_WEEKS].sum()),
         two_week_margin=float(margin[:TWO_WEEKS].sum()),
         year_margin=float(margin.sum()),
-        weekly_revenue_uplift=float(every_week.revenue.sum() / never.revenue.sum() - 1.0) if every_week else float("nan"),
     )
-
-
-@dataclass(frozen=True)
-class KappaAnchor:
-    """The anchored fatigue decay and what it gives."""
-
-    solved: float
-    kappa: float
-    weekly_revenue_uplift: float
-    draws_used: int
-
-
-def anchor_kappa(
-    draws: ParameterDraws,
-    assumptions: ScenarioAssumptions,
-    target: float = WEEKLY_REVENUE_UPLIFT_ANCHOR,
-    n_draws: int = 20,
-    n_customers: int = REFERENCE_CUSTOMERS,
-    seed: int = 0,
-) -> KappaAnchor:
-    """Solve ``kappa`` so weekly e-mail to everyone earns ``target`` more annual revenue than never.
-
-    The uplift is averaged over ``n_draws`` evenly spaced posterior draws, at the
-    scenario's carryover; the solution is rounded to two decimals (an assumption
-    is stated, not fitted), and the uplift at the rounded value is reported.
-
-    Raises
-    ------
-    ValueError
-        When no kappa in :data:`KAPPA_BRACKET` reaches the target.
-    """
-    picks = np.unique(np.linspace(0, len(draws) - 1, min(n_draws, len(draws))).round().astype(int))
-    chosen = [draws.draws[i] for i in picks]
-    year = assumptions.replace(horizon=YEAR)
-    customers = [reference_customers(p, assumptions, n_customers, seed) for p in chosen]
-    # Never e-mailing does not depend on kappa: its revenue is computed once per draw.
-    never = [expected_schedule_outcome(p, year, c, np.zeros(YEAR, dtype=np.int64)).revenue.sum() for p, c in zip(chosen, customers)]
-    weekly_schedule = np.full(YEAR, CHECK_ARM)
-
-    def excess(kappa: float) -> float:
-        scenario = year.replace(kappa=kappa)
-        weekly = [expected_schedule_outcome(p, scenario, c, weekly_schedule).revenue.sum() for p, c in zip(chosen, customers)]
-        return float(np.mean(np.array(weekly) / np.array(never) - 1.0)) - target
-
-    low, high = excess(KAPPA_BRACKET[0]), excess(KAPPA_BRACKET[1])
-    if low < 0 or high > 0:
-        raise ValueError(
-            f"kappa anchor: weekly e-mail earns {low + target:+.1%} (kappa {KAPPA_BRACKET[0]}) to {high + target:+.1%} "
-            f"(kappa {KAPPA_BRACKET[1]}) more annual revenue than never, so no kappa in {KAPPA_BRACKET} gives "
-            f"{target:+.0%}; check the carryover level and the matched e-mail effects."
-        )
-    solved = float(brentq(excess, *KAPPA_BRACKET, xtol=1e-4))
-    rounded = round(solved, 2)
-    return KappaAnchor(solved=solved, kappa=rounded, weekly_revenue_uplift=excess(rounded) + target, draws_used=len(chosen))
 
 
 @dataclass(frozen=True)
@@ -160,7 +86,6 @@ class PlausibilityReport:
     """Exact per-draw checks of one artifact in one scenario (the default one unless told)."""
 
     carryover: float
-    kappa: float
     years: tuple[EmailYear, ...]
 
     def _values(self, name: str) -> np.ndarray:
@@ -176,10 +101,7 @@ class PlausibilityReport:
         visit, purchase = self._values("visit_ratio"), self._values("purchase_ratio")
         margin_ratio = self._values("margin_ratio")
         two_week, year = self._values("two_week_margin"), self._values("year_margin")
-        uplift = self._values("weekly_revenue_uplift")
-        low, high = WEEKLY_REVENUE_UPLIFT_RANGE
         median_ratio = float(np.median(margin_ratio))
-        median_uplift = float(np.median(uplift))
 
         def span(values: np.ndarray, fmt: str) -> str:
             return f"median {format(float(np.median(values)), fmt)} [{format(float(np.quantile(values, 0.05)), fmt)}, {format(float(np.quantile(values, 0.95)), fmt)}]"
@@ -194,11 +116,6 @@ class PlausibilityReport:
                 f"one e-mail's 52-week incremental margin at most {MAX_MARGIN_RATIO:g}x its two-week one",
                 f"{span(margin_ratio, '.2f')}x (two weeks ${np.median(two_week):.3f}, 52 weeks ${np.median(year):.3f} per customer)",
                 median_ratio <= MAX_MARGIN_RATIO,
-            ),
-            (
-                f"weekly e-mail to everyone: annual revenue {low:+.0%} to {high:+.0%} over never (kappa {self.kappa:g})",
-                f"{span(uplift * 100, '+.1f')} %",
-                low <= median_uplift <= high,
             ),
         ]
 
@@ -216,15 +133,13 @@ def plausibility_report(
     assumptions: ScenarioAssumptions | None = None,
     n_customers: int = REFERENCE_CUSTOMERS,
     seed: int = 0,
-    weekly: bool = True,
 ) -> PlausibilityReport:
-    """Exact single-e-mail and (``weekly``) weekly-e-mail year for every posterior draw (mens arm)."""
+    """Exact single-e-mail year for every posterior draw (mens arm)."""
     scenario = assumptions or draws.assumptions
     years = tuple(
-        email_year(parameters, scenario, reference_customers(parameters, scenario, n_customers, seed), weekly=weekly)
-        for parameters in draws.draws
+        email_year(parameters, scenario, reference_population(parameters, scenario, n_customers, seed)) for parameters in draws.draws
     )
-    return PlausibilityReport(carryover=scenario.carryover, kappa=scenario.kappa, years=years)
+    return PlausibilityReport(carryover=scenario.carryover, years=years)
 
 
 @dataclass(frozen=True)
@@ -234,19 +149,14 @@ class EnvMeasurement:
     draw_indices: tuple[int, ...]
     two_week_margin: np.ndarray
     year_margin: np.ndarray
-    never_revenue: np.ndarray
-    weekly_revenue: np.ndarray
 
     def lines(self) -> list[str]:
         """Printable summary."""
         ratio = self.year_margin.sum() / self.two_week_margin.sum()
-        uplift = self.weekly_revenue / self.never_revenue - 1.0
         return [
             f"through the env API, {len(self.draw_indices)} draws: one e-mail earns ${self.two_week_margin.mean():.3f} in two weeks and "
             f"${self.year_margin.mean():.3f} in 52 weeks per customer (ratio of the means {ratio:.2f}x; per draw "
             f"{np.min(self.year_margin / self.two_week_margin):.2f}x to {np.max(self.year_margin / self.two_week_margin):.2f}x)",
-            f"through the env API: weekly e-mail to everyone earns {uplift.mean():+.1%} annual revenue over never "
-            f"(per draw {uplift.min():+.1%} to {uplift.max():+.1%})",
         ]
 
 
@@ -257,33 +167,26 @@ def measure_with_env(
     draw_indices: tuple[int, ...] = tuple(range(10)),
     seed: int = 0,
 ) -> EnvMeasurement:
-    """One e-mail at week 0 and weekly e-mail against never, through ``CustomerPopulationVectorEnv``.
+    """One e-mail at week 0 against never, through ``CustomerPopulationVectorEnv``.
 
     Each policy runs on the same customers and noise (same seed), for 52 weeks.
     """
     scenario = (assumptions or draws.assumptions).replace(horizon=YEAR)
     margin = {(policy, weeks): np.zeros(len(draw_indices)) for policy in ("never", "single") for weeks in (TWO_WEEKS, YEAR)}
-    revenue_by_policy = {policy: np.zeros(len(draw_indices)) for policy in ("never", "weekly")}
     for i, index in enumerate(draw_indices):
         env = CustomerPopulationVectorEnv(num_envs=n_customers, params=int(index), artifact=draws, scenario=scenario)
-        for policy in ("never", "single", "weekly"):
+        for policy in ("never", "single"):
             env.reset(seed=seed)
             reward_sum = np.zeros(n_customers)
-            revenue = np.zeros(n_customers)
             for week in range(YEAR):
-                action = CHECK_ARM if policy == "weekly" or (policy == "single" and week == 0) else 0
-                _, reward, _, _, info = env.step(np.full(n_customers, action))
+                action = CHECK_ARM if policy == "single" and week == 0 else 0
+                _, reward, _, _, _ = env.step(np.full(n_customers, action))
                 reward_sum += reward
-                revenue += info["spend"]
                 if (policy, week + 1) in margin:
                     margin[policy, week + 1][i] = reward_sum.mean()
-            if policy in revenue_by_policy:
-                revenue_by_policy[policy][i] = revenue.mean()
         env.close()
     return EnvMeasurement(
         draw_indices=tuple(int(i) for i in draw_indices),
         two_week_margin=margin["single", TWO_WEEKS] - margin["never", TWO_WEEKS],
         year_margin=margin["single", YEAR] - margin["never", YEAR],
-        never_revenue=revenue_by_policy["never"],
-        weekly_revenue=revenue_by_policy["weekly"],
     )

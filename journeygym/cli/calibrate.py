@@ -9,6 +9,7 @@ import pandas as pd
 
 from journeygym.calibration.hillstrom import load_hillstrom
 from journeygym.calibration.pipeline import calibrate, resolve_data_dir, validate_draws
+from journeygym.calibration.frequency import frequency_report, measure_frequency_with_env
 from journeygym.calibration.plausibility import measure_with_env, plausibility_report
 from journeygym.calibration.validation import REQUIRED_COVERAGE, coverage
 from journeygym.envs.artifact import load_artifact, save_artifact
@@ -27,9 +28,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({len(result.draws)} draws) and {report}")
     print(f"validation: observed rate inside the 90% predictive interval in {result.coverage:.0%} of cells "
           f"(required {REQUIRED_COVERAGE:.0%})")
-    print(f"kappa anchored at {result.kappa.kappa:g} (solved {result.kappa.solved:.4f}): weekly e-mail to everyone "
-          f"{result.kappa.weekly_revenue_uplift:+.1%} annual revenue over never")
-    for line in result.plausibility.lines():
+    anchor = result.fatigue
+    print(f"fatigue anchored on the frequency response: kappa {anchor.kappa:g}, p {anchor.power:g} at memory lambda "
+          f"{anchor.memory:g} (ASSUMPTIONS; fit loss {anchor.loss:.4f} on {anchor.draws_used} draws)")
+    for line in result.plausibility.lines() + result.frequency.lines():
         print(line)
     return 0 if result.passed else 1
 
@@ -50,19 +52,34 @@ def validate_command(args: argparse.Namespace) -> int:
         print(by_recency.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"by recency: observed rate inside the 90% predictive interval in {coverage(by_recency):.1%} of {len(by_recency)} cells "
           "(information: how the e-mail's effect spreads over engagement, checked against data it was not matched to)")
-    print(f"\nPlausibility over a year (carryover {draws.assumptions.carryover:g}, kappa {draws.assumptions.kappa:g}; "
-          f"exact expectations per draw, mens e-mail):")
+    scenario = draws.assumptions
+    print(f"\nPlausibility over a year (carryover {scenario.carryover:g}; exact expectations per draw, mens e-mail):")
     for line in report.lines():
         print(line)
     levels = draws.mean.carryover_levels
     others_ok = True
     for level in levels:
-        if level == draws.assumptions.carryover:
+        if level == scenario.carryover:
             continue
-        other = plausibility_report(draws, draws.assumptions.replace(carryover=level), seed=args.seed, weekly=False)
+        other = plausibility_report(draws, scenario.replace(carryover=level), seed=args.seed)
         ok = other.checks()[0][2]
         others_ok &= ok
         print(f"{'PASS' if ok else 'FAIL'}: carryover level {level:g}: {other.checks()[0][1]}")
     for line in measure_with_env(draws, n_customers=args.env_customers, seed=args.seed).lines():
         print(line)
-    return 0 if trial_ok and report.passed() and others_ok else 1
+    print(f"\nFrequency response (ASSUMPTIONS: fatigue memory {scenario.fatigue_memory:g}, kappa {scenario.kappa:g}, "
+          f"p {scenario.fatigue_power:g}, trial fatigue {scenario.trial_fatigue:g}); e-mail everyone every k weeks, annual "
+          "revenue over never, median [5%, 95%] over draws, then lift / weekly lift:")
+    print(f"carryover {scenario.carryover:g} (default; checked):")
+    frequency = frequency_report(draws, seed=args.seed)
+    for line in frequency.lines():
+        print(line)
+    for level in levels:
+        if level == scenario.carryover:
+            continue
+        print(f"carryover {level:g} (information: the fatigue is anchored at the default carryover):")
+        for line in frequency_report(draws, scenario.replace(carryover=level), seed=args.seed).table_lines():
+            print(line)
+    for line in measure_frequency_with_env(draws, n_customers=args.env_customers, seed=args.seed).lines():
+        print(line)
+    return 0 if trial_ok and report.passed() and others_ok and frequency.passed() else 1

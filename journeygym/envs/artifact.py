@@ -14,6 +14,7 @@ overwrites an existing one.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -169,12 +170,18 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
         raise ArtifactError(f"artifact: {str(path)!r}, the mean parameters (mean/...), are invalid: {exc}") from exc
     provenance = {k: v for k, v in metadata.items() if k not in ("state_names", "action_names", "assumptions")}
     provenance["path"] = str(path)
-    return ParameterDraws(
-        draws=tuple(draws),
-        mean=mean,
-        assumptions=ScenarioAssumptions(**{**metadata["assumptions"], "action_costs": tuple(metadata["assumptions"]["action_costs"])}),
-        metadata=provenance,
-    )
+    recorded = dict(metadata["assumptions"])
+    unknown = sorted(set(recorded) - {f.name for f in dataclasses.fields(ScenarioAssumptions)})
+    if unknown:
+        raise ArtifactError(
+            f"artifact: {str(path)!r} records the assumptions {unknown}, which this version does not have (an artifact "
+            "of an older version: fatigue is now a decaying stock). Re-create it with this version's `journeygym calibrate`."
+        )
+    try:
+        assumptions = ScenarioAssumptions(**{**recorded, "action_costs": tuple(recorded["action_costs"])})
+    except ParameterError as exc:
+        raise ArtifactError(f"artifact: {str(path)!r} records invalid assumptions: {exc}") from exc
+    return ParameterDraws(draws=tuple(draws), mean=mean, assumptions=assumptions, metadata=provenance)
 
 
 _ZIP_MAGIC = b"PK\x03\x04"

@@ -126,7 +126,7 @@ def write_dynamic_columns(  # type: ignore[no-untyped-def]
     cumulative_spend,
     per_week,
     per_weeks_since,
-    per_fatigue,
+    fatigue_column,
     popcount_quarters,
     per_log_money,
     n_actions,
@@ -146,7 +146,7 @@ def write_dynamic_columns(  # type: ignore[no-untyped-def]
         out[i, c + 2] = weeks_since_visit[i] * per_weeks_since
         out[i, c + 3] = popcount_quarters[recent_purchases[i]]
         out[i, c + 4] = popcount_quarters[recent_visits[i]]
-        out[i, c + 5] = fatigue[i] * per_fatigue
+        out[i, c + 5] = fatigue_column[fatigue[i]]
         out[i, c + 6] = 1.0 if subscribed[i] else 0.0
         for a in range(n_actions):
             out[i, c + 7 + a] = 1.0 if last_action[i] == a else 0.0

@@ -53,7 +53,7 @@ def expected_schedule_outcome(
     customers
         The customers' covariates and segments (for example from
         :func:`~journeygym.envs.kernel.initial_population`); their fatigue is
-        taken as 0 and every customer as subscribed, as at week 0.
+        taken as the scenario's starting level and every customer as subscribed, as at week 0.
     schedule
         ``(W,)`` action per week for every customer, or ``(W, N)`` per customer.
         ``W`` may exceed the scenario's horizon (the carryover counts a year).
@@ -81,7 +81,7 @@ def expected_schedule_outcome(
         np.asarray(parameters.initial_state_by_recency)[customers.recency - 1] if initial_belief is None else np.array(initial_belief, dtype=np.float64)
     )
     unsubscribed = np.zeros_like(subscribed)
-    fatigue = np.zeros(n, dtype=np.int64)
+    fatigue = np.full(n, assumptions.initial_fatigue_level, dtype=np.int64)
     # Without an e-mail the week does not depend on fatigue; unsubscribed customers always live there.
     quiet_transition = response.transition[segment, 0, 0]
     quiet_visit = expit(response.visit_logit[segment, 0, 0] + customers.visit_covariate_logit[:, None])

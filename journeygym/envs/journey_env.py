@@ -96,7 +96,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     ## Starting State
 
     A new customer drawn from the population model fitted on the Hillstrom
-    table, with a hidden state drawn given the customer's recency, fatigue 0,
+    table, with a hidden state drawn given the customer's recency, the trial's starting fatigue (rested by default),
     subscribed.
 
     ## Episode End
@@ -159,7 +159,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
             )
         self.contact_rules = ContactRules(self.assumptions)
         self._observations = ObservationBuffer(
-            1, self._selector.action_names, self.assumptions.horizon, self.assumptions.max_fatigue, self.contact_rules
+            1, self._selector.action_names, self.assumptions.horizon, self.assumptions.fatigue_stocks, self.contact_rules
         )
         self.observation_space = self._observations.space
         self._state: CustomerState | None = None

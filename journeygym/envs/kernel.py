@@ -72,6 +72,8 @@ class KernelTables:
     n_actions: int
     n_segments: int
     max_fatigue: int
+    #: Fatigue level of a customer at week 0 (the trial's starting fatigue).
+    initial_fatigue: int
     horizon: int
     #: Stride of the action in the flat (segment, action, fatigue, state) key.
     action_stride: int
@@ -179,6 +181,7 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         n_actions=n_actions,
         n_segments=n_segments,
         max_fatigue=assumptions.max_fatigue,
+        initial_fatigue=assumptions.initial_fatigue_level,
         horizon=assumptions.horizon,
         action_stride=n_fatigue * n_states,
         segment_stride=n_actions * n_fatigue * n_states,
@@ -329,7 +332,7 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
         + tables.visit_segment_offset[segment]
         + tables.visit_recency_offset[recency_idx],
         hidden_state=hidden_state.astype(np.int64),
-        fatigue=zeros.copy(),
+        fatigue=np.full(n, tables.initial_fatigue, dtype=np.int64),
         subscribed=np.ones(n, dtype=bool),
         week=zeros.copy(),
         weeks_since_purchase=weeks_since_purchase,

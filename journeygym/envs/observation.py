@@ -63,7 +63,7 @@ def observation_columns(action_names: tuple[str, ...], frequency_cap: bool = Fal
         ObservationColumn("weeks_since_visit", f"weeks since the last visit, capped at {WEEKS_SINCE_CAP}, divided by {WEEKS_SINCE_CAP}"),
         ObservationColumn("purchases_last_4_weeks", "weeks with a purchase among the last 4, divided by 4"),
         ObservationColumn("visits_last_4_weeks", "weeks with a visit among the last 4, divided by 4"),
-        ObservationColumn("fatigue", "e-mail fatigue f divided by F_max (0 when F_max = 0)"),
+        ObservationColumn("fatigue", "e-mail fatigue stock F divided by the stock of the top fatigue level (about weekly e-mail)"),
         ObservationColumn("subscribed", "still subscribed to e-mail (0/1)"),
         *(ObservationColumn(f"last_action_{a}", f"last week's delivered action was {a} (one-hot)") for a in action_names),
         ObservationColumn("log_cumulative_spend", f"log(1 + spend since week 0) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
@@ -110,7 +110,7 @@ class DynamicColumnWriter:
     """
 
     def __init__(
-        self, out: np.ndarray, horizon: int, max_fatigue: int, n_actions: int, rules: ContactRules | None = None
+        self, out: np.ndarray, horizon: int, fatigue_stocks: np.ndarray, n_actions: int, rules: ContactRules | None = None
     ) -> None:
         c = N_STATIC_COLUMNS
         self._buffer = out
@@ -119,7 +119,9 @@ class DynamicColumnWriter:
         self._wait = out[:, c + 8 + n_actions] if self._rules is not None else None
         self._actions = np.arange(n_actions)
         self._per_week = 1.0 / horizon
-        self._per_fatigue = 1.0 / max_fatigue if max_fatigue > 0 else 0.0
+        # The fatigue column by level: the stock over the top level's stock, in [0, 1].
+        self._fatigue_column = np.asarray(fatigue_stocks, dtype=np.float64) / float(np.max(fatigue_stocks))
+        self._fatigue_column_list = self._fatigue_column.tolist()
         self._first = c
         self._row = out[0]
         self._spend_input = np.zeros(1)
@@ -143,7 +145,7 @@ class DynamicColumnWriter:
             state.cumulative_spend,
             self._per_week,
             1.0 / WEEKS_SINCE_CAP,
-            self._per_fatigue,
+            self._fatigue_column,
             _POPCOUNT_QUARTERS,
             1.0 / _LOG_MONEY_SCALE,
             self._actions.size,
@@ -165,7 +167,7 @@ class DynamicColumnWriter:
         row[c + 2] = state.weeks_since_visit * (1.0 / WEEKS_SINCE_CAP)
         row[c + 3] = _POPCOUNT_QUARTERS_LIST[state.recent_purchases]
         row[c + 4] = _POPCOUNT_QUARTERS_LIST[state.recent_visits]
-        row[c + 5] = state.fatigue * self._per_fatigue
+        row[c + 5] = self._fatigue_column_list[state.fatigue]
         row[c + 6] = state.subscribed
         for action in range(self._actions.size):
             row[c + 7 + action] = action == state.last_action
@@ -191,12 +193,12 @@ class ObservationBuffer:
         n_customers: int,
         action_names: tuple[str, ...],
         horizon: int,
-        max_fatigue: int,
+        fatigue_stocks: np.ndarray,
         rules: ContactRules | None = None,
     ) -> None:
         self.space = observation_space(action_names, rules is not None and rules.has_cap)
         self.array = np.zeros((n_customers, self.space.shape[0]), dtype=np.float32)
-        self._dynamic = DynamicColumnWriter(self.array, horizon, max_fatigue, len(action_names), rules)
+        self._dynamic = DynamicColumnWriter(self.array, horizon, fatigue_stocks, len(action_names), rules)
 
     def write_static(self, state: PopulationState, rows: np.ndarray | None = None) -> None:
         """Write the covariate columns of ``state``'s customers (into ``rows`` when given)."""

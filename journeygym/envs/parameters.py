@@ -29,6 +29,7 @@ from journeygym.envs.covariates import (
     RECENCY_MONTHS,
     ZIP_CODES,
 )
+from journeygym.envs.fatigue import fatigue_levels, nearest_level, tail_weeks
 from journeygym.messages import did_you_mean
 
 DEFAULT_STATE_NAMES: tuple[str, ...] = ("Dormant", "Exploring", "Engaged", "HighlyEngaged", "Buyer")
@@ -354,15 +355,32 @@ def _logit(p: float) -> float:
 DEFAULT_CARRYOVER = 1.5
 #: Carryover levels an artifact is calibrated at by default: the sensitivity sweep {1, 1.5, 2.5} and 2.0 between.
 DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
-#: ASSUMPTION (anchored): fatigue decay; the calibration report re-derives the anchor (weekly e-mail to
-#: everyone about +30% annual revenue over never at the default carryover) on every artifact.
-DEFAULT_KAPPA = 0.43
+#: ASSUMPTION (anchored): weekly memory ``lambda`` of the fatigue stock ``F' = lambda F + d``
+#: (:mod:`journeygym.envs.fatigue`); with kappa and the power, fitted by the calibration
+#: (:mod:`journeygym.calibration.frequency`) to the frequency response: e-mailing everyone every
+#: k weeks lifts annual revenue by about k^-0.41 of the weekly lift (MineThatData 2018).
+DEFAULT_FATIGUE_MEMORY = 0.8
+#: ASSUMPTION (anchored, fitted with the memory): scale of the fatigue multiplier
+#: ``m(F) = ((1 + kappa F) / (1 + kappa F0))^-p``; weekly e-mail to everyone about +30% annual revenue.
+DEFAULT_KAPPA = 670.0
+#: ASSUMPTION (anchored, fitted with kappa): power ``p`` of the fatigue multiplier.
+DEFAULT_FATIGUE_POWER = 0.25
+#: ASSUMPTION: fatigue stock ``F0`` of the trial's customers when the trial measured the e-mail effect
+#: (0: rested, the only starting point the frequency anchors leave room for; swept in sensitivity).
+DEFAULT_TRIAL_FATIGUE = 0.0
 #: ASSUMPTION (anchored): unsubscribes per delivered e-mail, 0.1% at zero fatigue ...
 DEFAULT_UNSUBSCRIBE_AT_ZERO_FATIGUE = 0.001
-#: ... rising to 0.3% at the default fatigue cap of 5.
-DEFAULT_UNSUBSCRIBE_AT_MAX_FATIGUE = 0.003
+#: ... rising to 0.3% at the stock a customer e-mailed every week settles at with the default fatigue.
+DEFAULT_UNSUBSCRIBE_AT_WEEKLY_FATIGUE = 0.003
 DEFAULT_U0 = _logit(DEFAULT_UNSUBSCRIBE_AT_ZERO_FATIGUE)
-DEFAULT_U1 = (_logit(DEFAULT_UNSUBSCRIBE_AT_MAX_FATIGUE) - DEFAULT_U0) / 5
+
+
+def _default_weekly_stock() -> float:
+    # The grid's top: where weekly e-mail settles with the default fatigue.
+    return float(fatigue_levels(DEFAULT_FATIGUE_MEMORY, tail_weeks(DEFAULT_FATIGUE_MEMORY, DEFAULT_KAPPA, DEFAULT_FATIGUE_POWER))[-1])
+
+
+DEFAULT_U1 = (_logit(DEFAULT_UNSUBSCRIBE_AT_WEEKLY_FATIGUE) - DEFAULT_U0) / _default_weekly_stock()
 
 #: Longest window of a frequency cap, in weeks (the kernel keeps this many weeks of e-mail history).
 MAX_CAP_WEEKS = 16
@@ -372,10 +390,13 @@ _ASSUMPTION_RULES: dict[str, str] = {
     "discount": "a number in (0, 1]",
     "carryover": "a finite number >= 1 (rho: a single e-mail's incremental visits over 52 weeks divided by those "
     "within its two-week window; 1 = no persistence)",
-    "max_fatigue": "an integer >= 0",
-    "kappa": "a number >= 0 (fatigue decay of the e-mail effect)",
+    "fatigue_memory": "a number in (0, 1) (lambda: share of the fatigue stock left after a quiet week)",
+    "fatigue_resolution": "an integer in [1, 8] (fatigue levels per factor lambda of the stock; 1 = one level per week)",
+    "kappa": "a number >= 0 (scale of the fatigue multiplier ((1 + kappa F) / (1 + kappa F0))^-p)",
+    "fatigue_power": "a number >= 0 (power p of the fatigue multiplier; 0 = no fatigue)",
+    "trial_fatigue": "a number >= 0 (fatigue stock F0 of the trial's customers; 0 = rested)",
     "u0": "a finite number (logit of the unsubscribe probability at zero fatigue)",
-    "u1": "a finite number (logit increase of unsubscribing per fatigue level)",
+    "u1": "a finite number (logit increase of unsubscribing per unit of fatigue stock)",
     "margin": "a number in [0, 1] (share of spend kept as profit)",
     "action_costs": "a sequence of finite numbers >= 0, one per action, the first (no action) 0",
     "contact_budget": "null or a share in (0, 1] (e-mails per week as a share of subscribed customers)",
@@ -409,23 +430,25 @@ class ScenarioAssumptions:
         undiscounted sums over the horizon, and the oracle maximizes that undiscounted
         return, so it bounds every policy's reported return whatever the discount.
         ``discount: 1`` makes the training objective the reported one.
-    max_fatigue
-        F_max, the cap of the fatigue counter (default 5).
-    carryover
-        ``rho``: a single e-mail's expected incremental visits over 52 weeks divided by its
-        incremental visits within the two-week window (default 1.5, the low end of the
-        long-run/short-run advertising multipliers, 1.5-2.5 in most studies, because e-mail
-        fades faster than other media; 1 = no persistence).  The parameters hold the
-        e-mail effects solved for a few levels; the scenario picks one.
-    kappa
-        Fatigue decay: an e-mail's effect is multiplied by ``exp(-kappa * f)``.  Default
-        :data:`DEFAULT_KAPPA`, anchored so that e-mailing everyone every week raises annual
-        revenue over never by about +30% at the default carryover (year-long e-mail holdout
-        tests: +5% to +30%); always swept.
+    fatigue_memory
+        The fatigue stock ``F' = lambda F + d`` (``d = 1`` with a delivered e-mail) keeps
+        ``lambda`` of itself each week (default :data:`DEFAULT_FATIGUE_MEMORY`).  It lives on
+        the exact grid of :mod:`journeygym.envs.fatigue`; :attr:`max_fatigue` is its highest level.
+    fatigue_resolution
+        Levels of that grid per factor ``lambda`` (default 1: a quiet week moves one level down and
+        an e-mail's stock is rounded to within a factor ``lambda^(1/2)``; 2 halves the rounding and
+        doubles the levels).  A numerical choice, not an assumption about customers.
+    kappa, fatigue_power, trial_fatigue
+        An e-mail's effect is multiplied by ``((1 + kappa F) / (1 + kappa F0))^-p``; ``F0`` is the
+        stock of the trial's customers (default 0, rested), so the calibrated effects are the
+        trial's at ``F0``, and simulated customers start at the level nearest ``F0``
+        (:attr:`initial_fatigue_level`), as the trial's customers were.  ``kappa`` and ``p`` (with ``lambda``) are anchored by the calibration on
+        the frequency response: weekly e-mail to everyone about +30% annual revenue over never,
+        every k weeks about ``k^-0.41`` of that; always swept.
     u0, u1
-        Unsubscribe probability per delivered e-mail is ``sigmoid(u0 + u1 * f)``; default
-        0.1% at zero fatigue rising to 0.3% at ``max_fatigue`` (industry reports: 0.1%-0.25%
-        per delivered e-mail).
+        Unsubscribe probability per delivered e-mail is ``sigmoid(u0 + u1 * F)``; default
+        0.1% when rested rising to 0.3% at the stock of weekly e-mail (industry reports:
+        0.1%-0.25% per delivered e-mail).
     margin
         Profit share of spend (default 0.30).
     action_costs
@@ -445,9 +468,12 @@ class ScenarioAssumptions:
 
     horizon: int = 52
     discount: float = 0.995
-    max_fatigue: int = 5
     carryover: float = DEFAULT_CARRYOVER
+    fatigue_memory: float = DEFAULT_FATIGUE_MEMORY
+    fatigue_resolution: int = 1
     kappa: float = DEFAULT_KAPPA
+    fatigue_power: float = DEFAULT_FATIGUE_POWER
+    trial_fatigue: float = DEFAULT_TRIAL_FATIGUE
     u0: float = DEFAULT_U0
     u1: float = DEFAULT_U1
     margin: float = 0.30
@@ -465,14 +491,18 @@ class ScenarioAssumptions:
                 f"{owner}.{name}: received {getattr(self, name)!r}, expected {_ASSUMPTION_RULES[name]}."
             )
 
-        for name in ("horizon", "max_fatigue"):
+        for name in ("horizon", "fatigue_resolution"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise fail(name)
             object.__setattr__(self, name, int(value))
-        if self.horizon < 1 or self.max_fatigue < 0:
-            raise fail("horizon" if self.horizon < 1 else "max_fatigue")
-        for name in ("discount", "carryover", "kappa", "u0", "u1", "margin"):
+        if self.horizon < 1:
+            raise fail("horizon")
+        if not 1 <= self.fatigue_resolution <= 8:
+            raise fail("fatigue_resolution")
+        for name in (
+            "discount", "carryover", "fatigue_memory", "kappa", "fatigue_power", "trial_fatigue", "u0", "u1", "margin"
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise fail(name)
@@ -481,8 +511,11 @@ class ScenarioAssumptions:
             object.__setattr__(self, name, float(value))
         if not 0.0 < self.discount <= 1.0:
             raise fail("discount")
-        if self.kappa < 0.0:
-            raise fail("kappa")
+        for name in ("kappa", "fatigue_power", "trial_fatigue"):
+            if getattr(self, name) < 0.0:
+                raise fail(name)
+        if not 0.0 < self.fatigue_memory < 1.0:
+            raise fail("fatigue_memory")
         if self.carryover < 1.0:
             raise fail("carryover")
         if not 0.0 <= self.margin <= 1.0:
@@ -529,6 +562,26 @@ class ScenarioAssumptions:
                 raise fail("cap_emails")
             if not self.cap_emails <= self.cap_weeks <= MAX_CAP_WEEKS:
                 raise fail("cap_weeks")
+
+    @property
+    def fatigue_tail_weeks(self) -> int:
+        """Quiet weeks after which a single e-mail is forgotten (:func:`journeygym.envs.fatigue.tail_weeks`)."""
+        return tail_weeks(self.fatigue_memory, self.kappa, self.fatigue_power)
+
+    @property
+    def fatigue_stocks(self) -> np.ndarray:
+        """The fatigue stock at each level ``0..max_fatigue`` (:func:`journeygym.envs.fatigue.fatigue_levels`)."""
+        return fatigue_levels(self.fatigue_memory, self.fatigue_tail_weeks, self.fatigue_resolution)
+
+    @property
+    def initial_fatigue_level(self) -> int:
+        """The level customers start at: the one nearest the trial's fatigue ``F0`` (0 when rested)."""
+        return nearest_level(self.fatigue_stocks, self.trial_fatigue)
+
+    @property
+    def max_fatigue(self) -> int:
+        """The highest fatigue level: the kernel's tables have ``max_fatigue + 1`` fatigue levels."""
+        return int(self.fatigue_stocks.size - 1)
 
     @property
     def has_budget(self) -> bool:

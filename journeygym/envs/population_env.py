@@ -133,7 +133,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
             self.num_envs,
             self._selector.action_names,
             self.assumptions.horizon,
-            self.assumptions.max_fatigue,
+            self.assumptions.fatigue_stocks,
             self.contact_rules,
         )
         self._priorities: np.ndarray | None = None

@@ -1,7 +1,8 @@
 """How an action changes a customer's week: the one definition of the response model (DESIGN 2.4).
 
-An e-mail delivered at fatigue ``f`` acts with the multiplier
-``m(f) = exp(-kappa * f)`` through two channels:
+An e-mail delivered at fatigue stock ``F`` acts with the multiplier
+``m(F) = ((1 + kappa F) / (1 + kappa F0))^-p`` (:mod:`journeygym.envs.fatigue`;
+``F0`` is the trial's starting fatigue, so ``m(F0) = 1``) through two channels:
 
 * a **direct response** in the week of delivery: ``+ alpha[a, g] * m(f)`` on
   the visit logit and ``+ beta[a, g] * m(f)`` on the purchase logit (the
@@ -9,8 +10,10 @@ An e-mail delivered at fatigue ``f`` acts with the multiplier
 * a **carryover**: the transition out of the current hidden state is tilted
   towards more engaged states, ``P_a(z'|z) ~ A[z, z'] exp(eta[a, g] m(f) [z' > z])``.
 
-It also raises the fatigue counter and may unsubscribe the customer with
-probability ``sigmoid(u0 + u1 f)``.
+It also adds to the fatigue stock (``F' = lambda F + 1``; a quiet week leaves
+``lambda F``) and may unsubscribe the customer with probability
+``sigmoid(u0 + u1 F)``.  Fatigue is an integer level on the stock's exact grid,
+so every table below is indexed by it.
 
 Everything that needs the dynamics reads this module: the kernel's vector and
 scalar forms (through :func:`compile_response`), the oracle, the logged-data
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from journeygym.envs.fatigue import fatigue_multiplier, next_fatigue_level
 from journeygym.envs.parameters import DynamicsParameters, ParameterError, ScenarioAssumptions
 
 __all__ = [
@@ -46,9 +50,10 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def effect_multiplier(kappa: float, fatigue: np.ndarray) -> np.ndarray:
-    """``m(f) = exp(-kappa * f)``: the share of an e-mail's effect left at fatigue ``f``."""
-    return np.exp(-kappa * np.asarray(fatigue, dtype=np.float64))
+def effect_multiplier(assumptions: ScenarioAssumptions, fatigue: np.ndarray) -> np.ndarray:
+    """``m(F)``: the share of the trial's e-mail effect left at fatigue level ``fatigue`` (an integer level)."""
+    stock = assumptions.fatigue_stocks[np.asarray(fatigue, dtype=np.int64)]
+    return fatigue_multiplier(stock, assumptions.kappa, assumptions.fatigue_power, assumptions.trial_fatigue)
 
 
 def tilted_transition(transition: np.ndarray, tilt: np.ndarray | float) -> np.ndarray:
@@ -68,14 +73,16 @@ def tilted_transition(transition: np.ndarray, tilt: np.ndarray | float) -> np.nd
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def next_fatigue(emailed: np.ndarray, fatigue: np.ndarray, max_fatigue: int) -> np.ndarray:
-    """Fatigue after the week: +1 (capped at ``max_fatigue``) with an e-mail, -1 (floored at 0) without."""
-    return np.where(emailed, np.minimum(fatigue + 1, max_fatigue), np.maximum(fatigue - 1, 0))
+def next_fatigue(emailed: np.ndarray, fatigue: np.ndarray, assumptions: ScenarioAssumptions) -> np.ndarray:
+    """Fatigue level after the week: the stock's ``lambda F + d`` on its grid (:mod:`journeygym.envs.fatigue`)."""
+    return next_fatigue_level(
+        emailed, fatigue, assumptions.fatigue_memory, assumptions.fatigue_tail_weeks, assumptions.fatigue_resolution
+    )
 
 
 def unsubscribe_probability(assumptions: ScenarioAssumptions, fatigue: np.ndarray) -> np.ndarray:
-    """Probability that a delivered e-mail unsubscribes a customer at fatigue ``f``: ``sigmoid(u0 + u1 f)``."""
-    return expit(assumptions.u0 + assumptions.u1 * np.asarray(fatigue, dtype=np.float64))
+    """Probability that a delivered e-mail unsubscribes a customer at fatigue level ``f``: ``sigmoid(u0 + u1 F)``."""
+    return expit(assumptions.u0 + assumptions.u1 * assumptions.fatigue_stocks[np.asarray(fatigue, dtype=np.int64)])
 
 
 def mean_spend(parameters: DynamicsParameters) -> np.ndarray:
@@ -134,7 +141,7 @@ class ResponseTables:
 def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> ResponseTables:
     """The :class:`ResponseTables` of one parameter set in one scenario.
 
-    The scenario picks the fatigue decay ``kappa``, the unsubscribe curve, the
+    The scenario picks the fatigue stock and multiplier, the unsubscribe curve, the
     costs, and the carryover ``rho`` whose calibrated ``(eta, alpha, beta)``
     are used (:meth:`DynamicsParameters.response_at`).
 
@@ -152,7 +159,7 @@ def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssump
         )
     tilt, visit_effect, purchase_effect = parameters.response_at(assumptions.carryover)
     fatigue = np.arange(assumptions.max_fatigue + 1)
-    multiplier = effect_multiplier(assumptions.kappa, fatigue)  # m(f)
+    multiplier = effect_multiplier(assumptions, fatigue)  # m(F) at each level
     emails = np.arange(n_actions) != 0
 
     def by_key(effect: np.ndarray) -> np.ndarray:
@@ -166,7 +173,7 @@ def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssump
         visit_logit=visit_level + by_key(visit_effect)[..., None],
         purchase_logit=purchase_level + by_key(purchase_effect)[..., None],
         unsubscribe=np.where(emails[:, None], unsubscribe_probability(assumptions, fatigue)[None, :], 0.0),
-        next_fatigue=next_fatigue(emails[:, None], fatigue[None, :], assumptions.max_fatigue).astype(np.int64),
+        next_fatigue=next_fatigue(emails[:, None], fatigue[None, :], assumptions).astype(np.int64),
         action_cost=np.asarray(assumptions.action_costs, dtype=np.float64),
         mean_spend=mean_spend(parameters),
         margin=assumptions.margin,

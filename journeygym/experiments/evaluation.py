@@ -18,6 +18,7 @@ from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
+from journeygym.experiments.cadence import GAP_BIN_STARTS, count_gaps
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +31,8 @@ class Rollout:
     week, ``capped``/``thinned`` count the requests each rule blocked, and
     ``enforcement`` says how the budget chose: ``"priority"`` (the policy's
     priorities), ``"random"`` (thinned at random) or ``"none"`` (no budget).
+    ``email_gaps`` counts the weeks between consecutive e-mails to the same
+    customer in the bins of :data:`~journeygym.experiments.cadence.GAP_BIN_STARTS`.
     """
 
     policy: str
@@ -48,6 +51,7 @@ class Rollout:
     capped: int = 0
     thinned: int = 0
     enforcement: str = "none"
+    email_gaps: np.ndarray | None = None
 
 
 #: Called every week with a copy of the customers' state at the time of the
@@ -78,6 +82,8 @@ def rollout(
     purchases = np.zeros(n_customers, dtype=np.int64)
     weekly = {name: np.zeros(horizon, dtype=np.int64) for name in ("contacts", "subscribed", "budget")}
     blocked = {"capped": 0, "thinned": 0}
+    last_email_week = np.full(n_customers, -1, dtype=np.int64)
+    email_gaps = np.zeros(len(GAP_BIN_STARTS), dtype=np.int64)
     enforcement = "priority" if env.contact_rules.has_budget else "none"
     for week in range(horizon):
         before = env.state.copy() if observer is not None else None
@@ -108,6 +114,10 @@ def rollout(
         else:
             requested += info["delivered"]
         weekly["contacts"][week] = np.count_nonzero(info["delivered"])
+        emailed = np.flatnonzero(info["delivered"])
+        earlier = last_email_week[emailed]
+        email_gaps += count_gaps(week - earlier[earlier >= 0])
+        last_email_week[emailed] = week
         weekly["budget"][week] = env.last_budget
     return Rollout(
         policy=policy.name,
@@ -126,4 +136,5 @@ def rollout(
         capped=blocked["capped"],
         thinned=blocked["thinned"],
         enforcement=enforcement,
+        email_gaps=email_gaps,
     )

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeygym.experiments.cadence import cadence_rows
 from journeygym.experiments.budget_report import budget_blocks, budget_text
 from journeygym.experiments.offline_report import offline_blocks, offline_text
 from journeygym.experiments.store import (
@@ -334,8 +335,9 @@ def _content(
             "Columns: return per customer with 95% interval; paired difference against the reference (the best seed "
             "baseline, else the best non-oracle policy not trained in the simulator); share of posterior draws on which "
             "the policy beats the reference; share of the never->oracle and reference->oracle gaps closed; e-mails per "
-            "customer-week; share unsubscribed by the horizon. Scenario assumptions (carryover rho, fatigue kappa, "
-            "unsubscribe probability, u1, margin, costs) are ASSUMPTIONS anchored on outside evidence, not calibrated.",
+            "customer-week; share unsubscribed by the horizon. Scenario assumptions (carryover rho, the fatigue stock's "
+            "memory and multiplier kappa and p, the trial's starting fatigue, unsubscribe probability, u1, margin, costs) "
+            "are ASSUMPTIONS anchored on outside evidence, not calibrated.",
         )
     )
     if len(summaries) > 1:
@@ -371,6 +373,19 @@ def _content(
         blocks.append(("p", f"Reference: {summary.reference or '-'}; winner (best non-oracle mean): {summary.winner}; intervals over {summary.interval_basis}."))
         for note in summary.notes:
             blocks.append(("p", f"Note: {note}"))
+    headers, rows = cadence_rows(complete[complete["setting"] == summaries[0].setting], [r.policy for r in summaries[0].rows])
+    if rows:
+        blocks.append(("h2", "Cadence"))
+        blocks.append(
+            (
+                "p",
+                "How often each policy e-mails the same customer (first setting, every seed and draw pooled): e-mails per "
+                "customer-week, the share of customers e-mailed at least twice, and the weeks between consecutive e-mails "
+                "to the same customer. A cadence alone (biweekly_mens e-mails everyone in even weeks) shows what timing "
+                "earns without targeting.",
+            )
+        )
+        blocks.append(("table", headers, rows))
     blocks.append(("h2", "Figures"))
     captions = {
         "returns": "Mean return per customer with 95% intervals (winner red, oracle gray).",
@@ -501,5 +516,13 @@ def report_text(results_dir: str | Path) -> str:
     ]
     if missing:
         lines.append(f"INCOMPLETE: {len(missing)} planned cell(s) not finished")
-    sections = [format_summary(summaries), offline_text(complete), budget_text(complete, summaries)]
+    headers, rows = cadence_rows(complete[complete["setting"] == summaries[0].setting], [r.policy for r in summaries[0].rows])
+    cadence = ""
+    if rows:
+        widths = [max(len(str(v)) for v in column) for column in zip(headers, *rows)]
+        cadence = "\n".join(
+            ["Cadence (first setting): e-mails per customer-week and the weeks between e-mails to the same customer"]
+            + ["  ".join(str(v).ljust(w) for v, w in zip(line, widths)) for line in [headers, *rows]]
+        )
+    sections = [format_summary(summaries), cadence, offline_text(complete), budget_text(complete, summaries)]
     return "\n".join(lines) + "\n\n" + "\n\n".join(s for s in sections if s)

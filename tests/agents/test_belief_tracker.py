@@ -31,6 +31,12 @@ def _log_odds(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1.0 - p))
 
 
+def _multiplier(scenario: ScenarioAssumptions, fatigue: int) -> float:
+    """What fatigue level f leaves of the e-mail's effect: ((1 + kappa F) / (1 + kappa F0))^-p at its stock F."""
+    stock = scenario.fatigue_stocks[fatigue]
+    return float(((1.0 + scenario.kappa * stock) / (1.0 + scenario.kappa * scenario.trial_fatigue)) ** -scenario.fatigue_power)
+
+
 def _bayes_week(
     prior: np.ndarray,
     params: DynamicsParameters,
@@ -46,7 +52,7 @@ def _bayes_week(
 ) -> np.ndarray:
     """One week of the forward filter by hand: predict with P_a(z'|z) at fatigue f, then weigh by P(visit, purchase | z')."""
     _, visit_effect, purchase_effect = (effect[action, segment] for effect in params.response_at(scenario.carryover))
-    share = np.exp(-scenario.kappa * fatigue)  # what fatigue leaves of the e-mail's effect
+    share = _multiplier(scenario, fatigue)
     predicted = prior @ _transition_at(params, scenario, segment, action, fatigue)
     p_visit = _sigmoid(_log_odds(params.visit_prob) + visit_effect * share + visit_covariate_logit)
     p_purchase = _sigmoid(
@@ -58,8 +64,8 @@ def _bayes_week(
 
 
 def _transition_at(params: DynamicsParameters, scenario: ScenarioAssumptions, segment: int, action: int, fatigue: int) -> np.ndarray:
-    """P_a(z'|z) at fatigue f, by hand: moves to more engaged states weighted by exp(eta m(f)), rows renormalized."""
-    tilt = params.response_at(scenario.carryover)[0][action, segment] * np.exp(-scenario.kappa * fatigue)
+    """P_a(z'|z) at fatigue f, by hand: moves to more engaged states weighted by exp(eta m(F)), rows renormalized."""
+    tilt = params.response_at(scenario.carryover)[0][action, segment] * _multiplier(scenario, fatigue)
     k = params.n_states
     weights = np.array([[params.transition[z, w] * (np.exp(tilt) if w > z else 1.0) for w in range(k)] for z in range(k)])
     return weights / weights.sum(axis=1, keepdims=True)
@@ -82,7 +88,8 @@ def _second_week(env, first: np.ndarray, *, action: int, visited: bool, purchase
         since = column[f"weeks_since_{event}"]
         row[since] = 0.0 if happened else min(first[since] + 1.0 / WEEKS_SINCE_CAP, 1.0)
         row[column[f"{event}s_last_4_weeks"]] = 0.25 if happened else 0.0
-    row[column["fatigue"]] = (1.0 if action else 0.0) / env.assumptions.max_fatigue
+    # A rested customer's e-mail lands on the stock 1; the column is the stock over the top level's stock.
+    row[column["fatigue"]] = (1.0 if action else 0.0) / env.assumptions.fatigue_stocks[-1]
     for i, name in enumerate(names):
         row[column[f"last_action_{name}"]] = float(i == action)
     return row
@@ -162,3 +169,33 @@ def test_the_filter_follows_a_simulated_sequence_week_by_week(population):
         moved = max(moved, float(np.abs(by_hand - predicted_only).max()))
     assert moved > 0.1  # the events of these weeks moved some belief a long way from the prediction
 
+
+def test_every_fatigue_level_is_read_back_from_the_observation(population):
+    """Each level's fatigue column (stock / top stock, float32) gives the filter that level's m(F), on every level."""
+    env, observations = population
+    params, scenario, state = env.parameters, env.assumptions, env.state
+    customer, action = 0, 1
+    column = observation_column_index(params.action_names)
+    stocks = scenario.fatigue_stocks
+    levels = np.arange(scenario.max_fatigue + 1)
+    first = np.repeat(observations[customer][None, :], levels.size, axis=0)
+    first[:, column["fatigue"]] = (stocks / stocks[-1]).astype(np.float32)
+    second = np.repeat(_second_week(env, observations[customer], action=action, visited=True, purchased=True)[None, :], levels.size, axis=0)
+    tracker = BeliefTracker(params, scenario)
+    tracker.observe(first)
+    belief = tracker.observe(second)
+    prior = params.initial_state_by_recency[state.recency[customer] - 1]
+    by_hand = np.stack(
+        [
+            _bayes_week(
+                prior, params, scenario, segment=int(state.segment[customer]), action=action, fatigue=int(level),
+                visit_covariate_logit=float(state.visit_covariate_logit[customer]),
+                purchase_covariate_logit=float(state.purchase_covariate_logit[customer]),
+                visited=True, purchased=True,
+            )
+            for level in levels
+        ]
+    )
+    np.testing.assert_allclose(belief, by_hand, atol=1e-6)
+    # The low levels lie within 1e-3 of each other in the column, yet every level is read apart; and it matters.
+    assert np.abs(by_hand[0] - by_hand[-1]).max() > 1e-3

@@ -15,7 +15,8 @@ from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.expectations import expected_schedule_outcome
 from journeygym.experiments.evaluation import rollout
 
-BUDGET = {"contact_budget": 0.1}
+#: A weekly budget that binds: with fatigue the unconstrained oracle e-mails a customer about once a quarter.
+BUDGET = {"contact_budget": 0.03}
 
 
 def _customers(n: int, seed: int, horizon: int | None = None, scenario=None):
@@ -90,7 +91,7 @@ def test_the_dual_is_convex_with_the_expected_contacts_as_subgradient(short_prob
 
 
 def test_expected_contacts_match_a_simulation_of_the_priced_policy():
-    n, seed, horizon, price = 4_000, 11, 20, 0.25
+    n, seed, horizon, price = 4_000, 11, 20, 0.02
     parameters, assumptions, state = _customers(n, seed, horizon)
     solution = _solve(parameters, assumptions, state, email_price=price, contacts=True)
     expected_contacts = _at_start(solution.expected_contacts, state)
@@ -126,7 +127,7 @@ def test_the_bound_is_the_unconstrained_oracle_when_the_budget_does_not_bind():
 def test_the_bound_shrinks_with_the_budget_down_to_never_emailing():
     parameters, assumptions, state = _customers(1_000, seed=3, horizon=26)
     customers = (parameters, assumptions, state.segment, state.purchase_covariate_logit, state.hidden_state)
-    results = [solve_budgeted_oracle(*customers, weekly_share=b) for b in (0.5, 0.2, 0.1, 0.05, 0.02, 0.005, 0.0)]
+    results = [solve_budgeted_oracle(*customers, weekly_share=b) for b in (0.5, 0.06, 0.04, 0.02, 0.01, 0.005, 0.0)]
     for larger, smaller in zip(results, results[1:]):
         # Each bound is within its gap of the dual's minimum, which is monotone in the budget.
         assert smaller.value_bound <= larger.value_bound + smaller.gap
@@ -160,7 +161,9 @@ def test_the_bound_is_above_the_exact_value_of_budget_feasible_schedules():
         schedule = _rotation(n, assumptions.horizon, 10, arm)
         assert (np.count_nonzero(schedule, axis=1) <= n // 10).all()  # the weekly budget of 100 per 1,000
         value = expected_schedule_outcome(parameters, assumptions, state, schedule, start).reward.sum(axis=0).mean()
-        assert never.reward.sum(axis=0).mean() < value < result.value_bound
+        assert value < result.value_bound
+        if arm[0] == 1 and (arm == 1).all():
+            assert never.reward.sum(axis=0).mean() < value  # the mens e-mail every 10 weeks pays; the womens one need not
 
 
 @pytest.fixture(scope="module")

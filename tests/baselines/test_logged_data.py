@@ -104,7 +104,10 @@ def test_true_effect_equals_the_two_week_experiment(synthetic_draws) -> None:
     effects = two_week_purchase_effects(state, parameters, assumptions)
     assert np.all(effects[:, 0] == 0.0)
     assert np.all(effects[~state.subscribed] == 0.0)
-    m = np.exp(-assumptions.kappa * state.fatigue)
+    # m(F) = ((1 + kappa F) / (1 + kappa F0))^-p at each customer's fatigue stock, written out.
+    stock = assumptions.fatigue_stocks[state.fatigue]
+    m = ((1.0 + assumptions.kappa * stock) / (1.0 + assumptions.kappa * assumptions.trial_fatigue)) ** -assumptions.fatigue_power
+    assert m.min() < 0.5  # four weeks of random e-mail leave some customers fatigued
     eta, _, beta = parameters.response_at(assumptions.carryover)
     belief = np.eye(parameters.n_states)[state.hidden_state][:, None, :]
     logit = parameters.purchase_offset + np.log(parameters.purchase_prob / (1 - parameters.purchase_prob))

@@ -17,14 +17,16 @@ from journeygym.envs.kernel import PopulationState, compile_tables, draw_reset_n
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.experiments.evaluation import rollout
 
-#: A short horizon with costly e-mails, a low fatigue cap and frequent unsubscribes: the best
-#: action depends on the week, the state and the fatigue, so a wrong maximization shows.
+#: A short horizon with costly e-mails, a coarse fatigue grid (memory 0.5: nine levels, stocks
+#: 0, 1/64, ..., 1, 2, or sixteen in half-steps) with a strong multiplier and frequent unsubscribes:
+#: the best action depends on the week, the state and the fatigue, so a wrong maximization shows.
 TINY_HORIZON = 5
 
 
 def _tiny_scenario(draws) -> ScenarioAssumptions:
     return draws.assumptions.replace(
-        horizon=TINY_HORIZON, max_fatigue=2, kappa=0.7, u0=math.log(0.05 / 0.95), u1=1.0, action_costs=(0.0, 2.0, 1.5)
+        horizon=TINY_HORIZON, fatigue_memory=0.5, kappa=2.0, fatigue_power=1.0,
+        u0=math.log(0.05 / 0.95), u1=1.0, action_costs=(0.0, 2.0, 1.5),
     )
 
 
@@ -32,19 +34,31 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _exhaustive_values(params: DynamicsParameters, scenario: ScenarioAssumptions, segment: int, covariate_logit: float) -> np.ndarray:
+def _exhaustive_values(
+    params: DynamicsParameters, scenario: ScenarioAssumptions, segment: int, covariate_logit: float, fixed_action: int | None = None
+) -> np.ndarray:
     """Optimal expected return from week 0 per starting state, by expectimax over the whole decision tree.
 
+    With ``fixed_action`` every subscribed week takes that action (the expected return of the constant policy).
+
     Written from DESIGN 2.4 in scalar Python, independently of the response tables the oracle
-    reads; the tree is memoized on its Markov state (week, z, fatigue, subscribed).
+    reads; the tree is memoized on its Markov state (week, z, fatigue level, subscribed).
     """
     tilt, _, purchase_effect = params.response_at(scenario.carryover)
     spend = math.exp(params.spend_log_mean[segment] + 0.5 * params.spend_log_sd**2)
-    k, cap = params.n_states, scenario.max_fatigue
+    k = params.n_states
+    stocks = [float(v) for v in scenario.fatigue_stocks]
+    memory, kappa, power, trial = scenario.fatigue_memory, scenario.kappa, scenario.fatigue_power, scenario.trial_fatigue
+    resolution = scenario.fatigue_resolution  # levels per factor lambda: a quiet week moves this many down
+
+    def after_email(fatigue: int) -> int:
+        """The level whose stock is nearest lambda F + 1 in log scale (the top when lambda F + 1 lies above the grid)."""
+        target = memory * stocks[fatigue] + 1.0
+        return min(range(1, len(stocks)), key=lambda level: abs(math.log(stocks[level] / target)))
 
     def week(z: int, action: int, fatigue: int) -> list[tuple[float, float]]:
         """(probability of z', expected margin in the week) for every next state z'."""
-        share = math.exp(-scenario.kappa * fatigue)
+        share = ((1.0 + kappa * stocks[fatigue]) / (1.0 + kappa * trial)) ** -power
         weights = [params.transition[z, w] * (math.exp(tilt[action, segment] * share) if w > z else 1.0) for w in range(k)]
         total = sum(weights)
         out = []
@@ -59,10 +73,11 @@ def _exhaustive_values(params: DynamicsParameters, scenario: ScenarioAssumptions
         if t == scenario.horizon:
             return 0.0
         best = -math.inf
-        for action in range(params.n_actions) if subscribed else (0,):
+        choices = range(params.n_actions) if fixed_action is None else (fixed_action,)
+        for action in choices if subscribed else (0,):
             emailed = action != 0
-            leave = _sigmoid(scenario.u0 + scenario.u1 * fatigue) if emailed else 0.0
-            after = min(fatigue + 1, cap) if emailed else max(fatigue - 1, 0)
+            leave = _sigmoid(scenario.u0 + scenario.u1 * stocks[fatigue]) if emailed else 0.0
+            after = after_email(fatigue) if emailed else (fatigue - resolution if fatigue > resolution else 0)
             total = -scenario.action_costs[action]
             for w, (p, margin) in enumerate(week(z, action, fatigue)):
                 future = (1 - leave) * value(t + 1, w, after, subscribed) + leave * value(t + 1, w, after, False)
@@ -90,22 +105,32 @@ def _open_loop_values(params, scenario, customers: PopulationState) -> tuple[np.
     return schedules, outcome.reward.sum(axis=0).reshape(n_customers, k, n_schedules)
 
 
-@pytest.fixture(scope="module")
-def tiny_problem(synthetic_draws):
+@pytest.fixture(scope="module", params=[1, 2], ids=["resolution1", "resolution2"])
+def tiny_problem(synthetic_draws, request):
     params = synthetic_draws.draws[0]
-    scenario = _tiny_scenario(synthetic_draws)
+    scenario = _tiny_scenario(synthetic_draws).replace(fatigue_resolution=request.param)
     customers = initial_population(compile_tables(params, scenario), draw_reset_noise(np.random.default_rng(0), 4))
     return params, scenario, customers
 
 
 def test_oracle_values_equal_an_exhaustive_expectimax(tiny_problem):
+    """The oracle's week-0 values equal a scalar expectimax over the tree, on the fatigue grid."""
     params, scenario, customers = tiny_problem
+    assert scenario.max_fatigue == {1: 8, 2: 15}[scenario.fatigue_resolution]
     oracle = solve_oracle(params, scenario, customers.segment, customers.purchase_covariate_logit)
     for i in range(customers.n_customers):
         by_hand = _exhaustive_values(params, scenario, int(customers.segment[i]), float(customers.purchase_covariate_logit[i]))
         np.testing.assert_allclose(oracle.state_values[i], by_hand, rtol=1e-12)
     # The problem is not one where a single action is always best.
     assert set(np.unique(oracle.actions)) == {0, 1, 2}
+    # E-mailing every week climbs the grid (fatigue and unsubscribes at the stocks 1 and 2): the constant policies too.
+    for action in (1, 2):
+        fixed = solve_oracle(params, scenario, customers.segment, customers.purchase_covariate_logit, fixed_action=action)
+        for i in range(customers.n_customers):
+            by_hand = _exhaustive_values(
+                params, scenario, int(customers.segment[i]), float(customers.purchase_covariate_logit[i]), fixed_action=action
+            )
+            np.testing.assert_allclose(fixed.state_values[i], by_hand, rtol=1e-12)
 
 
 def test_oracle_against_every_open_loop_schedule(tiny_problem):

@@ -15,6 +15,7 @@ def test_builtin_names() -> None:
         "random",
         "always_mens",
         "always_womens",
+        "biweekly_mens",
         "lookalike",
         "expected_ltv",
         "ltv_uplift",
@@ -38,6 +39,20 @@ def test_constant_policies_take_their_arm() -> None:
     assert make_policy("always_mens").action == 1
     assert make_policy("always_womens").action == 2
     assert make_policy("random", seed=3).get_params()["seed"] == 3
+
+
+def test_biweekly_mens_e_mails_everyone_in_even_weeks_only() -> None:
+    """The cadence policy reads the week from the observation's week_fraction column."""
+    import numpy as np
+
+    from journeygym.envs.observation import N_STATIC_COLUMNS
+
+    observations = np.zeros((52, N_STATIC_COLUMNS + 10), dtype=np.float32)
+    observations[:, N_STATIC_COLUMNS] = np.arange(52) / 52
+    actions = make_policy("biweekly_mens").act(observations)
+    np.testing.assert_array_equal(actions, np.where(np.arange(52) % 2 == 0, 1, 0))
+    with pytest.raises(ValueError, match="every=0"):
+        make_policy("biweekly_mens").__class__(1, 0)
 
 
 @pytest.mark.parametrize(

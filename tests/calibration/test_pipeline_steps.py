@@ -81,8 +81,12 @@ def test_the_config_hash_covers_the_anchored_assumptions_and_the_sampler() -> No
     models = {"visit": _model(), "conversion": _model()}
     config = calibration_config(200, 0, checksums, models, (1.0, 1.5), ScenarioAssumptions())
     assert config["assumptions"] == ScenarioAssumptions().to_dict()
-    anchored = calibration_config(200, 0, checksums, models, (1.0, 1.5), ScenarioAssumptions().replace(kappa=0.05))
-    assert config_hash(anchored) != config_hash(config)
+    assert config["fatigue_anchor"] == {"weekly_revenue_uplift": 0.30, "frequency_elasticity": 0.41}
+    assert "max_fatigue" not in config["assumptions"]
+    # Every fatigue assumption (the anchored kappa and power, the stated memory and trial fatigue) is in the hash.
+    for change in ({"kappa": 0.05}, {"fatigue_power": 0.5}, {"fatigue_memory": 0.7}, {"trial_fatigue": 0.07}):
+        anchored = calibration_config(200, 0, checksums, models, (1.0, 1.5), ScenarioAssumptions().replace(**change))
+        assert config_hash(anchored) != config_hash(config), change
     models["conversion"].tune = 700
     assert config_hash(calibration_config(200, 0, checksums, models, (1.0, 1.5), ScenarioAssumptions())) != config_hash(config)
 

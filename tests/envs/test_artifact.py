@@ -140,3 +140,35 @@ def test_commands_exit_4_on_an_unreadable_artifact(artifact_file, command, capsy
     assert main(argv) == 4
     err = capsys.readouterr().err
     assert "damaged or truncated" in err and "Traceback" not in err
+
+
+def _with_recorded_assumptions(path, change):
+    """Rewrite the artifact at ``path`` with its recorded assumptions passed through ``change``."""
+    import json
+
+    with np.load(path) as data:
+        contents = {key: data[key] for key in data.files}
+    metadata = json.loads(str(contents["metadata.json"]))
+    change(metadata["assumptions"])
+    contents["metadata.json"] = np.array(json.dumps(metadata, sort_keys=True))
+    np.savez_compressed(path, **contents)
+    return path
+
+
+def test_an_artifact_recording_the_old_fatigue_counter_says_to_recalibrate(artifact_file):
+    """An older artifact's ``max_fatigue`` (the fatigue counter's cap) is refused with one clear error, not a TypeError."""
+
+    def old_fatigue(assumptions):
+        for name in ("fatigue_memory", "fatigue_power", "trial_fatigue"):
+            assumptions.pop(name)
+        assumptions["max_fatigue"] = 5
+
+    with pytest.raises(ArtifactError, match=r"records the assumptions \['max_fatigue'\].*journeygym calibrate"):
+        load_artifact(_with_recorded_assumptions(artifact_file, old_fatigue))
+
+
+def test_invalid_recorded_assumptions_are_an_artifact_error(artifact_file):
+    """A recorded assumption that breaks its rule (a fatigue memory of 1.5) is named in an ArtifactError."""
+    path = _with_recorded_assumptions(artifact_file, lambda assumptions: assumptions.update(fatigue_memory=1.5))
+    with pytest.raises(ArtifactError, match=r"records invalid assumptions: .*fatigue_memory"):
+        load_artifact(path)

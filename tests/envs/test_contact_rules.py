@@ -130,7 +130,7 @@ def test_without_rules_the_env_is_the_kernel_bit_for_bit(synthetic_draws):
     rng = copy.deepcopy(env.np_random)
     state = env.state.copy()
     tables = env._selector.tables
-    buffer = ObservationBuffer(n, env.parameters.action_names, weeks, env.assumptions.max_fatigue)
+    buffer = ObservationBuffer(n, env.parameters.action_names, weeks, env.assumptions.fatigue_stocks)
     buffer.write_static(state)
     np.testing.assert_array_equal(observation, buffer.write_dynamic(state))
     actions = np.random.default_rng(3).integers(0, 3, (weeks, n))

@@ -24,6 +24,21 @@ def _state_fields(state):
     return {name: getattr(state, name).copy() for name in state.__dataclass_fields__}
 
 
+def _multiplier(scenario, level):
+    """``m(F) = ((1 + kappa F) / (1 + kappa F0))^-p`` at the stock of each level, written out."""
+    stock = scenario.fatigue_stocks[level]
+    return ((1.0 + scenario.kappa * stock) / (1.0 + scenario.kappa * scenario.trial_fatigue)) ** -scenario.fatigue_power
+
+
+def _next_level(scenario, level, emailed):
+    """The grid rule by hand: a quiet week one factor lambda (r levels) down, to 0 below level 1; an e-mail to the
+    level nearest lambda F + 1 in log scale."""
+    stocks, r = scenario.fatigue_stocks, scenario.fatigue_resolution
+    target = scenario.fatigue_memory * stocks[level] + 1.0
+    nearest = 1 + np.argmin(np.abs(np.log(stocks[1:])[None, :] - np.log(target)[:, None]), axis=1)
+    return np.where(emailed, nearest, np.where(level > r, level - r, 0))
+
+
 def test_population_of_k_equals_k_single_customers_with_aligned_noise(tables):
     rng = np.random.default_rng(3)
     k, weeks = 7, 30
@@ -49,14 +64,14 @@ def test_transition_sampler_is_inverse_cdf_of_the_tilted_row(synthetic_draws, ta
     rng = np.random.default_rng(0)
     n = 20_000
     state = initial_population(tables, draw_reset_noise(rng, n))
-    state.fatigue = rng.integers(0, 6, n)
+    scenario = ScenarioAssumptions()
+    state.fatigue = rng.integers(0, scenario.max_fatigue + 1, n)
     actions = rng.integers(0, 3, n)
     segment, fatigue, hidden = state.segment.copy(), state.fatigue.copy(), state.hidden_state.copy()
     noise = draw_step_noise(rng, n)
     step_population(state, actions, tables, noise)
-    scenario = ScenarioAssumptions()
     eta, _, _ = params.response_at(scenario.carryover)
-    tilt = eta[actions, segment] * np.exp(-scenario.kappa * fatigue)
+    tilt = eta[actions, segment] * _multiplier(scenario, fatigue)
     # Written out here, independently of the response module: A[z, z'] exp(tilt [z' > z]), renormalized.
     upward = np.arange(params.n_states)[None, :] > np.arange(params.n_states)[:, None]
     weights = params.transition[hidden] * np.exp(tilt[:, None] * upward[hidden])
@@ -66,15 +81,17 @@ def test_transition_sampler_is_inverse_cdf_of_the_tilted_row(synthetic_draws, ta
 
 
 def test_purchase_probability_follows_the_formula(synthetic_draws, tables):
+    """Purchase and visit probabilities carry the e-mail effects times m(F) at the customer's fatigue stock."""
     params, scenario = synthetic_draws.mean, ScenarioAssumptions()
     rng = np.random.default_rng(1)
     n = 5_000
     state = initial_population(tables, draw_reset_noise(rng, n))
-    state.fatigue = rng.integers(0, 6, n)
+    state.fatigue = rng.integers(0, scenario.max_fatigue + 1, n)
     fatigue, segment = state.fatigue.copy(), state.segment.copy()
     actions = rng.integers(0, 3, n)
     outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
-    m = np.exp(-scenario.kappa * fatigue)
+    m = _multiplier(scenario, fatigue)
+    assert m.min() < 0.5 and m.max() == 1.0  # levels from rested to weekly e-mail: the multiplier matters
     _, alpha, beta = params.response_at(scenario.carryover)
     logit_pi = np.log(params.purchase_prob) - np.log1p(-params.purchase_prob)
     logit = (
@@ -84,44 +101,54 @@ def test_purchase_probability_follows_the_formula(synthetic_draws, tables):
         + beta[actions, segment] * m
     )
     np.testing.assert_allclose(outcome.purchase_prob, 1 / (1 + np.exp(-logit)), rtol=1e-12)
-    # The direct visit response: + alpha[a, g] m(f) on the visit logit of the next state, this week only.
+    # The direct visit response: + alpha[a, g] m(F) on the visit logit of the next state, this week only.
     logit_nu = np.log(params.visit_prob) - np.log1p(-params.visit_prob)
     visit_logit = logit_nu[state.hidden_state] + state.visit_covariate_logit + alpha[actions, segment] * m
     np.testing.assert_allclose(outcome.visit_prob, 1 / (1 + np.exp(-visit_logit)), rtol=1e-12)
 
 
 def test_fatigue_unsubscribe_and_cost_rules(tables):
+    """Fatigue moves on its grid (a factor lambda down without delivery, nearest lambda F + 1 with it); costs, unsubscribes."""
+    scenario = ScenarioAssumptions()
     rng = np.random.default_rng(2)
     n = 50_000
     state = initial_population(tables, draw_reset_noise(rng, n))
+    assert (state.fatigue == 0).all()  # customers start rested (trial fatigue 0)
     state.subscribed[: n // 2] = False
+    # The first quarter of each half at random levels, the rest rested.
+    state.fatigue[: n // 4] = rng.integers(0, scenario.max_fatigue + 1, n // 4)
+    state.fatigue[n // 2 : 3 * n // 4] = rng.integers(0, scenario.max_fatigue + 1, n // 4)
     before = state.fatigue.copy()
     actions = np.ones(n, dtype=np.int64)
     outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
     assert not outcome.delivered[: n // 2].any()
     assert outcome.delivered[n // 2 :].all()
-    np.testing.assert_array_equal(state.fatigue[: n // 2], np.maximum(before[: n // 2] - 1, 0))
-    np.testing.assert_array_equal(state.fatigue[n // 2 :], np.minimum(before[n // 2 :] + 1, 5))
+    np.testing.assert_array_equal(state.fatigue[: n // 2], _next_level(scenario, before[: n // 2], False))
+    np.testing.assert_array_equal(state.fatigue[n // 2 :], _next_level(scenario, before[n // 2 :], True))
+    # A rested customer's e-mail lands on the stock 1.
+    np.testing.assert_array_equal(scenario.fatigue_stocks[state.fatigue[3 * n // 4 :]], 1.0)
     assert not outcome.unsubscribed[: n // 2].any()
     np.testing.assert_array_equal(outcome.reward[: n // 2], 0.3 * outcome.spend[: n // 2])
     np.testing.assert_allclose(outcome.reward[n // 2 :], 0.3 * outcome.spend[n // 2 :] - 0.05)
-    # Unsubscribe rate at fatigue 0 is sigmoid(u0) = 0.1%.
-    rate = outcome.unsubscribed[n // 2 :].mean()
-    assert 0.0004 < rate < 0.0017
+    # Unsubscribe rate of the rested customers (fatigue 0) is sigmoid(u0) = 0.1%.
+    rate = outcome.unsubscribed[3 * n // 4 :].mean()
+    assert 0.0002 < rate < 0.0024
     assert not state.subscribed[n // 2 :][outcome.unsubscribed[n // 2 :]].any()
 
 
 def test_unsubscribes_rise_with_fatigue_as_the_slope_u1_says(tables):
-    """Observed unsubscribe rates at each fatigue level match sigmoid(u0 + u1 f) within binomial intervals."""
+    """Observed unsubscribe rates at rested, stock-1 and top levels match sigmoid(u0 + u1 F) of the stock F."""
     scenario = ScenarioAssumptions()
     rng = np.random.default_rng(8)
     per_level = 250_000
-    levels = np.arange(scenario.max_fatigue + 1)
+    stocks = scenario.fatigue_stocks
+    levels = np.array([0, int(np.flatnonzero(stocks == 1.0)[0]), scenario.max_fatigue])
     state = initial_population(tables, draw_reset_noise(rng, per_level * levels.size))
     state.fatigue = np.repeat(levels, per_level)
     outcome = step_population(state, np.ones(state.n_customers, dtype=np.int64), tables, draw_step_noise(rng, state.n_customers))
     observed = outcome.unsubscribed.reshape(levels.size, per_level).mean(axis=1)
-    expected = 1.0 / (1.0 + np.exp(-(scenario.u0 + scenario.u1 * levels)))  # written out, not read from the module
+    # Written out, not read from the module: the slope applies to the stock, not to the level index.
+    expected = 1.0 / (1.0 + np.exp(-(scenario.u0 + scenario.u1 * stocks[levels])))
     standard_error = np.sqrt(expected * (1.0 - expected) / per_level)
     np.testing.assert_array_less(np.abs(observed - expected), 4.0 * standard_error)
     # High against low fatigue: the difference has the size the slope predicts (0.2 points), not zero.

@@ -15,7 +15,7 @@ from journeygym.envs.kernel import (
     step_customer,
     step_population,
 )
-from journeygym.envs.observation import DynamicColumnWriter, observation_space, write_static_columns
+from journeygym.envs.observation import DynamicColumnWriter, observation_column_index, observation_space, write_static_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 
 from journeygym.testing import make_synthetic_draws
@@ -25,8 +25,13 @@ DRAWS = make_synthetic_draws()
 scenarios = st.builds(
     ScenarioAssumptions,
     horizon=st.integers(1, 60),
-    max_fatigue=st.integers(0, 8),
-    kappa=st.floats(0.0, 3.0),
+    # A grid of at most a few hundred levels: kappa up to 50 keeps the tail short.
+    fatigue_memory=st.floats(0.3, 0.9),
+    kappa=st.floats(0.0, 50.0),
+    # Powers below about 7e-5 overflow tail_weeks (0.95 ** (-1 / p)); reported, not exercised here.
+    fatigue_power=st.one_of(st.just(0.0), st.floats(1e-3, 1.0)),
+    trial_fatigue=st.sampled_from([0.0, 0.07, 1.0]),
+    fatigue_resolution=st.integers(1, 3),
     u0=st.floats(-12.0, 2.0),
     u1=st.floats(-1.0, 3.0),
     margin=st.floats(0.0, 1.0),
@@ -37,18 +42,28 @@ scenarios = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(scenario=scenarios, seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), weeks=st.integers(1, 25))
 def test_kernel_invariants(scenario, seed, n, weeks):
+    """Fatigue stays on its grid and moves by the grid rule; rewards finite; unsubscribed never e-mailed; obs in space."""
     tables = compile_tables(DRAWS.mean, scenario)
     rng = np.random.default_rng(seed)
     state = initial_population(tables, draw_reset_noise(rng, n))
     space = observation_space(DRAWS.mean.action_names)
+    space_fatigue_column = observation_column_index(DRAWS.mean.action_names)["fatigue"]
     obs = np.zeros((n, space.shape[0]), dtype=np.float32)
-    writer = DynamicColumnWriter(obs, max(scenario.horizon, weeks), scenario.max_fatigue, 3)
+    writer = DynamicColumnWriter(obs, max(scenario.horizon, weeks), scenario.fatigue_stocks, 3)
     write_static_columns(state, obs)
+    stocks, memory = scenario.fatigue_stocks, scenario.fatigue_memory
     for _ in range(weeks):
         was_subscribed = state.subscribed.copy()
+        before = state.fatigue.copy()
         actions = rng.integers(0, 3, n)
         outcome = step_population(state, actions, tables, draw_step_noise(rng, n))
         assert ((state.fatigue >= 0) & (state.fatigue <= scenario.max_fatigue)).all()
+        # Quiet: r levels (one factor lambda) down, to 0 below level 1.  E-mailed: a stock within a factor
+        # lambda^(1/2r) of lambda F + 1.
+        quiet, r = ~outcome.delivered, scenario.fatigue_resolution
+        np.testing.assert_array_equal(state.fatigue[quiet], np.where(before[quiet] > r, before[quiet] - r, 0))
+        target = memory * stocks[before[~quiet]] + 1.0
+        assert (np.abs(np.log(stocks[state.fatigue[~quiet]] / target)) <= -0.5 * np.log(memory) / r + 1e-9).all()
         assert np.isfinite(outcome.reward).all()
         # Unsubscribed customers are never e-mailed and never charged.
         assert not outcome.delivered[~was_subscribed].any()
@@ -59,11 +74,14 @@ def test_kernel_invariants(scenario, seed, n, weeks):
         assert ((state.hidden_state >= 0) & (state.hidden_state < 5)).all()
         writer.write(state)
         assert space.contains(obs[0])
+        # The fatigue column is the stock over the top level's stock.
+        np.testing.assert_allclose(obs[:, space_fatigue_column], stocks[state.fatigue] / stocks[-1], rtol=1e-6)
 
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30))
 def test_hidden_state_never_reaches_the_observation(seed, n):
+    """Two populations differing only in the hidden state give the same observation."""
     tables = compile_tables(DRAWS.mean, ScenarioAssumptions())
     state = initial_population(tables, draw_reset_noise(np.random.default_rng(seed), n))
     observations = []
@@ -71,7 +89,7 @@ def test_hidden_state_never_reaches_the_observation(seed, n):
         state.hidden_state = hidden
         obs = np.zeros((n, 23), dtype=np.float32)
         write_static_columns(state, obs)
-        DynamicColumnWriter(obs, 52, 5, 3).write(state)
+        DynamicColumnWriter(obs, 52, ScenarioAssumptions().fatigue_stocks, 3).write(state)
         observations.append(obs)
     np.testing.assert_array_equal(*observations)
 
@@ -91,8 +109,8 @@ def test_scalar_step_equals_the_vector_kernel_bit_for_bit(scenario, seed, weeks,
     scalar = CustomerState.from_population(vector)
     vector_obs = np.zeros((1, observation_space(DRAWS.mean.action_names).shape[0]), dtype=np.float32)
     scalar_obs = vector_obs.copy()
-    vector_writer = DynamicColumnWriter(vector_obs, scenario.horizon, scenario.max_fatigue, 3)
-    scalar_writer = DynamicColumnWriter(scalar_obs, scenario.horizon, scenario.max_fatigue, 3)
+    vector_writer = DynamicColumnWriter(vector_obs, scenario.horizon, scenario.fatigue_stocks, 3)
+    scalar_writer = DynamicColumnWriter(scalar_obs, scenario.horizon, scenario.fatigue_stocks, 3)
     for week in range(weeks):
         action = int(rng.integers(0, 3))
         noise = draw_step_noise(rng, 1)
