@@ -54,7 +54,12 @@ def main() -> None:
 
         fits = {}
         for label, power in (("1 / (1 + kappa F)", 1.0), ("~exp(-kappa F)", 50.0)):
-            found = minimize_scalar(lambda x: loss_of(curve(np.exp(x), power)), bounds=(-8.0, 8.0), method="bounded")
+            # The loss has several local minima in kappa: scan a grid, then refine around the best point.
+            grid = np.linspace(-6.0, 10.0, 33)
+            losses = [loss_of(curve(np.exp(x), power)) for x in grid]
+            best = int(np.argmin(losses))
+            low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
+            found = minimize_scalar(lambda x: loss_of(curve(np.exp(x), power)), bounds=(low, high), method="bounded")
             fits[label] = (float(np.exp(found.x)), power)
         two = minimize(lambda x: loss_of(curve(*np.exp(x))), np.log([base.kappa, base.fatigue_power]), method="Nelder-Mead",
                        options={"xatol": 1e-3, "fatol": 1e-7, "maxiter": 120})

@@ -41,8 +41,9 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     a bounded carryover (a tilt of the engagement chain, sized so that a
     single e-mail's year is ``carryover`` times its two weeks), together
     matching the Hillstrom trial's two-week uplift and fading with e-mail
-    fatigue.  Each e-mail may make the customer unsubscribe.  See DESIGN 2.4
-    and :mod:`journeygym.envs.response` for the dynamics.
+    fatigue, a slowly decaying stock of recent e-mails (docs/fatigue.md).  Each
+    e-mail may make the customer unsubscribe.  See :mod:`journeygym.envs.response`
+    for the dynamics.
 
     ## Action Space
 
@@ -78,7 +79,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     | 14    | weeks_since_visit       | [0, 1] |
     | 15    | purchases_last_4_weeks  | [0, 1] |
     | 16    | visits_last_4_weeks     | [0, 1] |
-    | 17    | fatigue                 | [0, 1] |
+    | 17    | fatigue                 | [0, 1] (the stock of recent e-mails over that of weekly e-mail) |
     | 18    | subscribed              | {0, 1} |
     | 19-21 | last_action_<name>      | one-hot |
     | 22    | log_cumulative_spend    | [0, 1] |
@@ -96,8 +97,8 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
     ## Starting State
 
     A new customer drawn from the population model fitted on the Hillstrom
-    table, with a hidden state drawn given the customer's recency, the trial's starting fatigue (rested by default),
-    subscribed.
+    table, with a hidden state drawn given the customer's recency, at the
+    trial's starting fatigue (rested by default), subscribed.
 
     ## Episode End
 
