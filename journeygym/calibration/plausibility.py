@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from journeygym.envs.expectations import expected_schedule_outcome
 from journeygym.calibration.frequency import reference_population
+from journeygym.envs.expectations import expected_schedule_outcome
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import DynamicsParameters, ParameterDraws, ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
