@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import expit
 
 from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
-from journeygym.envs.observation import MONEY_SCALE, observation_columns
+from journeygym.envs.observation import MONEY_SCALE, fatigue_column_values, observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import compile_response
 
@@ -67,8 +67,7 @@ class BeliefTracker:
         self.n_states = parameters.n_states
         self.n_actions = parameters.n_actions
         # The observation's fatigue column at each level, to read the level back (nearest value).
-        stocks = assumptions.fatigue_stocks
-        self._fatigue_column_values = stocks / stocks[-1]
+        self._fatigue_column_values = fatigue_column_values(assumptions.fatigue_stocks)
         names = [c.name for c in observation_columns(parameters.action_names)]
         self._column = {name: names.index(name) for name in names}
         self._n_columns = len(names)

@@ -101,6 +101,12 @@ def write_static_columns(state: PopulationState, out: np.ndarray) -> None:
     out[:, N_STATIC_COLUMNS - 1] = state.segment / (len(HISTORY_SEGMENTS) - 1)
 
 
+def fatigue_column_values(fatigue_stocks: np.ndarray) -> np.ndarray:
+    """The observation's fatigue column at each level: the stock over the top level's stock, in [0, 1]."""
+    stocks = np.asarray(fatigue_stocks, dtype=np.float64)
+    return stocks / stocks[-1]
+
+
 class DynamicColumnWriter:
     """Writes the weekly columns of an observation buffer in place.
 
@@ -119,8 +125,7 @@ class DynamicColumnWriter:
         self._wait = out[:, c + 8 + n_actions] if self._rules is not None else None
         self._actions = np.arange(n_actions)
         self._per_week = 1.0 / horizon
-        # The fatigue column by level: the stock over the top level's stock, in [0, 1].
-        self._fatigue_column = np.asarray(fatigue_stocks, dtype=np.float64) / float(np.max(fatigue_stocks))
+        self._fatigue_column = fatigue_column_values(fatigue_stocks)
         self._fatigue_column_list = self._fatigue_column.tolist()
         self._first = c
         self._row = out[0]

@@ -18,6 +18,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -430,6 +431,12 @@ class ScenarioAssumptions:
         undiscounted sums over the horizon, and the oracle maximizes that undiscounted
         return, so it bounds every policy's reported return whatever the discount.
         ``discount: 1`` makes the training objective the reported one.
+    carryover
+        ``rho``: a single e-mail's expected incremental visits over 52 weeks divided by its
+        incremental visits within the two-week window (default 1.5, the low end of the
+        long-run/short-run advertising multipliers, 1.5-2.5 in most studies, because e-mail
+        fades faster than other media; 1 = no persistence).  The parameters hold the
+        e-mail effects solved for a few levels; the scenario picks one.
     fatigue_memory
         The fatigue stock ``F' = lambda F + d`` (``d = 1`` with a delivered e-mail) keeps
         ``lambda`` of itself each week (default :data:`DEFAULT_FATIGUE_MEMORY`).  It lives on
@@ -442,9 +449,10 @@ class ScenarioAssumptions:
         An e-mail's effect is multiplied by ``((1 + kappa F) / (1 + kappa F0))^-p``; ``F0`` is the
         stock of the trial's customers (default 0, rested), so the calibrated effects are the
         trial's at ``F0``, and simulated customers start at the level nearest ``F0``
-        (:attr:`initial_fatigue_level`), as the trial's customers were.  ``kappa`` and ``p`` (with ``lambda``) are anchored by the calibration on
-        the frequency response: weekly e-mail to everyone about +30% annual revenue over never,
-        every k weeks about ``k^-0.41`` of that; always swept.
+        (:attr:`initial_fatigue_level`), as the trial's customers were.  ``kappa`` and ``p``
+        (with ``lambda``) are anchored by the calibration on the frequency response: weekly
+        e-mail to everyone about +30% annual revenue over never, every k weeks about
+        ``k^-0.41`` of that (docs/fatigue.md); ``trial_fatigue`` is swept in sensitivity.
     u0, u1
         Unsubscribe probability per delivered e-mail is ``sigmoid(u0 + u1 * F)``; default
         0.1% when rested rising to 0.3% at the stock of weekly e-mail (industry reports:
@@ -568,10 +576,12 @@ class ScenarioAssumptions:
         """Quiet weeks after which a single e-mail is forgotten (:func:`journeygym.envs.fatigue.tail_weeks`)."""
         return tail_weeks(self.fatigue_memory, self.kappa, self.fatigue_power)
 
-    @property
+    @cached_property
     def fatigue_stocks(self) -> np.ndarray:
-        """The fatigue stock at each level ``0..max_fatigue`` (:func:`journeygym.envs.fatigue.fatigue_levels`)."""
-        return fatigue_levels(self.fatigue_memory, self.fatigue_tail_weeks, self.fatigue_resolution)
+        """The fatigue stock at each level ``0..max_fatigue`` (:func:`journeygym.envs.fatigue.fatigue_levels`; read-only)."""
+        stocks = fatigue_levels(self.fatigue_memory, self.fatigue_tail_weeks, self.fatigue_resolution)
+        stocks.setflags(write=False)
+        return stocks
 
     @property
     def initial_fatigue_level(self) -> int:

@@ -281,6 +281,12 @@ def _training_rows(frame: pd.DataFrame, order: Sequence[str]) -> tuple[list[str]
     return headers, rows
 
 
+def _first_setting_cadence(complete: pd.DataFrame, summaries: Sequence[SettingSummary]) -> tuple[list[str], list[list[str]]]:
+    """The cadence table (weeks between e-mails per policy) of the first setting, policies in the report's order."""
+    first = summaries[0]
+    return cadence_rows(complete[complete["setting"] == first.setting], [r.policy for r in first.rows])
+
+
 def _description(config_file: Path) -> str:
     """The ``description`` of the run's config.yaml ("" with a :class:`ResultsWarning` when it does not read back)."""
     import yaml
@@ -373,7 +379,7 @@ def _content(
         blocks.append(("p", f"Reference: {summary.reference or '-'}; winner (best non-oracle mean): {summary.winner}; intervals over {summary.interval_basis}."))
         for note in summary.notes:
             blocks.append(("p", f"Note: {note}"))
-    headers, rows = cadence_rows(complete[complete["setting"] == summaries[0].setting], [r.policy for r in summaries[0].rows])
+    headers, rows = _first_setting_cadence(complete, summaries)
     if rows:
         blocks.append(("h2", "Cadence"))
         blocks.append(
@@ -516,7 +522,7 @@ def report_text(results_dir: str | Path) -> str:
     ]
     if missing:
         lines.append(f"INCOMPLETE: {len(missing)} planned cell(s) not finished")
-    headers, rows = cadence_rows(complete[complete["setting"] == summaries[0].setting], [r.policy for r in summaries[0].rows])
+    headers, rows = _first_setting_cadence(complete, summaries)
     cadence = ""
     if rows:
         widths = [max(len(str(v)) for v in column) for column in zip(headers, *rows)]
