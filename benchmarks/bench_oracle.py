@@ -1,6 +1,7 @@
 """Oracle solve time: exact backward induction for 100,000 customers x 52 weeks (target: <= 10 s).
 
-Run: ``python benchmarks/bench_oracle.py``.  ``--finer-grid R`` also solves the same
+Run: ``python benchmarks/bench_oracle.py``.  It prints wall and CPU seconds per solve and the
+number of threads the compiled loop ran on (``NUMBA_NUM_THREADS=1`` for one).  ``--finer-grid R`` also solves the same
 customers on a fatigue grid R times finer (``fatigue_resolution``) and prints how much the
 optimal value moves: the oracle is exact on the simulator's grid, and this says how much
 that grid's rounding of the fatigue stock is worth.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numba
 import numpy as np
 
 from _common import artifact_argument, header
@@ -29,15 +31,17 @@ def main() -> None:
     env = CustomerPopulationVectorEnv(num_envs=args.customers, artifact=args.artifact)
     env.reset(seed=0)
     state = env.state
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         solution = solve_oracle(env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     belief = env.parameters.initial_state_by_recency[state.recency - 1]
     value = solution.expected_values(belief)
-    print(f"horizon {env.assumptions.horizon} weeks, {env.assumptions.max_fatigue + 1} fatigue levels: best {min(times):.2f} s, "
-          f"median {sorted(times)[len(times) // 2]:.2f} s; mean optimal value ${value.mean():.3f} per customer")
+    print(f"horizon {env.assumptions.horizon} weeks, {env.assumptions.max_fatigue + 1} fatigue levels, "
+          f"{numba.get_num_threads()} threads: wall best {min(times):.2f} s, median {sorted(times)[len(times) // 2]:.2f} s; "
+          f"CPU median {sorted(cpu_times)[len(cpu_times) // 2]:.2f} s; mean optimal value ${value.mean():.3f} per customer")
     if args.finer_grid:
         finer = env.assumptions.replace(fatigue_resolution=args.finer_grid)
         start = time.perf_counter()

@@ -2,15 +2,16 @@
 
 With the hidden state z, the parameters and the customer's covariates known,
 each customer's problem is a finite MDP over (week t, state z, fatigue f,
-subscribed s).  It is solved exactly, vectorized over customers, for the
+subscribed s).  It is solved exactly, customer by customer in a compiled loop
+(:mod:`journeygym.baselines.oracle_loop`), for the
 undiscounted return that reports use, so its value bounds every policy that
 sees less.  The scenario's ``discount`` is deliberately not applied: it only
 shapes what agents train for (see :class:`~journeygym.envs.parameters.ScenarioAssumptions`),
 and an oracle of the discounted return would no longer bound the reported one.
 
-The solution is computed per history segment (customers of a segment share
-the e-mail effects, so the transition matrices are shared and the expectation
-over the next state is one batched matrix product per action and fatigue).
+Only the fatigue levels some e-mail history reaches by week t are solved at
+week t (:func:`~journeygym.envs.fatigue.reachable_levels`); the actions at the
+others are left at 0 and never looked up.
 
 The same recursion can price every e-mail (``email_price``) and evaluate the
 expected e-mails of the policy it computes; the budgeted oracle
@@ -23,18 +24,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
+import numba
 import numpy as np
-from scipy.special import expit
-from threadpoolctl import threadpool_limits
 
 from journeygym.baselines.base import Policy
-from journeygym.envs.covariates import HISTORY_SEGMENTS
+from journeygym.baselines.oracle_loop import action_bits, backward_induction, customer_blocks, packed_width, unpack_actions
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.fatigue import reachable_levels
-from journeygym.envs.response import ResponseTables, compile_response
+from journeygym.envs.response import compile_response
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,9 +47,12 @@ class OracleSolution:
         ``(N, K)`` optimal expected return from week 0 given the week-0 hidden
         state (at the scenario's starting fatigue, subscribed).  With an e-mail price ``lambda`` it is the
         priced return, ``return - lambda * e-mails``.
-    actions
-        ``(H, N, K, F+1)`` optimal action of a subscribed customer at week t in
-        state z with fatigue f (unsubscribed customers cannot be e-mailed).
+    packed_actions, action_bits, n_fatigue
+        The optimal action of a subscribed customer at week t in state z with
+        fatigue f (unsubscribed customers cannot be e-mailed), ``action_bits``
+        bits each, packed along the fatigue axis: read it with :meth:`actions_at`
+        or, whole, :attr:`actions`.  At fatigue levels no history reaches by week
+        t it is 0.
     expected_contacts
         ``(N, K)`` expected number of e-mails the policy delivers over the
         horizon from week 0 given the week-0 hidden state, or None when not
@@ -65,7 +68,9 @@ class OracleSolution:
     """
 
     state_values: np.ndarray
-    actions: np.ndarray
+    packed_actions: np.ndarray
+    action_bits: int
+    n_fatigue: int
     expected_contacts: np.ndarray | None = None
     advantages: np.ndarray | None = None
     email_price: float = 0.0
@@ -74,6 +79,24 @@ class OracleSolution:
     def expected_values(self, initial_belief: np.ndarray) -> np.ndarray:
         """Expected optimal return per customer given its ``(N, K)`` week-0 state distribution."""
         return np.sum(self.state_values * initial_belief, axis=1)
+
+    def actions_at(self, week: np.ndarray | int, customers: np.ndarray, hidden_state: np.ndarray, fatigue: np.ndarray) -> np.ndarray:
+        """The optimal action of each subscribed customer at its week, hidden state and fatigue level."""
+        codes = 8 // self.action_bits
+        fatigue = np.asarray(fatigue, dtype=np.int64)
+        packed = self.packed_actions[week, customers, hidden_state, fatigue // codes]
+        return unpack_actions(packed, fatigue, self.action_bits)
+
+    @property
+    def actions(self) -> np.ndarray:
+        """``(H, N, K, F+1)`` optimal action of a subscribed customer at week t in state z with fatigue f.
+
+        Unpacked on every access (the solution keeps ``action_bits`` bits per action, a quarter of the
+        memory with up to four actions); look single actions up with :meth:`actions_at`.
+        """
+        fatigue = np.arange(self.n_fatigue)
+        codes = 8 // self.action_bits
+        return unpack_actions(self.packed_actions[..., fatigue // codes], fatigue, self.action_bits).astype(np.int8)
 
 
 def solve_oracle(
@@ -122,140 +145,55 @@ def solve_oracle(
     segment = np.asarray(segment)
     n_customers = segment.size
     n_states = parameters.n_states
-    horizon, max_fatigue = assumptions.horizon, assumptions.max_fatigue
+    horizon, n_fatigue = assumptions.horizon, assumptions.max_fatigue + 1
     response = compile_response(parameters, assumptions)
     start = assumptions.initial_fatigue_level
+    reachable = np.zeros((horizon, n_fatigue), dtype=np.bool_)
+    for t, rows in enumerate(reachable_levels(response.next_fatigue, start, horizon)):
+        reachable[t, rows] = True
+    candidates = np.arange(response.n_actions) if fixed_action is None else np.array([fixed_action])
     state_values = np.zeros((n_customers, n_states))
-    actions = np.zeros((horizon, n_customers, n_states, max_fatigue + 1), dtype=np.int8)
-    expected_contacts = np.zeros((n_customers, n_states)) if contacts else None
-    never_values = np.zeros((n_customers, n_states)) if contacts else None
-    gaps = np.zeros((horizon, n_customers, n_states, max_fatigue + 1), dtype=np.float32) if advantages else None
-    # The batched products are of 5 x 5 matrices: BLAS threads only add overhead
-    # (measured: 6 s single-threaded against 34 s with threads on 2 busy cores).
-    with threadpool_limits(limits=1, user_api="blas"):
-        for g in range(len(HISTORY_SEGMENTS)):
-            members = np.flatnonzero(segment == g)
-            if members.size:
-                result = _solve_segment(
-                    response, horizon, g, np.asarray(purchase_covariate_logit)[members], fixed_action,
-                    float(email_price), contacts, advantages, start,
-                )
-                state_values[members] = result.values
-                actions[:, members] = result.actions
-                if expected_contacts is not None:
-                    expected_contacts[members] = result.contacts
-                    never_values[members] = result.never
-                if gaps is not None:
-                    gaps[:, members] = result.advantages
+    never_values = np.zeros((n_customers, n_states))
+    bits = action_bits(response.n_actions)
+    packed_actions = np.empty((horizon, n_customers, n_states, packed_width(n_fatigue, bits)), dtype=np.uint8)
+    expected_contacts = np.zeros((n_customers if contacts else 0, n_states))
+    gaps = np.zeros((horizon, n_customers, n_states, n_fatigue) if advantages else (0, 0, 0, 0), dtype=np.float32)
+    order, block_starts = customer_blocks(segment)
+    backward_induction(
+        numba.get_num_threads(),
+        order,
+        block_starts,
+        segment.astype(np.int64),
+        np.asarray(purchase_covariate_logit, dtype=np.float64),
+        np.ascontiguousarray(response.transition),
+        np.ascontiguousarray(response.purchase_logit),
+        response.margin * response.mean_spend,
+        float(response.action_cost[0]),
+        response.action_cost,
+        float(email_price),
+        np.ascontiguousarray(response.unsubscribe),
+        np.ascontiguousarray(response.next_fatigue),
+        reachable,
+        candidates.astype(np.int64),
+        start,
+        contacts,
+        advantages,
+        state_values,
+        packed_actions,
+        bits,
+        expected_contacts,
+        never_values,
+        gaps,
+    )
     return OracleSolution(
         state_values=state_values,
-        actions=actions,
-        expected_contacts=expected_contacts,
-        advantages=gaps,
+        packed_actions=packed_actions,
+        action_bits=bits,
+        n_fatigue=n_fatigue,
+        expected_contacts=expected_contacts if contacts else None,
+        advantages=gaps if advantages else None,
         email_price=float(email_price),
-        never_values=never_values,
-    )
-
-
-class _SegmentSolution(NamedTuple):
-    values: np.ndarray
-    actions: np.ndarray
-    contacts: np.ndarray | None
-    advantages: np.ndarray | None
-    never: np.ndarray
-
-
-def _solve_segment(
-    response: ResponseTables,
-    horizon: int,
-    g: int,
-    covariate_logit: np.ndarray,
-    fixed_action: int | None,
-    email_price: float,
-    want_contacts: bool,
-    want_advantages: bool,
-    start: int,
-) -> _SegmentSolution:
-    transitions = response.transition[g]  # (A, F+1, K, K)
-    n_actions, n_fatigue, n_states = transitions.shape[0], transitions.shape[1], transitions.shape[-1]
-    n = covariate_logit.size
-    # Expected reward of landing in z' after action a at fatigue f, before the cost: (A, F+1, n, K).
-    purchase_probability = expit(response.purchase_logit[g][:, :, None, :] + covariate_logit[None, None, :, None])
-    reward = response.expected_reward(purchase_probability, g, 0)
-    cost = response.action_cost
-    next_fatigue = response.next_fatigue  # (A, F+1)
-
-    value_subscribed = np.zeros((n_fatigue, n, n_states))  # V_{t+1}(z', f', s=1), indexed [f', n, z']
-    # Unsubscribed customers receive no e-mail, so their value does not depend on fatigue: V_{t+1}(z', s=0).
-    value_unsubscribed = np.zeros((n, n_states))
-    # Expected e-mails from t+1 on while subscribed; unsubscribed customers get none.
-    contacts_subscribed = np.zeros((n_fatigue, n, n_states)) if want_contacts else None
-    group_actions = np.zeros((horizon, n, n_states, n_fatigue), dtype=np.int8)
-    group_advantages = np.zeros((horizon, n, n_states, n_fatigue), dtype=np.float32) if want_advantages else None
-    candidate_actions = list(range(n_actions)) if fixed_action is None else [fixed_action]
-    # q[f, n, z] = sum_z' P_a,f(z'|z) (reward(z') + continuation(z')) - cost, as a batched matmul.
-    transposed = np.swapaxes(transitions, -1, -2)
-    leaves = [response.unsubscribe[a][:, None, None] for a in range(n_actions)]  # (F+1, 1, 1); zero for no action
-    unsubscribes = [bool(np.any(leave)) for leave in leaves]
-    # Only the fatigue levels some history reaches by week t are solved at week t (about 70% of the grid).
-    reachable = reachable_levels(next_fatigue, start, horizon)
-    for t in range(horizon - 1, -1, -1):
-        rows = reachable[t]
-        # Unsubscribed: no e-mail arrives, so only "no action" dynamics apply, the same at every fatigue.
-        new_unsubscribed = np.matmul(reward[0, 0] + value_unsubscribed, transposed[0, 0])
-        # A running maximum over the actions, the first best kept on ties as argmax does
-        # (argmax and take_along_axis over a leading axis of 3 were most of the time).
-        best_value = best_action = best_contacts = no_action = best_email = None
-        for a in candidate_actions:
-            after = next_fatigue[a][rows]
-            landing = value_subscribed[after]
-            leave = leaves[a][rows]
-            if unsubscribes[a]:
-                landing = (1.0 - leave) * landing + leave * value_unsubscribed
-            q = np.matmul(reward[a][rows] + landing, transposed[a][rows])
-            q -= cost[a]
-            if a != 0 and email_price:
-                q -= email_price
-            contact_q = None
-            if want_contacts:
-                # A delivered e-mail counts even when it unsubscribes the customer.
-                staying = contacts_subscribed[after]
-                if unsubscribes[a]:
-                    staying = (1.0 - leave) * staying
-                contact_q = np.matmul(staying, transposed[a][rows])
-                if a != 0:
-                    contact_q += 1.0
-            if want_advantages:
-                if a == 0:
-                    no_action = q
-                else:
-                    best_email = q.copy() if best_email is None else np.maximum(best_email, q, out=best_email)
-            if best_value is None:
-                best_value = q.copy() if want_advantages else q
-                best_action = np.full(q.shape, a, dtype=np.int8)
-                best_contacts = contact_q
-            else:
-                better = q > best_value
-                np.copyto(best_action, np.int8(a), where=better)
-                np.maximum(best_value, q, out=best_value)
-                if contact_q is not None:
-                    np.copyto(best_contacts, contact_q, where=better)
-        if group_advantages is not None:
-            best_email -= no_action
-            group_advantages[t][:, :, rows] = np.transpose(best_email, (1, 2, 0))
-        value_subscribed = np.zeros((n_fatigue, n, n_states))
-        value_subscribed[rows] = best_value
-        value_unsubscribed = new_unsubscribed
-        if best_contacts is not None:
-            contacts_subscribed = np.zeros((n_fatigue, n, n_states))
-            contacts_subscribed[rows] = best_contacts
-        group_actions[t][:, :, rows] = np.transpose(best_action, (1, 2, 0))
-    return _SegmentSolution(
-        values=value_subscribed[start],
-        actions=group_actions,
-        contacts=None if contacts_subscribed is None else contacts_subscribed[start],
-        advantages=group_advantages,
-        never=value_unsubscribed,
+        never_values=never_values if contacts else None,
     )
 
 
@@ -322,7 +260,7 @@ class OraclePolicy(Policy):
     ) -> np.ndarray:
         """Optimal actions for every customer this week (priced at ``lambda*`` under a budget)."""
         solution, week = self._lookup(state, parameters, assumptions)
-        chosen = solution.actions[week, np.arange(state.n_customers), state.hidden_state, state.fatigue]
+        chosen = solution.actions_at(week, np.arange(state.n_customers), state.hidden_state, state.fatigue)
         return np.where(state.subscribed, chosen, 0).astype(np.int64)
 
     def priority_on_state(

@@ -159,17 +159,20 @@ class CellSpec:
 
 @contextlib.contextmanager
 def _single_threaded() -> Iterator[None]:
-    """Torch and the OpenMP/BLAS pools on one thread (deterministic, no oversubscription)."""
+    """Torch, numba and the OpenMP/BLAS pools on one thread (deterministic, no oversubscription)."""
+    import numba
     import torch
     from threadpoolctl import threadpool_limits
 
-    previous = torch.get_num_threads()
+    previous, previous_numba = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(1)
+    numba.set_num_threads(1)
     try:
         with threadpool_limits(limits=1):
             yield
     finally:
         torch.set_num_threads(previous)
+        numba.set_num_threads(previous_numba)
 
 
 def _draw_number(draw: int | str) -> int:

@@ -6,10 +6,15 @@ import itertools
 import math
 from functools import lru_cache
 
+import numba
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from journeygym.baselines.oracle import OraclePolicy, solve_oracle
+from journeygym.baselines.oracle_loop import action_bits, packed_width, unpack_actions
 from journeygym.baselines.simple import ConstantPolicy, RandomPolicy
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.expectations import expected_schedule_outcome
@@ -196,3 +201,48 @@ def test_the_oracle_bounds_the_undiscounted_return_whatever_the_discount(synthet
     ]
     np.testing.assert_array_equal(solutions[0].state_values, solutions[1].state_values)
     np.testing.assert_array_equal(solutions[0].actions, solutions[1].actions)
+
+
+def test_the_solution_does_not_depend_on_the_number_of_threads(synthetic_draws):
+    # Customers are solved in blocks on numba's threads; each block writes only its own customers.
+    env = _population(synthetic_draws, 1_000, seed=5)
+    state = env.state
+    solve = lambda: solve_oracle(  # noqa: E731
+        env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit, contacts=True, advantages=True
+    )
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = solve()
+    finally:
+        numba.set_num_threads(previous)
+    together = solve()
+    for name in ("state_values", "packed_actions", "expected_contacts", "advantages", "never_values"):
+        np.testing.assert_array_equal(getattr(alone, name), getattr(together, name), err_msg=name)
+
+
+@given(
+    codes=hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=1, min_side=1, max_side=30), elements=st.integers(0, 3)),
+    bits=st.sampled_from([2, 4, 8]),
+)
+def test_packed_actions_unpack_to_the_codes_written(codes, bits):
+    per_byte = 8 // bits
+    packed = np.zeros(packed_width(codes.size, bits), dtype=np.uint8)
+    for level, code in enumerate(codes):
+        packed[level // per_byte] |= np.uint8(code << (bits * (level % per_byte)))
+    levels = np.arange(codes.size)
+    np.testing.assert_array_equal(unpack_actions(packed[levels // per_byte], levels, bits), codes)
+
+
+def test_action_bits_hold_every_action():
+    assert [action_bits(n) for n in (2, 3, 4, 5, 16, 17, 200)] == [2, 2, 2, 4, 4, 8, 8]
+
+
+def test_actions_at_reads_the_unpacked_policy(synthetic_draws):
+    env = _population(synthetic_draws, 400, seed=6)
+    state = env.state
+    solution = solve_oracle(env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit)
+    rng = np.random.default_rng(0)
+    weeks, customers = rng.integers(0, 20, 400), np.arange(400)
+    z, f = rng.integers(0, env.parameters.n_states, 400), rng.integers(0, solution.n_fatigue, 400)
+    np.testing.assert_array_equal(solution.actions_at(weeks, customers, z, f), solution.actions[weeks, customers, z, f])
