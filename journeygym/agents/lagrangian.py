@@ -339,7 +339,7 @@ def validation_request_rate(
                 env.prioritize(preference + offset)
             observations, _, _, _, info = env.step(actions)
             asked = info.get("requested")
-            asked = (actions != 0) & reachable if asked is None else asked
+            asked = env.actions.is_contact[actions] & reachable if asked is None else asked
             requested += int(np.count_nonzero(asked))
             subscribed += int(np.count_nonzero(reachable))
             customers += reachable.size

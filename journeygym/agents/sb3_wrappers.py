@@ -178,7 +178,7 @@ class EmailPriceWrapper(VecEnvWrapper):
         info = _population_info(self.venv)
         requested = info.get("requested")
         if requested is None:
-            requested = (self._actions != 0) & self._subscribed
+            requested = self.population.actions.is_contact[self._actions] & self._subscribed
         self.last_requested = np.asarray(requested, dtype=bool)
         thinned = info.get("thinned")
         self.last_charged = self.last_requested if thinned is None else self.last_requested & ~thinned

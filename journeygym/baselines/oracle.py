@@ -170,6 +170,7 @@ def solve_oracle(
         response.margin * response.mean_spend,
         float(response.action_cost[0]),
         response.action_cost,
+        response.is_contact,
         float(email_price),
         np.ascontiguousarray(response.unsubscribe),
         np.ascontiguousarray(response.next_fatigue),

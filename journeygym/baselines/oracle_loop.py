@@ -43,6 +43,7 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
     reward_scale,
     base_cost,
     action_cost,
+    is_contact,
     email_price,
     unsubscribe,
     next_fatigue,
@@ -78,8 +79,9 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
         ``(G,)`` ``margin * E[spend]`` per segment: the reward of a purchase.
     base_cost
         The week's cost of no action, taken off every expected reward (as the env does).
-    action_cost
-        ``(A,)`` cost of each delivered action; ``email_price`` is added for every e-mail.
+    action_cost, is_contact
+        ``(A,)`` cost of each delivered action, and whether it is a contact: ``email_price`` is added
+        for every contact, and the expected contacts count them.
     unsubscribe, next_fatigue
         ``(A, F)`` probability that the delivered action unsubscribes, and the fatigue after the week.
     reachable
@@ -159,7 +161,7 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
                         for w in range(n_states):
                             for b in range(m):
                                 landing_contacts[w, b] = stay * expected[after, w, b]
-                    price = action_cost[a] + (email_price if a != 0 else 0.0)
+                    price = action_cost[a] + (email_price if is_contact[a] else 0.0)
                     for z in range(n_states):
                         # Two next states a pass over the block (the passes, not the products, cost):
                         # the first pass also starts the sum.
@@ -178,7 +180,7 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
                             w += 2
                         if want_contacts:
                             for b in range(m):
-                                q_contacts[k, z, b] = 1.0 if a != 0 else 0.0
+                                q_contacts[k, z, b] = 1.0 if is_contact[a] else 0.0
                             for w in range(n_states):
                                 p = transition[g, a, f, z, w]
                                 for b in range(m):
@@ -201,7 +203,7 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
                             best_email = -np.inf
                             no_action = 0.0
                             for k in range(n_candidates):
-                                if candidates[k] == 0:
+                                if not is_contact[candidates[k]]:
                                     no_action = q[k, z, b]
                                 elif q[k, z, b] > best_email:
                                     best_email = q[k, z, b]
@@ -239,6 +241,7 @@ def backward_induction(  # type: ignore[no-untyped-def]
     reward_scale,
     base_cost,
     action_cost,
+    is_contact,
     email_price,
     unsubscribe,
     next_fatigue,
@@ -274,6 +277,7 @@ def backward_induction(  # type: ignore[no-untyped-def]
             reward_scale,
             base_cost,
             action_cost,
+            is_contact,
             email_price,
             unsubscribe,
             next_fatigue,

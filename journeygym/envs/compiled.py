@@ -56,6 +56,8 @@ def step_loop(  # type: ignore[no-untyped-def]
     n_states,
     email_history_mask,
     action_cost,
+    is_contact,
+    is_email,
     margin,
     reward,
     delivered,
@@ -106,9 +108,9 @@ def step_loop(  # type: ignore[no-untyped-def]
         recent_purchases[i] = shifted_recent[recent_purchases[i]] | purchase
         recent_visits[i] = shifted_recent[recent_visits[i]] | visit
         last_action[i] = action
-        delivered[i] = action != 0
+        delivered[i] = is_contact[action]
         reward[i] = 0.0 * margin - action_cost[action]
-        recent_emails[i] = ((recent_emails[i] << 1) & email_history_mask) | (action != 0)
+        recent_emails[i] = ((recent_emails[i] << 1) & email_history_mask) | is_email[action]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

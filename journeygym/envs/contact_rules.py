@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from journeygym.envs.actions import NO_ACTION, ActionTable
 from journeygym.envs.parameters import ScenarioAssumptions
 
 __all__ = [
@@ -98,7 +99,9 @@ class ContactRules:
         ``cap_emails``/``cap_weeks`` are read.
     """
 
-    def __init__(self, assumptions: ScenarioAssumptions) -> None:
+    def __init__(self, assumptions: ScenarioAssumptions, actions: ActionTable | None = None) -> None:
+        # Which actions are e-mails (requests the rules act on); without a table, every action but 0.
+        self.is_email = None if actions is None else actions.is_email
         self.budget_share = assumptions.contact_budget
         self.budget_per_1000 = assumptions.contact_budget_per_1000
         self.cap_emails = assumptions.cap_emails
@@ -171,7 +174,7 @@ class ContactRules:
         uniforms
             ``(N,)`` uniforms for random thinning and ties; required with a budget.
         """
-        requested = (actions != 0) & subscribed
+        requested = (actions != NO_ACTION if self.is_email is None else self.is_email[actions]) & subscribed
         capped = np.zeros_like(requested)
         thinned = np.zeros_like(requested)
         if self.has_cap:

@@ -91,7 +91,7 @@ def expected_schedule_outcome(
     result = {name: np.zeros((weeks, n)) for name in ("visits", "purchases", "revenue", "reward", "contacts", "subscribed")}
     for week in range(weeks):
         action = plan[week]
-        emailed = action != 0
+        emailed = response.is_contact[action]
         transition = response.transition[segment, action, fatigue]  # action 0: the quiet week at any fatigue
         visit = expit(response.visit_logit[segment, action, fatigue] + customers.visit_covariate_logit[:, None])
         purchase = expit(response.purchase_logit[segment, action, fatigue] + customers.purchase_covariate_logit[:, None])

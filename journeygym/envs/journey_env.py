@@ -26,12 +26,18 @@ from journeygym.envs.kernel import (
 )
 from journeygym.envs.observation import ObservationBuffer
 from journeygym.envs.parameters import ParameterDraws, ParameterError, ScenarioAssumptions
-from journeygym.envs.simulation import ActionError, ArtifactSource, ParameterSelector, validate_reset_options
+from journeygym.envs.simulation import (
+    ActionError,
+    ArtifactSource,
+    NamedActionsAndObservations,
+    ParameterSelector,
+    validate_reset_options,
+)
 
 RESET_OPTIONS: tuple[str, ...] = ("params",)
 
 
-class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
+class CustomerJourneyEnv(NamedActionsAndObservations, gym.Env[np.ndarray, np.int64]):
     """A marketer's e-mail decisions for one customer over weeks.
 
     Each step is one week.  The customer has a hidden engagement state (Dormant,
@@ -158,7 +164,7 @@ class CustomerJourneyEnv(gym.Env[np.ndarray, np.int64]):
                 "CustomerJourneyEnv, which simulates one customer; a budget is shared by a population: use "
                 "CustomerPopulationVectorEnv, or remove the budget (a frequency cap works here)."
             )
-        self.contact_rules = ContactRules(self.assumptions)
+        self.contact_rules = ContactRules(self.assumptions, self._selector.actions)
         self._observations = ObservationBuffer(
             1, self._selector.action_names, self.assumptions.horizon, self.assumptions.fatigue_stocks, self.contact_rules
         )

@@ -95,6 +95,9 @@ class KernelTables:
     shifted_recent: np.ndarray
     #: (A,) cost of each action when delivered.
     action_cost: np.ndarray
+    #: (A,) the action delivers something / is an e-mail (the action table's masks).
+    is_contact: np.ndarray
+    is_email: np.ndarray
     margin: float
     spend_log_mean: np.ndarray
     spend_log_sd: float
@@ -193,6 +196,8 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         next_weeks_since=np.minimum(weeks_since + 1, WEEKS_SINCE_CAP),
         shifted_recent=(np.arange(16) << 1) & _RECENT_WEEKS_MASK,
         action_cost=response.action_cost,
+        is_contact=response.is_contact,
+        is_email=response.is_email,
         margin=assumptions.margin,
         spend_log_mean=params.spend_log_mean,
         spend_log_sd=params.spend_log_sd,
@@ -405,6 +410,8 @@ def step_population(
         tables.n_states,
         _EMAIL_HISTORY_MASK,
         tables.action_cost,
+        tables.is_contact,
+        tables.is_email,
         tables.margin,
         reward,
         delivered,
@@ -536,8 +543,9 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
     state.recent_visits = lists.shifted_recent[state.recent_visits] | visited
     state.last_action = delivered_action
     state.cumulative_spend += spend
-    state.recent_emails = ((state.recent_emails << 1) & _EMAIL_HISTORY_MASK) | (delivered_action != 0)
-    return CustomerOutcome(reward, delivered_action != 0, unsubscribed, visited, purchased, spend, visit_prob, purchase_prob)
+    state.recent_emails = ((state.recent_emails << 1) & _EMAIL_HISTORY_MASK) | bool(tables.is_email[delivered_action])
+    delivered = bool(tables.is_contact[delivered_action])
+    return CustomerOutcome(reward, delivered, unsubscribed, visited, purchased, spend, visit_prob, purchase_prob)
 
 
 __all__ = [

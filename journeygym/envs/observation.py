@@ -201,7 +201,10 @@ class ObservationBuffer:
         fatigue_stocks: np.ndarray,
         rules: ContactRules | None = None,
     ) -> None:
-        self.space = observation_space(action_names, rules is not None and rules.has_cap)
+        capped = rules is not None and rules.has_cap
+        self.space = observation_space(action_names, capped)
+        #: The columns' names, in order.
+        self.names: tuple[str, ...] = tuple(column.name for column in observation_columns(action_names, capped))
         self.array = np.zeros((n_customers, self.space.shape[0]), dtype=np.float32)
         self._dynamic = DynamicColumnWriter(self.array, horizon, fatigue_stocks, len(action_names), rules)
 

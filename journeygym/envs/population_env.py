@@ -22,7 +22,13 @@ from journeygym.envs.kernel import (
 )
 from journeygym.envs.observation import ObservationBuffer
 from journeygym.envs.parameters import DynamicsParameters, ParameterDraws, ScenarioAssumptions
-from journeygym.envs.simulation import ArtifactSource, ParameterSelector, validate_actions, validate_reset_options
+from journeygym.envs.simulation import (
+    ArtifactSource,
+    NamedActionsAndObservations,
+    ParameterSelector,
+    validate_actions,
+    validate_reset_options,
+)
 
 RESET_OPTIONS: tuple[str, ...] = ("params", "reset_mask")
 _INFO_KEYS: tuple[str, ...] = (
@@ -38,7 +44,7 @@ _INFO_KEYS: tuple[str, ...] = (
 _CONTACT_INFO_KEYS: tuple[str, ...] = ("requested", "capped", "thinned")
 
 
-class CustomerPopulationVectorEnv(VectorEnv):
+class CustomerPopulationVectorEnv(NamedActionsAndObservations, VectorEnv):
     """N customers of :class:`~journeygym.envs.journey_env.CustomerJourneyEnv` stepped together.
 
     Every customer follows exactly the single env's dynamics; the kernel runs
@@ -128,7 +134,7 @@ class CustomerPopulationVectorEnv(VectorEnv):
         self.assumptions: ScenarioAssumptions = self._selector.assumptions
         self.n_actions = len(self._selector.action_names)
         self.single_action_space = spaces.Discrete(self.n_actions)
-        self.contact_rules = ContactRules(self.assumptions)
+        self.contact_rules = ContactRules(self.assumptions, self._selector.actions)
         self._observations = ObservationBuffer(
             self.num_envs,
             self._selector.action_names,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from journeygym.envs.actions import action_table
 from journeygym.envs.fatigue import fatigue_multiplier, next_fatigue_level
 from journeygym.envs.parameters import DynamicsParameters, ParameterError, ScenarioAssumptions
 
@@ -108,7 +109,8 @@ class ResponseTables:
     visit_logit, purchase_logit
         ``(G, A, F+1, K)`` logit of a visit and of a purchase in the week, by the next state ``z'``.
     unsubscribe
-        ``(A, F+1)`` probability that the delivered action unsubscribes the customer (0 for action 0).
+        ``(A, F+1)`` probability that the delivered action unsubscribes the customer (0 for any action
+        that is not an e-mail).
     next_fatigue
         ``(A, F+1)`` fatigue after the week.
     action_cost
@@ -117,6 +119,9 @@ class ResponseTables:
         ``(G,)`` expected spend of a purchase.
     margin
         Profit share of spend.
+    is_contact, is_email
+        ``(A,)`` the action table's masks (:class:`~journeygym.envs.actions.ActionTable`): the
+        action delivers something, and the action is an e-mail (fatigue, unsubscribes).
     """
 
     transition: np.ndarray
@@ -127,6 +132,8 @@ class ResponseTables:
     action_cost: np.ndarray
     mean_spend: np.ndarray
     margin: float
+    is_contact: np.ndarray
+    is_email: np.ndarray
 
     @property
     def n_actions(self) -> int:
@@ -160,7 +167,8 @@ def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssump
     tilt, visit_effect, purchase_effect = parameters.response_at(assumptions.carryover)
     fatigue = np.arange(assumptions.max_fatigue + 1)
     multiplier = effect_multiplier(assumptions, fatigue)  # m(F) at each level
-    emails = np.arange(n_actions) != 0
+    actions = action_table(parameters.action_names, assumptions.action_costs)
+    emails = actions.is_email
 
     def by_key(effect: np.ndarray) -> np.ndarray:
         # (A, G) effects -> (G, A, F+1) effects at each fatigue level.
@@ -177,5 +185,7 @@ def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssump
         action_cost=np.asarray(assumptions.action_costs, dtype=np.float64),
         mean_spend=mean_spend(parameters),
         margin=assumptions.margin,
+        is_contact=actions.is_contact,
+        is_email=emails,
     )
 

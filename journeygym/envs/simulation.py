@@ -7,11 +7,13 @@ this module holds the glue they have in common so neither repeats it.
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from journeygym.envs.actions import ActionTable, action_table
 from journeygym.envs.artifact import load_parameters
 from journeygym.envs.kernel import KernelTables, compile_tables
 from journeygym.envs.parameters import (
@@ -86,6 +88,11 @@ class ParameterSelector:
         self.parameters: DynamicsParameters = self.draws.mean
         self.tables = self._compiled(-1)
 
+    @cached_property
+    def actions(self) -> ActionTable:
+        """The action table: the artifact's action names with the scenario's costs."""
+        return action_table(self.draws.mean.action_names, self.assumptions.action_costs)
+
     @property
     def action_names(self) -> tuple[str, ...]:
         """Names of the actions of the loaded parameters."""
@@ -123,3 +130,25 @@ def validate_actions(actions: Any, n_actions: int, n_customers: int) -> np.ndarr
         bad = array[(array < 0) | (array >= n_actions)][0]
         raise ActionError(f"actions: received {int(bad)}, expected integers in [0, {n_actions - 1}].")
     return array
+
+
+class NamedActionsAndObservations:
+    """The names of an env's actions and observation columns (both env faces share this)."""
+
+    _selector: ParameterSelector
+    _observations: Any
+
+    @property
+    def actions(self) -> ActionTable:
+        """The action table (:class:`~journeygym.envs.actions.ActionTable`): name, kind and cost of each action."""
+        return self._selector.actions
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """The actions' names; action 0 is always no action."""
+        return self._selector.action_names
+
+    @property
+    def observation_names(self) -> tuple[str, ...]:
+        """The observation's column names, in order (:func:`~journeygym.envs.observation.observation_columns`)."""
+        return self._observations.names

@@ -42,6 +42,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from journeygym.envs.actions import NO_ACTION
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.target import target_probabilities
 from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios
@@ -218,7 +219,7 @@ def behavior_probabilities(model: BehaviorModel, episodes: LoggedEpisodes) -> np
         behavior policy of this simulator's kind produced it).
     """
     rows = _decision_rows(episodes)
-    emailed_unsubscribed = episodes.mask & ~episodes.subscribed & (episodes.actions != 0)
+    emailed_unsubscribed = episodes.mask & ~episodes.subscribed & (episodes.actions != NO_ACTION)
     if emailed_unsubscribed.any():
         i, t = np.argwhere(emailed_unsubscribed)[0]
         raise OPEInputError(

@@ -1,0 +1,126 @@
+"""The action table: what each action is, one definition for every layer.
+
+Action 0 is always "no action".  Every other action has a *kind*; the kind says
+which parts of the dynamics it touches:
+
+=========  ==========================================================================
+kind       effect
+=========  ==========================================================================
+``none``   nothing is delivered (action 0 only)
+``email``  a contact: the trial's e-mail effects, scaled by the fatigue multiplier;
+           it adds to the fatigue stock, may unsubscribe the customer, counts
+           against a frequency cap and a contact budget
+=========  ==========================================================================
+
+A new kind (a discount that scales the margin, say) is added here, with the
+masks it answers to; the kernel and its callers read the masks
+(:attr:`ActionTable.is_contact`, :attr:`ActionTable.is_email`), never the
+action's number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["NO_ACTION", "ActionKind", "ActionSpec", "ActionTable", "action_table"]
+
+#: The number of the action that delivers nothing.
+NO_ACTION = 0
+
+
+class ActionKind(str, Enum):
+    """What an action delivers (see the module's table)."""
+
+    NONE = "none"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: its identifier, kind, cost when delivered, and the label it had in the data."""
+
+    name: str
+    kind: ActionKind
+    cost: float
+    label: str = ""
+
+    @property
+    def is_contact(self) -> bool:
+        """Whether the action delivers something to the customer (anything but ``none``)."""
+        return self.kind is not ActionKind.NONE
+
+    @property
+    def is_email(self) -> bool:
+        """Whether the action is an e-mail: it bears fatigue, unsubscribes and the frequency cap."""
+        return self.kind is ActionKind.EMAIL
+
+
+@dataclass(frozen=True)
+class ActionTable:
+    """The actions of a simulator, in the order of their numbers (action 0 first, of kind ``none``)."""
+
+    actions: tuple[ActionSpec, ...]
+
+    def __post_init__(self) -> None:
+        if not self.actions or self.actions[0].kind is not ActionKind.NONE:
+            first = self.actions[0].kind.value if self.actions else "no action at all"
+            raise ValueError(f"ActionTable: action 0 must be of kind 'none' (no action); received {first!r}.")
+        others = [spec.name for spec in self.actions[1:] if spec.kind is ActionKind.NONE]
+        if others:
+            raise ValueError(f"ActionTable: only action 0 may be of kind 'none'; received it also for {others}.")
+        names = [spec.name for spec in self.actions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"ActionTable: action names must be unique; received {names}.")
+
+    @classmethod
+    def of_emails(cls, names: Sequence[str], costs: Sequence[float], labels: Sequence[str] | None = None) -> ActionTable:
+        """Action 0 (``none``) and e-mails: the table of every trial of e-mail arms."""
+        if len(costs) != len(names):
+            raise ValueError(f"ActionTable: received {len(costs)} costs for {len(names)} actions {tuple(names)}; expected one each.")
+        labels = tuple(labels) if labels is not None else tuple(names)
+        return cls(
+            tuple(
+                ActionSpec(str(name), ActionKind.NONE if a == NO_ACTION else ActionKind.EMAIL, float(cost), str(label))
+                for a, (name, cost, label) in enumerate(zip(names, costs, labels))
+            )
+        )
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions, action 0 included."""
+        return len(self.actions)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The actions' identifiers."""
+        return tuple(spec.name for spec in self.actions)
+
+    @cached_property
+    def costs(self) -> np.ndarray:
+        """``(A,)`` cost of each action when delivered."""
+        return np.array([spec.cost for spec in self.actions], dtype=np.float64)
+
+    @cached_property
+    def is_contact(self) -> np.ndarray:
+        """``(A,)`` bool: the action delivers something (counts as a contact, e.g. against a budget)."""
+        return np.array([spec.is_contact for spec in self.actions], dtype=bool)
+
+    @cached_property
+    def is_email(self) -> np.ndarray:
+        """``(A,)`` bool: the action is an e-mail (fatigue, unsubscribes, frequency cap)."""
+        return np.array([spec.is_email for spec in self.actions], dtype=bool)
+
+    @property
+    def contacts(self) -> tuple[int, ...]:
+        """Numbers of the actions that deliver something."""
+        return tuple(int(a) for a in np.flatnonzero(self.is_contact))
+
+
+def action_table(action_names: Sequence[str], action_costs: Sequence[float]) -> ActionTable:
+    """The action table of a parameter set's names and a scenario's costs (every action but 0 an e-mail)."""
+    return ActionTable.of_emails(tuple(action_names), tuple(action_costs))
