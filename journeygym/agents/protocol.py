@@ -53,7 +53,7 @@ agent into a ``Policy`` for :func:`~journeygym.experiments.evaluation.rollout`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -133,6 +133,14 @@ class AgentPolicy(Policy):
                 f"expected integer actions of shape ({n},), one per customer."
             )
         return actions.astype(np.int64, copy=False)
+
+    def bind_actions(self, action_names: Sequence[str]) -> Policy:
+        """Record the env's actions, and hand them to the agent when it has ``bind_actions``."""
+        super().bind_actions(action_names)
+        bind = getattr(self.agent, "bind_actions", None)
+        if callable(bind):
+            bind(tuple(action_names))
+        return self
 
     def action_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
         """The agent's ``action_probabilities`` when it has one, else the one-hot of its actions."""

@@ -151,6 +151,13 @@ def _baseline_names() -> tuple[list[str], Callable[..., Policy]]:
     return list(registry.policy_names()), registry.make_policy
 
 
+def _is_baseline(name: str) -> bool:
+    """A baseline's name, arm policies (``always_<arm>``) of any arm included."""
+    from journeygym.baselines.registry import is_policy_name
+
+    return is_policy_name(name)
+
+
 def _entry_points() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
@@ -180,8 +187,8 @@ def resolve(reference: str) -> Resolved:
         return Resolved(reference, "import", _import_target(reference), reference)
     if reference in BUILTIN_AGENTS:
         return Resolved(reference, "builtin", _import_target(BUILTIN_AGENTS[reference]), BUILTIN_AGENTS[reference])
-    baseline_names, make_policy = _baseline_names()
-    if reference in baseline_names:
+    _, make_policy = _baseline_names()
+    if _is_baseline(reference):
         return Resolved(
             reference, "baseline", lambda **kw: make_policy(reference, **kw), f"journeygym.baselines.registry:{reference}"
         )

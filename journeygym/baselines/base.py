@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,16 @@ class Policy(ABC):
         probabilities = np.zeros((actions.size, n_actions))
         probabilities[np.arange(actions.size), actions] = 1.0
         return probabilities
+
+    def bind_actions(self, action_names: Sequence[str]) -> Policy:
+        """Learn the env's actions before acting (evaluations call it with ``env.action_names``).
+
+        The default records them as ``action_names_``; policies named after an arm
+        (``always_<arm>``) or spread over every action (``random``) resolve them here.
+        Returns the policy.
+        """
+        self.action_names_ = tuple(action_names)
+        return self
 
     def act_on_state(self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> np.ndarray:
         """Actions from the full simulator state; only for ``uses_hidden_state`` policies."""

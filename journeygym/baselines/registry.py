@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from journeygym.baselines.base import Policy
 from journeygym.baselines.simple import CadencePolicy, ConstantPolicy, RandomPolicy
+from journeygym.envs.actions import arm_names
 
-__all__ = ["POLICY_NAMES", "UnknownPolicyError", "make_policy", "policy_names", "register_policy"]
+__all__ = ["POLICY_NAMES", "UnknownPolicyError", "is_policy_name", "make_policy", "policy_names", "register_policy"]
 
 
 class UnknownPolicyError(ValueError):
@@ -40,24 +41,48 @@ def _ltv_uplift(**kwargs: Any) -> Policy:
     return LTVUpliftPolicy(**kwargs)
 
 
+#: Policies named after an arm of the artifact: ``always_<arm>`` and ``biweekly_<arm>`` for every arm
+#: (:func:`~journeygym.envs.actions.arm_names`); the arm is resolved when the policy meets the env.
+ARM_POLICIES: dict[str, Callable[..., Policy]] = {
+    "always_": lambda arm, name, **kw: ConstantPolicy(arm, name, **kw),
+    "biweekly_": lambda arm, name, **kw: CadencePolicy(arm, 2, name, **kw),
+}
+
 _FACTORIES: dict[str, Callable[..., Policy]] = {
     "never": lambda **kw: ConstantPolicy(0, "never", **kw),
     "random": lambda **kw: RandomPolicy(**kw),
-    "always_mens": lambda **kw: ConstantPolicy(1, "always_mens", **kw),
-    "always_womens": lambda **kw: ConstantPolicy(2, "always_womens", **kw),
-    "biweekly_mens": lambda **kw: CadencePolicy(1, 2, "biweekly_mens", **kw),
+    "always_mens": lambda **kw: ConstantPolicy("mens", "always_mens", **kw),
+    "always_womens": lambda **kw: ConstantPolicy("womens", "always_womens", **kw),
+    "biweekly_mens": lambda **kw: CadencePolicy("mens", 2, "biweekly_mens", **kw),
     "lookalike": _lookalike,
     "expected_ltv": _expected_ltv,
     "ltv_uplift": _ltv_uplift,
     "oracle": _oracle,
 }
-#: The built-in policy names, in the order reports list them.
+#: The built-in policy names on the default artifact, in the order reports list them.
 POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
 
-def policy_names() -> list[str]:
-    """Every registered policy name."""
-    return list(_FACTORIES)
+def _arm_policy(name: str) -> tuple[str, str] | None:
+    """``(prefix, arm)`` of an arm policy's name (``always_<arm>``, ``biweekly_<arm>``), else None."""
+    for prefix in ARM_POLICIES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefix, name[len(prefix):]
+    return None
+
+
+def policy_names(action_names: Sequence[str] | None = None) -> list[str]:
+    """Every registered policy name; with an artifact's ``action_names``, its arm policies instead of the default's."""
+    if action_names is None:
+        return list(_FACTORIES)
+    arms = [f"{prefix}{arm}" for prefix in ARM_POLICIES for arm in arm_names(action_names)]
+    fixed = [name for name in _FACTORIES if _arm_policy(name) is None]
+    return fixed[:2] + arms + fixed[2:]
+
+
+def is_policy_name(name: str) -> bool:
+    """Whether ``name`` names a policy: a registered one, or an arm policy (``always_<arm>``, ``biweekly_<arm>``)."""
+    return isinstance(name, str) and (name in _FACTORIES or _arm_policy(name) is not None)
 
 
 def register_policy(name: str, factory: Callable[..., Policy]) -> None:
@@ -76,7 +101,16 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     ------
     UnknownPolicyError
         For an unknown name, with the closest registered names and the full list.
+
+    ``always_<arm>`` and ``biweekly_<arm>`` name a policy for any arm; the arm is checked
+    against the env's actions when the policy is bound to it (:meth:`Policy.bind_actions`).
     """
+    arm_policy = _arm_policy(name) if isinstance(name, str) and name not in _FACTORIES else None
+    if arm_policy is not None:
+        prefix, arm = arm_policy
+        policy = ARM_POLICIES[prefix](arm, name, **kwargs)
+        policy.name = name
+        return policy
     if name not in _FACTORIES:
         close = difflib.get_close_matches(str(name), list(_FACTORIES), n=3)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

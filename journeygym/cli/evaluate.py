@@ -28,7 +28,7 @@ from typing import Any
 
 from journeygym.agents.registry import UnknownAgentError, resolve
 from journeygym.arguments import positive_int
-from journeygym.baselines.registry import POLICY_NAMES
+from journeygym.baselines.registry import POLICY_NAMES, policy_names
 from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config
 from journeygym.experiments.runner import RunResult, plan_cells, run_experiment
 from journeygym.experiments.store import ResultsLockedError, results_warnings_as_lines
@@ -188,13 +188,19 @@ def _print(outcome: EvaluationRun, config: ExperimentConfig, args: argparse.Name
 
 
 def build_parser(prog: str, default_policies: Sequence[str], description: str) -> argparse.ArgumentParser:
-    """The options of ``evaluate`` (and of ``compare``, which differs only in its default policies)."""
+    """The options of ``evaluate`` (and of ``compare``, which differs only in its default policies).
+
+    ``default_policies`` are the default artifact's; with ``--artifact`` its arms replace
+    ``always_mens`` and ``always_womens`` (:func:`_artifact_defaults`).
+    """
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--policies",
-        default=",".join(default_policies),
-        help=f"comma-separated policy names (default: {','.join(default_policies)}); any name a run config accepts",
+        default=None,
+        help=f"comma-separated policy names (default: {','.join(default_policies)}, with always_<arm> for each arm of "
+        "the artifact); any name a run config accepts",
     )
+    parser.set_defaults(default_policies=tuple(default_policies))
     parser.add_argument(
         "--reference",
         default=None,
@@ -230,10 +236,26 @@ def build_parser(prog: str, default_policies: Sequence[str], description: str) -
     return parser
 
 
+def _artifact_defaults(defaults: Sequence[str], artifact: str | None) -> list[str]:
+    """The default policies on ``artifact``: its own arm policies in place of the default artifact's."""
+    if artifact is None:
+        return list(defaults)
+    from journeygym.envs.artifact import load_parameters
+
+    try:
+        action_names = load_parameters(artifact).mean.action_names
+    except (ValueError, OSError):
+        return list(defaults)  # the run reports the unreadable artifact itself
+    arms = [name for name in policy_names(action_names) if name.startswith("always_")]
+    kept = [name for name in defaults if not name.startswith(("always_", "biweekly_"))]
+    return kept[:2] + arms + kept[2:]
+
+
 def _run(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
     args = parser.parse_args(argv)
     command = parser.prog
-    names = list(dict.fromkeys(n.strip() for n in args.policies.split(",") if n.strip()))
+    listed = args.policies if args.policies is not None else ",".join(_artifact_defaults(args.default_policies, args.artifact))
+    names = list(dict.fromkeys(n.strip() for n in listed.split(",") if n.strip()))
     if not names:
         print(f"{command}: error: --policies: received no policy names; expected e.g. never,random,lookalike.", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["NO_ACTION", "ActionKind", "ActionSpec", "ActionTable", "action_table"]
+__all__ = ["NO_ACTION", "ActionKind", "ActionSpec", "ActionTable", "action_table", "arm_action", "arm_names"]
 
 #: The number of the action that delivers nothing.
 NO_ACTION = 0
@@ -124,3 +124,34 @@ class ActionTable:
 def action_table(action_names: Sequence[str], action_costs: Sequence[float]) -> ActionTable:
     """The action table of a parameter set's names and a scenario's costs (every action but 0 an e-mail)."""
     return ActionTable.of_emails(tuple(action_names), tuple(action_costs))
+
+
+#: Suffix an e-mail arm's action name may carry that its short name drops (``mens_email`` -> ``mens``).
+_EMAIL_SUFFIX = "_email"
+
+
+def arm_names(action_names: Sequence[str]) -> tuple[str, ...]:
+    """Short names of the arms (every action but 0), as policies name them: ``always_<arm>``.
+
+    An action named ``<arm>_email`` is the arm ``<arm>`` (``mens_email`` is ``mens``); any other
+    name is its own short name.
+    """
+    return tuple(name.removesuffix(_EMAIL_SUFFIX) or name for name in tuple(action_names)[1:])
+
+
+def arm_action(action_names: Sequence[str], arm: str, owner: str = "policy") -> int:
+    """The action number of ``arm`` (a short name of :func:`arm_names`, or the action's full name).
+
+    Raises
+    ------
+    ValueError
+        When no action of ``action_names`` is that arm, naming the arms there are.
+    """
+    names = tuple(action_names)
+    for number, (name, short) in enumerate(zip(names[1:], arm_names(names)), start=1):
+        if arm in (name, short):
+            return number
+    raise ValueError(
+        f"{owner}: received arm {arm!r}, expected one of the artifact's arms {list(arm_names(names))} "
+        f"(actions {list(names)}); name a policy after one of them, e.g. 'always_{arm_names(names)[0] if len(names) > 1 else 'arm'}'."
+    )

@@ -361,6 +361,7 @@ class _Checker:
 def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
     """Checks that need the artifact or the registry: draws available, policies known, budgets possible."""
     from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
+    from journeygym.baselines.base import Policy
     from journeygym.envs.artifact import ArtifactError, load_parameters
 
     try:
@@ -413,6 +414,12 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
             obj = resolved.create(**dict(policy.hyperparameters))
         except Exception as exc:  # any failure to build the policy is a config problem to report here
             check.add(f"{path}.hyperparameters", str(exc))
+            continue
+        try:
+            if isinstance(obj, Policy):
+                obj.bind_actions(draws.mean.action_names)
+        except ValueError as exc:  # an arm policy of an arm the artifact does not have
+            check.add(f"{path}.kind" if policy.kind != policy.name else f"{path}.name", str(exc))
             continue
         mode = training_mode(obj)
         if mode == "simulator":

@@ -75,6 +75,7 @@ def rollout(
         num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
     )
     observations, _ = env.reset(seed=seed)
+    policy.bind_actions(env.action_names)
     horizon = env.assumptions.horizon
     returns = np.zeros(n_customers)
     contacts = np.zeros(n_customers, dtype=np.int64)

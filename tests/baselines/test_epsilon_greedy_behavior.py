@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 from journeygym.baselines.base import Policy
 from journeygym.baselines.logged_data import (
     EpsilonGreedyBehavior,
@@ -21,6 +22,7 @@ from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
 def test_propensities_mix_the_policy_with_uniform():
     behavior = EpsilonGreedyBehavior(make_policy("always_mens"), 0.2)
+    behavior.bind_actions(DEFAULT_ACTION_NAMES)
     observations = np.zeros((3, 23), dtype=np.float32)
     out = behavior.propensities(observations, np.array([True, False, True]), 3)
     expected = np.array([[0.2 / 3, 0.8 + 0.2 / 3, 0.2 / 3], [1.0, 0.0, 0.0], [0.2 / 3, 0.8 + 0.2 / 3, 0.2 / 3]])
@@ -39,6 +41,7 @@ def test_epsilon_one_is_uniform_and_zero_is_the_policy():
 
 def test_logged_epsilon_greedy_has_the_right_action_frequencies(tmp_path):
     behavior = EpsilonGreedyBehavior(make_policy("always_mens"), 0.2)
+    behavior.bind_actions(DEFAULT_ACTION_NAMES)
     frame = simulate_logged_data(1_000, 0, behavior=behavior, horizon=10)
     validate_logged_data(frame)
     decisions = frame[frame["subscribed"] > 0.5]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 from journeygym.baselines.base import Policy
 from journeygym.baselines.registry import POLICY_NAMES, UnknownPolicyError, make_policy, register_policy
 from journeygym.baselines.simple import ConstantPolicy
@@ -36,8 +37,10 @@ def test_oracle_builds() -> None:
 
 def test_constant_policies_take_their_arm() -> None:
     assert make_policy("never").action == 0
-    assert make_policy("always_mens").action == 1
-    assert make_policy("always_womens").action == 2
+    assert make_policy("always_mens").bind_actions(DEFAULT_ACTION_NAMES).action == 1
+    assert make_policy("always_womens").bind_actions(DEFAULT_ACTION_NAMES).action == 2
+    with pytest.raises(RuntimeError, match="bind_actions"):
+        make_policy("always_mens").action
     assert make_policy("random", seed=3).get_params()["seed"] == 3
 
 
@@ -49,7 +52,7 @@ def test_biweekly_mens_e_mails_everyone_in_even_weeks_only() -> None:
 
     observations = np.zeros((52, N_STATIC_COLUMNS + 10), dtype=np.float32)
     observations[:, N_STATIC_COLUMNS] = np.arange(52) / 52
-    actions = make_policy("biweekly_mens").act(observations)
+    actions = make_policy("biweekly_mens").bind_actions(DEFAULT_ACTION_NAMES).act(observations)
     np.testing.assert_array_equal(actions, np.where(np.arange(52) % 2 == 0, 1, 0))
     with pytest.raises(ValueError, match="every=0"):
         make_policy("biweekly_mens").__class__(1, 0)

@@ -10,6 +10,7 @@ probability epsilon, as a deployed policy's log usually does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -134,6 +135,12 @@ class EpsilonGreedyBehavior:
             )
         self.policy = policy
         self.epsilon = float(epsilon)
+
+    def bind_actions(self, action_names: Sequence[str]) -> None:
+        """Hand the env's actions to the policy (an arm policy resolves its arm's number)."""
+        bind = getattr(self.policy, "bind_actions", None)
+        if callable(bind):
+            bind(action_names)
 
     def _policy_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
         probabilities = getattr(self.policy, "action_probabilities", None)

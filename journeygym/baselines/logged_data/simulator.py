@@ -169,6 +169,9 @@ def _simulate_episode(
     observations, _ = env.reset(seed=seed)
     action_names = env.parameters.action_names
     n_actions = len(action_names)
+    bind = getattr(behavior, "bind_actions", None)
+    if callable(bind):
+        bind(action_names)
     n_weeks = env.assumptions.horizon
     rules = env.contact_rules
     logged_columns = observation_columns(action_names, frequency_cap=rules.has_cap)
