@@ -66,9 +66,11 @@ from journeygym.calibration.validation import (
     simulate_trial_rates,
     validation_table,
 )
+from journeygym.envs.actions import ActionTable
 from journeygym.envs.covariates import WEEKS_PER_MONTH
 from journeygym.envs.response import logit
 from journeygym.envs.parameters import (
+    DEFAULT_ACTION_NAMES,
     DEFAULT_CARRYOVER,
     DEFAULT_CARRYOVER_LEVELS,
     DynamicsParameters,
@@ -430,6 +432,7 @@ def artifact_metadata(
         "label": f"calibrated on Hillstrom + CDNOW, {config['n_draws']} posterior draws",
         "calibrated": True,
         "data_sha256": data.checksums,
+        "actions": ActionTable.of_emails(DEFAULT_ACTION_NAMES, ScenarioAssumptions().action_costs, ARMS).records(),
         "assumption_labels": ASSUMPTION_LABELS,
         "hmm": {
             "loglik": float(hmm.loglik_),

@@ -116,14 +116,47 @@ class ActionTable:
         return np.array([spec.is_email for spec in self.actions], dtype=bool)
 
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The actions' labels in the data (the trial's arm labels), or their names."""
+        return tuple(spec.label or spec.name for spec in self.actions)
+
+    def records(self) -> list[dict[str, str]]:
+        """What an artifact records of each action: name, kind and label (the costs are the scenario's)."""
+        return [{"name": spec.name, "kind": spec.kind.value, "label": spec.label or spec.name} for spec in self.actions]
+
+    @property
     def contacts(self) -> tuple[int, ...]:
         """Numbers of the actions that deliver something."""
         return tuple(int(a) for a in np.flatnonzero(self.is_contact))
 
 
-def action_table(action_names: Sequence[str], action_costs: Sequence[float]) -> ActionTable:
-    """The action table of a parameter set's names and a scenario's costs (every action but 0 an e-mail)."""
-    return ActionTable.of_emails(tuple(action_names), tuple(action_costs))
+def action_table(
+    action_names: Sequence[str], action_costs: Sequence[float], records: Sequence[dict[str, str]] | None = None
+) -> ActionTable:
+    """The action table of a parameter set's names and a scenario's costs.
+
+    ``records`` are an artifact's ``actions`` (:meth:`ActionTable.records`: name, kind and the
+    data's label of each action); without them every action but 0 is an e-mail named as it is.
+    """
+    names, costs = tuple(action_names), tuple(action_costs)
+    if records is None:
+        return ActionTable.of_emails(names, costs)
+    recorded = tuple(str(record.get("name")) for record in records)
+    if recorded != names or len(costs) != len(names):
+        raise ValueError(
+            f"ActionTable: the recorded actions {list(recorded)} do not match the action names {list(names)} "
+            f"and their {len(costs)} costs; re-create the artifact with `journeygym calibrate`."
+        )
+    try:
+        kinds = [ActionKind(record.get("kind", "email" if a else "none")) for a, record in enumerate(records)]
+    except ValueError as exc:
+        raise ValueError(f"ActionTable: {exc}; expected kinds {[kind.value for kind in ActionKind]}.") from None
+    return ActionTable(
+        tuple(
+            ActionSpec(name, kind, float(cost), str(record.get("label", name)))
+            for name, kind, cost, record in zip(names, kinds, costs, records)
+        )
+    )
 
 
 #: Suffix an e-mail arm's action name may carry that its short name drops (``mens_email`` -> ``mens``).

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from journeygym.envs.actions import action_table
 from journeygym.envs.parameters import (
     DynamicsParameters,
     ParameterDraws,
@@ -181,6 +182,11 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
         assumptions = ScenarioAssumptions(**{**recorded, "action_costs": tuple(recorded["action_costs"])})
     except ParameterError as exc:
         raise ArtifactError(f"artifact: {str(path)!r} records invalid assumptions: {exc}") from exc
+    if "actions" in provenance:
+        try:
+            action_table(mean.action_names, assumptions.action_costs, provenance["actions"])
+        except ValueError as exc:
+            raise ArtifactError(f"artifact: {str(path)!r}: {exc}") from None
     return ParameterDraws(draws=tuple(draws), mean=mean, assumptions=assumptions, metadata=provenance)
 
 

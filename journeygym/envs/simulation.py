@@ -91,7 +91,7 @@ class ParameterSelector:
     @cached_property
     def actions(self) -> ActionTable:
         """The action table: the artifact's action names with the scenario's costs."""
-        return action_table(self.draws.mean.action_names, self.assumptions.action_costs)
+        return action_table(self.draws.mean.action_names, self.assumptions.action_costs, self.draws.metadata.get("actions"))
 
     @property
     def action_names(self) -> tuple[str, ...]:

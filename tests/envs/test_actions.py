@@ -55,3 +55,27 @@ def test_observation_names_follow_the_frequency_cap(synthetic_draws):
     capped = CustomerJourneyEnv(artifact=synthetic_draws, scenario={"cap_emails": 1, "cap_weeks": 2})
     assert len(capped.observation_names) == capped.observation_space.shape[0]
     assert set(capped.observation_names) > set(CustomerJourneyEnv(artifact=synthetic_draws).observation_names)
+
+
+def test_an_artifact_records_its_actions_labels_and_kinds(synthetic_draws, tmp_path):
+    from dataclasses import replace
+
+    from journeygym.envs.artifact import ArtifactError, load_artifact, save_artifact
+
+    records = action_table(synthetic_draws.mean.action_names, synthetic_draws.assumptions.action_costs).records()
+    records = [{**record, "label": label} for record, label in zip(records, ("No E-Mail", "Mens E-Mail", "Womens E-Mail"))]
+    labelled = replace(synthetic_draws, metadata={**synthetic_draws.metadata, "actions": records})
+    env = CustomerJourneyEnv(artifact=load_artifact(save_artifact(labelled, tmp_path / "labelled.npz")))
+    assert env.actions.labels == ("No E-Mail", "Mens E-Mail", "Womens E-Mail")
+    assert env.actions.records() == records
+    wrong = replace(synthetic_draws, metadata={**synthetic_draws.metadata, "actions": records[:2]})
+    with pytest.raises(ArtifactError, match="recorded actions"):
+        load_artifact(save_artifact(wrong, tmp_path / "wrong.npz"))
+    unknown_kind = [records[0], {**records[1], "kind": "discount"}, records[2]]
+    with pytest.raises(ArtifactError, match="'discount' is not a valid ActionKind"):
+        load_artifact(save_artifact(replace(synthetic_draws, metadata={**synthetic_draws.metadata, "actions": unknown_kind}), tmp_path / "k.npz"))
+
+
+def test_a_table_without_records_names_its_labels_after_the_actions(synthetic_draws):
+    table = action_table(synthetic_draws.mean.action_names, synthetic_draws.assumptions.action_costs)
+    assert table.labels == table.names
