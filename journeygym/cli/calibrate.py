@@ -13,6 +13,8 @@ from journeygym.calibration.frequency import frequency_report, measure_frequency
 from journeygym.calibration.plausibility import measure_with_env, plausibility_report
 from journeygym.calibration.validation import REQUIRED_COVERAGE, coverage
 from journeygym.envs.artifact import load_artifact, save_artifact
+from journeygym.errors import DataValidationError
+from journeygym.files import sha256_of_file
 
 
 def calibrate_command(args: argparse.Namespace) -> int:
@@ -36,10 +38,32 @@ def calibrate_command(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def check_data_hashes(recorded: dict[str, str], directory: Path) -> None:
+    """Refuse data files whose SHA-256 differs from the one the artifact recorded at calibration.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, both hashes and the fix.
+    """
+    for name, expected in sorted(recorded.items()):
+        path = directory / name
+        if not path.is_file():
+            continue  # the loader says what is missing, and where it looked
+        actual = sha256_of_file(path)
+        if actual != expected:
+            raise DataValidationError(
+                f"{str(path)!r}: SHA-256 {actual}, but the artifact was calibrated on a {name} with SHA-256 {expected}; "
+                "validate against the data it was calibrated on (--data-dir), or calibrate a new artifact on this file."
+            )
+
+
 def validate_command(args: argparse.Namespace) -> int:
     """``journeygym validate``: the trial replayed and the plausibility checks; exit 1 when any fails."""
     draws = load_artifact(args.artifact)
-    trial = load_hillstrom(resolve_data_dir(args.data_dir))
+    directory = resolve_data_dir(args.data_dir)
+    check_data_hashes(draws.metadata.get("data_sha256") or {}, directory)
+    trial = load_hillstrom(directory)
     checked = validate_draws(draws, trial, args.seed)
     table, by_recency, share, report = checked.table, checked.by_recency, checked.coverage, checked.plausibility
     with pd.option_context("display.width", 200, "display.max_rows", 200):

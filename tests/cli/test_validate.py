@@ -50,3 +50,16 @@ def test_frequency_report_fails_on_unanchored_effects(synthetic_draws):
     assert report.lifts.shape == (len(synthetic_draws), 2, 4)
     assert (report.lifts[:, :, 0] < 0.20).all()
     assert any(line.startswith("FAIL: ") and "(anchor arm, every draw)" in line for line in report.lines())
+
+
+def test_validate_refuses_data_other_than_the_artifact_was_calibrated_on(synthetic_draws, tmp_path, capsys):
+    from dataclasses import replace
+
+    from journeygym.envs.artifact import save_artifact
+
+    (tmp_path / "hillstrom.csv").write_text("recency,history\n1,2\n")
+    recorded = {"hillstrom.csv": "0" * 64}
+    artifact = save_artifact(replace(synthetic_draws, metadata={**synthetic_draws.metadata, "data_sha256": recorded}), tmp_path / "a.npz")
+    assert main(["validate", str(artifact), "--data-dir", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert "hillstrom.csv" in message and "0" * 64 in message and "calibrated on" in message
