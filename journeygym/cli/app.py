@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,16 @@ def _fit_hmm(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    if args.spec_schema:  # before importing the pipeline: printing the schema needs none of it
+        from journeygym.datasets.spec import dataset_json_schema
+
+        print(json.dumps(dataset_json_schema(), indent=2))
+        return 0
+    if args.out is None:
+        raise CommandError(
+            "--out is required: the artifact file to write (.npz); received none. Pass --out FILE.npz "
+            "(or --spec-schema to print the JSON Schema of a dataset spec)."
+        )
     from journeygym.cli.calibrate import calibrate_command
 
     try:  # before the fit, which takes minutes
@@ -65,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = commands.add_parser("calibrate", help="fit every model on the real data and write a parameter artifact")
     calibrate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
-    calibrate.add_argument("--out", required=True, help="artifact file to write (.npz); a report is written beside it")
+    calibrate.add_argument(
+        "--out", default=None, help="artifact file to write (.npz; required unless --spec-schema); a report is written beside it"
+    )
+    calibrate.add_argument(
+        "--spec-schema", action="store_true", help="print the JSON Schema of a dataset spec (YAML) and exit"
+    )
     calibrate.add_argument("--draws", type=positive_int, default=200, help="parameter draws (default 200, at least 100 recommended)")
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.add_argument(
