@@ -36,6 +36,13 @@ from journeygym.envs.response import tilted_transition
 #: Bracket of every matched logit-scale quantity.  A target outside what the
 #: bracket can reach is reported as clipped, never silently.
 BRACKET: tuple[float, float] = (-8.0, 8.0)
+#: Bracket of the direct purchase response beta.  ASSUMPTION: an e-mail lowers the purchase odds of its
+#: week by at most a factor e (63%).  beta is matched last, to the conversion uplift left after the tilt
+#: and the visit response; in a sparse segment the posterior draws a conversion uplift far below what the
+#: visits imply, and without a floor beta went to -2 to -8 there (an e-mail that all but stops the week's
+#: purchases), which made the year of e-mail of those draws implausibly flat.  Draws the floor binds on
+#: are reported as clipped, and the trial replay checks their conversion rates.
+PURCHASE_RESPONSE_BRACKET: tuple[float, float] = (-1.0, 8.0)
 #: Bracket of the engagement tilt eta: no persistence (0) up to a tilt far beyond any carryover in the
 #: advertising literature.
 TILT_BRACKET: tuple[float, float] = (0.0, 8.0)
@@ -104,14 +111,16 @@ def _newton(
     value: Callable[[np.ndarray], np.ndarray],
     target: np.ndarray,
     start: np.ndarray | None = None,
+    bracket: tuple[float, float] = BRACKET,
 ) -> MatchResult:
     """Solve ``value(x) = target`` element-wise for an increasing function by Newton's method.
 
-    Steps are damped to one logit unit and kept in :data:`BRACKET`; elements that
+    Steps are damped to one logit unit and kept in ``bracket``; elements that
     do not settle in :data:`_NEWTON_ITERATIONS` steps are solved by the bracketed
     method (which reports targets out of reach as clipped).
     """
-    x = np.zeros(target.shape) if start is None else np.clip(np.array(start, dtype=np.float64), *BRACKET)
+    x = np.zeros(target.shape) if start is None else np.array(start, dtype=np.float64)
+    x = np.clip(np.clip(x, *BRACKET), *bracket)
     converged = np.zeros(target.shape, dtype=bool)
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(_NEWTON_ITERATIONS):
@@ -121,9 +130,9 @@ def _newton(
             if converged.all():
                 return MatchResult(values=x, clipped=np.zeros(target.shape, dtype=bool), residual=residual)
             step = np.where(slope > 0.0, -residual / np.where(slope > 0.0, slope, 1.0), 0.0)
-            x = np.where(converged, x, np.clip(x + np.clip(step, -1.0, 1.0), *BRACKET))
+            x = np.where(converged, x, np.clip(x + np.clip(step, -1.0, 1.0), *bracket))
     (rows,) = np.nonzero(~converged)
-    slow = _solve(lambda values: value(_scatter(x, rows, values))[rows], target[rows])
+    slow = _solve(lambda values: value(_scatter(x, rows, values))[rows], target[rows], bracket)
     values, clipped = x.copy(), np.zeros(target.shape, dtype=bool)
     values[rows], clipped[rows] = slow.values, slow.clipped
     return MatchResult(values=values, clipped=clipped, residual=value(values) - target)
@@ -176,13 +185,18 @@ def two_week_uplift(
 
 
 def match_uplift(
-    two_week: TwoWeekExperiment, target_uplift: np.ndarray, tilt: np.ndarray | float, start: np.ndarray | None = None
+    two_week: TwoWeekExperiment,
+    target_uplift: np.ndarray,
+    tilt: np.ndarray | float,
+    start: np.ndarray | None = None,
+    bracket: tuple[float, float] = PURCHASE_RESPONSE_BRACKET,
 ) -> MatchResult:
     """The direct effect on the event logit, given the engagement ``tilt``, so the mean two-week
     uplift of ``two_week`` equals ``target_uplift`` (``(S,)``, as ``tilt``).
 
     Newton's method with the exact slope from ``start`` (default 0), the bracketed
-    method for draws it does not settle.
+    method for draws it does not settle.  The effect stays in ``bracket`` (default
+    :data:`PURCHASE_RESPONSE_BRACKET`); a target it cannot reach there is reported as clipped.
     """
     target = np.asarray(target_uplift, dtype=np.float64)
     control = two_week.probability().mean(axis=-1)
@@ -192,7 +206,9 @@ def match_uplift(
         probability, slope = two_week.mean_probability_and_slope(tilt, effect)
         return probability - control, slope
 
-    return _newton(uplift_and_slope, lambda effect: two_week.probability(tilt, effect).mean(axis=-1) - control, target, start)
+    return _newton(
+        uplift_and_slope, lambda effect: two_week.probability(tilt, effect).mean(axis=-1) - control, target, start, bracket
+    )
 
 
 @dataclass(frozen=True)

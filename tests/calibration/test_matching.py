@@ -9,6 +9,7 @@ from journeygym.calibration.matching import (
     BRACKET,
     carryover_ratio,
     match_level,
+    PURCHASE_RESPONSE_BRACKET,
     match_uplift,
     match_visit_response,
     two_week_uplift,
@@ -105,6 +106,20 @@ def test_unreachable_targets_are_reported_as_clipped(chain):
     assert far.clipped.all()
     with pytest.raises(ValueError, match="carryover: received 0.5, expected a finite ratio >= 1"):
         match_visit_response(*experiments, np.array([0.01]), 0.5)
+
+
+def test_the_purchase_response_stops_at_its_floor_and_says_so(chain):
+    belief, transition, event_logit = chain
+    logits = np.broadcast_to(event_logit, (2, *event_logit.shape))
+    tilt = np.array([0.8, 0.8])
+    # One uplift reachable above the floor, one that needs a direct effect far below it.
+    uplift = two_week_uplift(belief, transition, logits, tilt, np.array([-0.5, -4.0]))
+    result = match_uplift(TwoWeekExperiment(belief, transition, logits), uplift, tilt=tilt)
+    np.testing.assert_allclose(result.values[0], -0.5, atol=1e-6)
+    assert result.values[1] == PURCHASE_RESPONSE_BRACKET[0] == -1.0
+    assert result.clipped.tolist() == [False, True] and result.residual[1] > 0
+    free = match_uplift(TwoWeekExperiment(belief, transition, logits), uplift, tilt=tilt, bracket=BRACKET)
+    np.testing.assert_allclose(free.values, [-0.5, -4.0], atol=1e-6)
 
 
 def test_a_draw_without_visit_uplift_gets_no_persistence(chain):
