@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 from journeygym.experiments.offline_report import offline_frame
 from journeygym.experiments.runner import load_results
-from journeygym.experiments.statistics import t_interval
+from journeygym.intervals import t_interval
 from journeygym.ope.assessment import spearman_if_unbiased
 
 

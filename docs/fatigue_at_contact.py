@@ -18,9 +18,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from journeygym.agents.registry import resolve
+from journeygym.experiments import rollout
 from journeygym.experiments.cells import evaluation_seed, fit_on_logged_data
 from journeygym.experiments.config import load_config
-from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.runner import plan_cells
 
 POLICIES = ("random", "always_mens", "biweekly_mens", "lookalike", "expected_ltv", "ltv_uplift")

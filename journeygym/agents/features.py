@@ -1,15 +1,14 @@
-"""Model-based observation features and training rewards for learning agents.
+"""Model-based observation features and training rewards for learning agents: the look-ups they share.
 
-Two tools that make the simulator's structure usable by a model-free learner
+Two tools make the simulator's structure usable by a model-free learner
 without ever showing it the hidden state:
 
-* :class:`BeliefTracker` -- the forward (HMM) filter over the hidden engagement
-  state z, run on what the agent observes (covariates, visits, purchases, its
-  own delivered actions and fatigue) with the *posterior-mean* parameters, i.e.
-  the model a practitioner would have fitted.  It never reads the simulator's
-  state, so it works the same during training and in :func:`rollout`.
-  :class:`~journeygym.agents.sb3_wrappers.BeliefObservation` appends its
-  belief to a VecEnv's observations.
+* the belief over the hidden engagement state z, from the forward (HMM)
+  filter :class:`~journeygym.envs.belief.BeliefTracker` run on what the agent
+  observes (covariates, visits, purchases, its own delivered actions and
+  fatigue) with the *posterior-mean* parameters, i.e. the model a practitioner
+  would have fitted; :class:`~journeygym.agents.sb3_wrappers.BeliefObservation`
+  appends it to a VecEnv's observations.
 * :class:`~journeygym.agents.sb3_wrappers.ExpectedRewardWrapper` -- replaces the sampled reward
   ``margin * spend - cost`` by its expectation given the week's hidden state,
   ``margin * P(purchase) * E[spend | segment] - cost``.  The expected return of
@@ -18,168 +17,23 @@ without ever showing it the hidden state:
   variance of a week's reward -- is gone.  This uses simulator internals as a
   *training signal* only; agents still act on observations and are evaluated on
   sampled rewards.
+
+This module holds what both read from a (possibly wrapped) training env: the
+envs under the wrappers (:func:`find_population_env`, :func:`find_journey_env`)
+and the posterior-mean parameters the env was built from
+(:func:`model_parameters_of`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy.special import expit
-
-from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
-from journeygym.envs.observation import MONEY_SCALE, fatigue_column_values, observation_columns
-from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
-from journeygym.envs.response import compile_response
+from journeygym.envs.parameters import DynamicsParameters
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
-__all__ = ["BeliefTracker", "find_journey_env", "find_population_env", "model_parameters_of"]
-
-
-
-class BeliefTracker:
-    """Forward filter of the hidden state for a batch of customers, one week at a time.
-
-    Parameters
-    ----------
-    parameters
-        The model the filter believes in (use the posterior mean: the agent does
-        not know which posterior draw it faces).
-    assumptions
-        The scenario (fatigue decay, fatigue cap); part of the stated world.
-
-    Notes
-    -----
-    Call :meth:`observe` once per week with the batch's observations, in order.
-    Rows whose ``week_fraction`` column is 0 start a new customer (belief =
-    the model's initial state distribution given recency); the other rows are
-    updated with the transition of the action delivered last week (the
-    observation's ``last_action`` one-hot: after a frequency cap or a budget
-    blocked a request, the "no action" the customer received) at the fatigue observed the week
-    before, and the likelihood of this week's visit and purchase.  A batch of a
-    different size, or a first call mid-episode, restarts the rows from the
-    week-0 prior (the history before the call is unknown).
-    """
-
-    def __init__(self, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> None:
-        self.n_states = parameters.n_states
-        self.n_actions = parameters.n_actions
-        # The observation's fatigue column at each level, to read the level back (nearest value).
-        self._fatigue_column_values = fatigue_column_values(assumptions.fatigue_stocks)
-        names = [c.name for c in observation_columns(parameters.action_names)]
-        self._column = {name: names.index(name) for name in names}
-        self._n_columns = len(names)
-        self._last_action = slice(self._column[f"last_action_{parameters.action_names[0]}"], self._column[f"last_action_{parameters.action_names[0]}"] + self.n_actions)
-        # The week's dynamics by (segment, action, fatigue): transitions (G, A, F+1, K, K), logits (G, A, F+1, K).
-        self._response = compile_response(parameters, assumptions)
-        self._initial = np.asarray(parameters.initial_state_by_recency)
-        self._covariate_means = np.asarray(parameters.covariate_means)
-        self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)
-        self._visit_effects = np.asarray(parameters.visit_covariate_effects)
-        self._purchase_offsets = (np.asarray(parameters.purchase_segment_offset), np.asarray(parameters.purchase_recency_offset))
-        self._visit_offsets = (np.asarray(parameters.visit_segment_offset), np.asarray(parameters.visit_recency_offset))
-        self.belief = np.zeros((0, self.n_states))
-        self._fatigue = np.zeros(0, dtype=np.int64)
-        self._segment = np.zeros(0, dtype=np.int64)
-        self._purchase_cov = np.zeros(0)
-        self._visit_cov = np.zeros(0)
-
-    def reset(self) -> None:
-        """Forget every customer (the next call starts afresh)."""
-        self.belief = np.zeros((0, self.n_states))
-
-    def observe(self, observations: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Update the belief with this week's observations and return it.
-
-        Parameters
-        ----------
-        observations
-            ``(n, D)`` observations of the customers at ``rows`` (all when None).
-        rows
-            Indices into the tracked batch; only with a batch already tracked.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(n, K)`` belief over the current hidden state of those customers.
-        """
-        obs = np.asarray(observations, dtype=np.float64)
-        # A frequency cap adds one column at the end (weeks_until_email_allowed); every column read
-        # here keeps its position, and the e-mail history reaches the filter through last_action.
-        if obs.ndim != 2 or obs.shape[1] not in (self._n_columns, self._n_columns + 1):
-            raise ValueError(
-                f"BeliefTracker.observe: received observations of shape {obs.shape}, expected (n, {self._n_columns}) "
-                f"raw journeygym observations, or (n, {self._n_columns + 1}) with a frequency cap "
-                "(without belief columns)."
-            )
-        if rows is None:
-            if self.belief.shape[0] != obs.shape[0]:
-                self._allocate(obs.shape[0])
-                rows = np.arange(obs.shape[0])
-                self._start(rows, obs)
-                return self.belief.copy()
-            rows = np.arange(obs.shape[0])
-        rows = np.asarray(rows)
-        starting = obs[:, self._column["week_fraction"]] == 0.0
-        if starting.any():
-            self._start(rows[starting], obs[starting])
-        if (~starting).any():
-            self._update(rows[~starting], obs[~starting])
-        return self.belief[rows].copy()
-
-    def _allocate(self, n: int) -> None:
-        self.belief = np.zeros((n, self.n_states))
-        self._fatigue = np.zeros(n, dtype=np.int64)
-        self._segment = np.zeros(n, dtype=np.int64)
-        self._purchase_cov = np.zeros(n)
-        self._visit_cov = np.zeros(n)
-
-    def _start(self, rows: np.ndarray, obs: np.ndarray) -> None:
-        c = self._column
-        recency = np.clip(np.rint(obs[:, c["recency"]] * 12.0).astype(np.int64), 1, 12)
-        history = np.expm1(obs[:, c["log_history"]] * np.log1p(MONEY_SCALE))
-        zip_code = np.argmax(obs[:, c["zip_urban"] : c["zip_rural"] + 1], axis=1)
-        channel = np.argmax(obs[:, c["channel_phone"] : c["channel_multichannel"] + 1], axis=1)
-        covariates = design_matrix(
-            recency, history, obs[:, c["mens"]], obs[:, c["womens"]], obs[:, c["newbie"]], zip_code, channel
-        ) - self._covariate_means
-        segment = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
-        self._segment[rows] = segment
-        # The same static logits as the simulator's: covariates, then the segment's and the recency's offsets.
-        for target, effects, (by_segment, by_recency) in (
-            (self._purchase_cov, self._purchase_effects, self._purchase_offsets),
-            (self._visit_cov, self._visit_effects, self._visit_offsets),
-        ):
-            target[rows] = covariates @ effects + by_segment[segment] + by_recency[recency - 1]
-        # The level the next action is delivered at (read by the next update), also for a customer first seen
-        # mid-episode, whose belief starts from the week-0 prior.
-        self._fatigue[rows] = self._observed_fatigue(obs)
-        self.belief[rows] = self._initial[recency - 1]
-
-    def _observed_fatigue(self, obs: np.ndarray) -> np.ndarray:
-        observed = obs[:, self._column["fatigue"]].astype(np.float64)
-        return np.argmin(np.abs(observed[:, None] - self._fatigue_column_values[None, :]), axis=1)
-
-    def _update(self, rows: np.ndarray, obs: np.ndarray) -> None:
-        c = self._column
-        action = np.argmax(obs[:, self._last_action], axis=1)
-        segment, fatigue = self._segment[rows], self._fatigue[rows]
-        response = self._response
-        predicted = np.einsum("nk,nkj->nj", self.belief[rows], response.transition[segment, action, fatigue])
-        visited = obs[:, c["weeks_since_visit"]] == 0.0
-        purchased = obs[:, c["weeks_since_purchase"]] == 0.0
-        p_visit = expit(response.visit_logit[segment, action, fatigue] + self._visit_cov[rows, None])
-        p_purchase = expit(response.purchase_logit[segment, action, fatigue] + self._purchase_cov[rows, None])
-        likelihood = np.where(visited[:, None], p_visit, 1.0 - p_visit) * np.where(
-            purchased[:, None], p_purchase, 1.0 - p_purchase
-        )
-        posterior = predicted * likelihood
-        total = posterior.sum(axis=1, keepdims=True)
-        # Underflow cannot happen with these probabilities, but keep the prediction if it ever does.
-        self.belief[rows] = np.where(total > 0, posterior / np.where(total > 0, total, 1.0), predicted)
-        self._fatigue[rows] = self._observed_fatigue(obs)
+__all__ = ["find_journey_env", "find_population_env", "model_parameters_of"]
 
 
 def find_population_env(venv: VecEnv) -> Any:

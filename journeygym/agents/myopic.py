@@ -11,7 +11,7 @@ Like the oracle it is a reference, not a deployable policy.
 
 from __future__ import annotations
 
-from journeygym.baselines.oracle import OraclePolicy
+from journeygym.baselines.oracle_policy import OraclePolicy
 from journeygym.envs.parameters import ScenarioAssumptions
 
 __all__ = ["MyopicOraclePolicy"]

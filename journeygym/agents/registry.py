@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Literal
 
-from journeygym.agents.protocol import Agent
+from journeygym.baselines.agent_protocol import Agent
 from journeygym.baselines.base import Policy
 
 __all__ = [

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 import journeygym
-from journeygym.agents.features import BeliefTracker, find_population_env
+from journeygym.agents.features import find_population_env
 from journeygym.agents.lagrangian import (
     Calibration,
     ContactTarget,
@@ -54,8 +54,9 @@ from journeygym.agents.lagrangian import (
     resolve_contact_target,
     validation_request_rate,
 )
-from journeygym.agents.protocol import EnvFactory
+from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
+from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.observation import observation_column_index
 from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
 

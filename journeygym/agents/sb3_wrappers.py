@@ -1,7 +1,7 @@
 """The Stable-Baselines3 classes of the learning agents: VecEnv wrappers and the dual-ascent callback.
 
 They subclass Stable-Baselines3 (and so load torch); the models they use --
-the belief filter (:mod:`journeygym.agents.features`) and the shadow price
+the belief filter (:mod:`journeygym.envs.belief`) and the shadow price
 (:mod:`journeygym.agents.lagrangian`) -- live in modules that do not, so that
 building and checking an agent's settings stays light.
 """
@@ -16,8 +16,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
-from journeygym.agents.features import BeliefTracker, find_journey_env, find_population_env, model_parameters_of
+from journeygym.agents.features import find_journey_env, find_population_env, model_parameters_of
 from journeygym.agents.lagrangian import RATE_SIGNALS, ContactTarget, Preferences, check_choice
+from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import mean_spend
 
@@ -25,7 +26,7 @@ __all__ = ["BeliefObservation", "DualAscentCallback", "EmailPriceWrapper", "Expe
 
 
 class BeliefObservation(VecEnvWrapper):
-    """Append the :class:`BeliefTracker` belief over z (K columns) to every observation.
+    """Append the :class:`~journeygym.envs.belief.BeliefTracker` belief over z (K columns) to every observation.
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "ExpectedLTVPolicy": "journeygym.baselines.targeting",
     "LTVUpliftPolicy": "journeygym.baselines.targeting",
     "ScoringModels": "journeygym.baselines.scoring",
-    "OraclePolicy": "journeygym.baselines.oracle",
+    "OraclePolicy": "journeygym.baselines.oracle_policy",
     "solve_oracle": "journeygym.baselines.oracle",
     "BudgetedOracle": "journeygym.baselines.budgeted_oracle",
     "solve_budgeted_oracle": "journeygym.baselines.budgeted_oracle",
@@ -35,7 +35,8 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from journeygym.baselines.base import Policy
     from journeygym.baselines.budgeted_oracle import BudgetedOracle, solve_budgeted_oracle
-    from journeygym.baselines.oracle import OraclePolicy, solve_oracle
+    from journeygym.baselines.oracle import solve_oracle
+    from journeygym.baselines.oracle_policy import OraclePolicy
     from journeygym.baselines.registry import POLICY_NAMES, UnknownPolicyError, make_policy, register_policy
     from journeygym.baselines.scoring import ScoringModels
     from journeygym.baselines.simple import ConstantPolicy, RandomPolicy

@@ -18,7 +18,7 @@ class UnknownPolicyError(ValueError):
 
 
 def _oracle(**kwargs: Any) -> Policy:
-    from journeygym.baselines.oracle import OraclePolicy
+    from journeygym.baselines.oracle_policy import OraclePolicy
 
     return OraclePolicy(**kwargs)
 

@@ -20,15 +20,15 @@ _EXPORTS: dict[str, str] = {
     "run_experiment": "journeygym.experiments.runner",
     "summarize": "journeygym.experiments.summary",
     "format_summary": "journeygym.experiments.summary",
-    "rollout": "journeygym.experiments.evaluation",
+    "rollout": "journeygym.baselines.rollout",
     "build_report": "journeygym.experiments.report",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from journeygym.baselines.rollout import rollout
     from journeygym.experiments.config import ConfigError, ExperimentConfig, config_json_schema, load_config
-    from journeygym.experiments.evaluation import rollout
     from journeygym.experiments.report import build_report
     from journeygym.experiments.runner import RunResult, load_results, run_experiment
     from journeygym.experiments.summary import format_summary, summarize

@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.experiments.statistics import Estimate
 from journeygym.experiments.summary import (
     SEED_BASELINES,
     SettingSummary,
@@ -42,6 +41,7 @@ from journeygym.experiments.summary import (
     paired_difference,
     sees_hidden_state,
 )
+from journeygym.intervals import Estimate
 
 __all__ = [
     "RANDOM_THINNING",

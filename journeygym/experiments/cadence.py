@@ -2,9 +2,11 @@
 
 A policy's edge can rest on timing rather than targeting: a fatigue that lets
 every second week meet a rested customer made biweekly e-mail to everyone
-earn five times weekly.  Every evaluation therefore counts the weeks between
-consecutive e-mails to the same customer (:func:`count_gaps`), and reports show
-each policy's distribution next to the oracle's (:func:`cadence_rows`).
+earn five times weekly.  Every rollout therefore counts the weeks between
+consecutive e-mails to the same customer in the bins of
+:data:`~journeygym.baselines.rollout.GAP_BIN_STARTS`
+(:func:`~journeygym.baselines.rollout.count_gaps`), and reports show each
+policy's distribution next to the oracle's (:func:`cadence_rows`).
 """
 
 from __future__ import annotations
@@ -14,21 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journeygym.baselines.rollout import GAP_BIN_LABELS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["GAP_BIN_LABELS", "GAP_BIN_STARTS", "cadence_rows", "count_gaps"]
-
-#: Gaps between two e-mails to the same customer, in weeks, are counted in bins starting at these.
-GAP_BIN_STARTS: tuple[int, ...] = (1, 2, 3, 5, 9)
-#: The bins' labels.
-GAP_BIN_LABELS: tuple[str, ...] = ("1 wk", "2 wks", "3-4 wks", "5-8 wks", "9+ wks")
-
-
-def count_gaps(gaps: np.ndarray) -> np.ndarray:
-    """``(len(GAP_BIN_STARTS),)`` counts of the gaps (in weeks, >= 1) per bin."""
-    bins = np.searchsorted(np.asarray(GAP_BIN_STARTS), np.asarray(gaps, dtype=np.int64), side="right") - 1
-    return np.bincount(bins, minlength=len(GAP_BIN_STARTS)).astype(np.int64)
+__all__ = ["cadence_rows"]
 
 
 def cadence_rows(frame: "pd.DataFrame", order: Sequence[str]) -> tuple[list[str], list[list[str]]]:

@@ -2,22 +2,13 @@
 
 A cell is (scenario setting, policy, seed) -- or (setting, policy, seed, draw)
 when agents are trained per draw.  :func:`execute_cell` is a pure function of
-its :class:`CellSpec`: every random number comes from seeds derived from the
-spec, and torch and the gradient-boosting models run on one thread, so a cell
-gives the same rows in any process, on any backend.
-
-Seeds
------
-All derived with ``numpy.random.SeedSequence([seed, purpose, ...])``:
-
-* evaluation of draw ``d``: ``(seed, EVALUATION, d)`` -- the same for every
-  policy and every setting (common random numbers: paired comparisons); the
-  posterior mean uses ``d = MEAN_SEED_KEY``;
-* training of simulator agents: ``(seed, TRAINING[, d])``;
-* the logged campaign data of the seed baselines: ``(seed, LOGGED)``;
-* the validation rollouts that tune their operating point: ``(seed, VALIDATION, i)``;
-* the held-out log on which the scoring models' metrics are measured: ``(seed, HOLDOUT)``;
-* the offline benchmark's log ``i``: ``(seed, OFFLINE, i)`` (:mod:`journeygym.experiments.offline`).
+its :class:`~journeygym.experiments.cell_spec.CellSpec`: every random number
+comes from seeds derived from the spec (listed in
+:mod:`journeygym.experiments.cell_spec`), and torch and the gradient-boosting
+models run on one thread, so a cell gives the same rows in any process, on any
+backend.  The seed baselines learn from the cell's campaign log
+(:mod:`journeygym.experiments.campaign_logs`); with an ``offline:`` section the
+cell also runs the offline benchmark (:mod:`journeygym.experiments.offline`).
 """
 
 from __future__ import annotations
@@ -26,37 +17,26 @@ import contextlib
 import json
 import os
 import time
-import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from journeygym.agents.protocol import AgentPolicy
 from journeygym.agents.registry import resolve, training_mode
+from journeygym.baselines.agent_protocol import AgentPolicy
 from journeygym.baselines.base import Policy
 from journeygym.envs.parameters import ScenarioAssumptions
-from journeygym.experiments.config import spread_draws
-from journeygym.experiments.store import ResultsWarning, describe_error
+from journeygym.experiments.campaign_logs import fit_on_logged_data
+from journeygym.experiments.cell_spec import CellSpec, evaluation_seed
+from journeygym.experiments.offline import offline_records
 from journeygym.experiments.tracing import TracedRollout, traced_rollout
-from journeygym.records import config_hash, to_jsonable
+from journeygym.records import to_jsonable
 
-__all__ = [
-    "RESULT_SCHEMA",
-    "CellSpec",
-    "campaign_settings",
-    "derived_seed",
-    "evaluation_seed",
-    "execute_cell",
-    "fit_on_logged_data",
-    "logged_data",
-]
+# CellSpec, evaluation_seed and fit_on_logged_data are defined in cell_spec and campaign_logs; the runner
+# and scripts import them from here.
+__all__ = ["RESULT_SCHEMA", "CellSpec", "evaluation_seed", "execute_cell", "fit_on_logged_data"]
 
-EVALUATION, TRAINING, LOGGED, VALIDATION, HOLDOUT = 1, 2, 3, 4, 5
-#: Posterior draws the operating point of a seed baseline is tuned on (spread over the training draws).
-MAX_TUNING_DRAWS = 4
 #: Customers are split into this many blocks whose mean returns are stored; paired block
 #: differences give intervals over customers when there is one seed and one draw.
 N_BLOCKS = 32
@@ -94,69 +74,6 @@ def _result_schema() -> Any:
 RESULT_SCHEMA = _result_schema()
 
 
-def derived_seed(seed: int, purpose: int, *extra: int) -> int:
-    """A 32-bit seed for ``purpose`` derived from the experiment seed (independent streams); keys are non-negative."""
-    return int(np.random.SeedSequence([int(seed), purpose, *(int(e) for e in extra)]).generate_state(1)[0])
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    """Everything a worker needs to compute one cell (picklable).
-
-    Attributes
-    ----------
-    cell_id
-        Unique id; also the result file's name.
-    policy, kind, hyperparameters, timesteps
-        The policy's label, registry reference, keyword arguments and training budget.
-    setting_index, setting_label, setting_overrides, assumptions
-        The scenario setting.
-    seed
-        The experiment seed of this cell.
-    draws
-        Evaluation draws: indices, or ``"mean"``.
-    training_params
-        What simulator agents train on (``"sample"``, ``"mean"`` or an index).
-    training_draws
-        Draws that logged data and operating-point tuning use.
-    customers
-        Customers per evaluation draw.
-    artifact
-        Artifact path (None: the shipped one).
-    logged_customers, tune_customers, email_probability
-        Seed baselines: size of the log, validation customers, behavior policy's e-mail rate.
-    model_dir, log_cache_dir
-        Where to save the trained agent and logs, and where logged data is cached.
-    record
-        Provenance columns written into every row (experiment, config hash, version).
-    offline
-        The config's ``offline:`` section, or None (see :mod:`journeygym.experiments.offline`).
-    """
-
-    cell_id: str
-    policy: str
-    kind: str
-    hyperparameters: Mapping[str, Any]
-    timesteps: int | None
-    setting_index: int
-    setting_label: str
-    setting_overrides: Mapping[str, Any]
-    assumptions: ScenarioAssumptions
-    seed: int
-    draws: tuple[int | str, ...]
-    training_params: str | int
-    training_draws: tuple[int | str, ...]
-    customers: int
-    artifact: str | None
-    logged_customers: int
-    tune_customers: int
-    email_probability: float
-    model_dir: str
-    log_cache_dir: str
-    record: Mapping[str, Any] = field(default_factory=dict)
-    offline: Mapping[str, Any] | None = None
-
-
 @contextlib.contextmanager
 def _single_threaded() -> Iterator[None]:
     """Torch, numba and the OpenMP/BLAS pools on one thread (deterministic, no oversubscription)."""
@@ -179,15 +96,6 @@ def _draw_number(draw: int | str) -> int:
     return -1 if draw == "mean" else int(draw)
 
 
-#: Seed key of the posterior mean's evaluation (seed keys must be non-negative; no artifact holds this many draws).
-MEAN_SEED_KEY = 2**32 - 1
-
-
-def evaluation_seed(seed: int, draw: int | str) -> int:
-    """The seed every policy is evaluated with on ``draw`` (an index or ``"mean"``): common random numbers."""
-    return derived_seed(seed, EVALUATION, MEAN_SEED_KEY if draw == "mean" else int(draw))
-
-
 def _env_factory(spec: CellSpec, params: str | int) -> Any:
     from journeygym.envs.sb3_adapter import JourneyVecEnv
 
@@ -195,86 +103,6 @@ def _env_factory(spec: CellSpec, params: str | int) -> Any:
         return JourneyVecEnv(n_envs, params=params, artifact=spec.artifact, scenario=spec.assumptions)
 
     return factory
-
-
-def read_cached_log(path: Path) -> Any:
-    """A cached campaign log, or None (with a :class:`ResultsWarning` naming it) when it does not read back."""
-    import pyarrow as pa
-
-    from journeygym.baselines.logged_data import read_logged_data
-
-    try:
-        return read_logged_data(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        warnings.warn(f"cached campaign log {str(path)!r} does not read back ({describe_error(exc)}); simulating it again.", ResultsWarning, stacklevel=3)
-        return None
-
-
-def campaign_settings(spec: CellSpec) -> dict[str, Any]:
-    """How a cell's campaign logs are simulated: its behavior policy, training draws and scenario."""
-    from journeygym.baselines.logged_data import RandomizedBehavior
-
-    draws = [d for d in spec.training_draws if d != "mean"]
-    return {
-        "behavior": RandomizedBehavior(email_probability=spec.email_probability),
-        "params": draws if draws else "mean",
-        "artifact": spec.artifact,
-        "scenario": spec.assumptions,
-    }
-
-
-def logged_data(spec: CellSpec) -> Any:
-    """The campaign log of this (setting, seed), simulated once and cached on disk for the other baselines."""
-    from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
-
-    identity = [spec.setting_index, spec.seed, spec.logged_customers, spec.email_probability, [str(d) for d in spec.training_draws]]
-    key = f"setting{spec.setting_index}-seed{spec.seed}-{config_hash({'log': identity})[:10]}"
-    path = Path(spec.log_cache_dir) / f"{key}.parquet"
-    if path.is_file():
-        cached = read_cached_log(path)
-        if cached is not None:
-            return cached
-    frame = simulate_logged_data(spec.logged_customers, derived_seed(spec.seed, LOGGED), **campaign_settings(spec))
-    write_logged_data(frame, path)
-    return frame
-
-
-def fit_on_logged_data(policy: Policy, spec: CellSpec) -> dict[str, Any]:
-    """Adapter for the seed baselines: log a campaign, fit the scoring models, tune the operating point.
-
-    The practitioner's pipeline (``journeygym evaluate`` runs these cells): the
-    behavior policy (Hillstrom-like randomization) is logged on the training
-    draws, the policy fits its scoring models on that log, and its operating
-    point (threshold or contact budget) is chosen on validation rollouts.
-
-    Returns
-    -------
-    dict
-        What was tuned (recorded with the cell).
-    """
-    from journeygym.baselines.targeting import ScorePolicy
-    from journeygym.experiments.tuning import customers_per_part, tune_operating_point
-
-    if isinstance(getattr(policy, "assumptions", None), ScenarioAssumptions):
-        policy.assumptions = spec.assumptions  # the net gain uses the setting's margin and costs
-    frame = logged_data(spec)
-    policy.fit(frame)
-    if not isinstance(policy, ScorePolicy):
-        return {}
-    # Tuning rolls out every candidate on each draw: a few draws with more customers each
-    # cost far less than many small rollouts (per-week model calls dominate small batches).
-    draws = [spec.training_draws[i] for i in spread_draws(min(len(spec.training_draws), MAX_TUNING_DRAWS), len(spec.training_draws))]
-    per_draw = customers_per_part(spec.tune_customers, len(draws))
-    tuned = tune_operating_point(
-        policy,
-        frame,
-        n_customers=per_draw,
-        seeds=[derived_seed(spec.seed, VALIDATION, i) for i in range(len(draws))],
-        draws=draws,
-        artifact=spec.artifact,
-        scenario=spec.assumptions,
-    )
-    return {"threshold": tuned["threshold"], "budget": tuned["budget"], "validation_return": tuned["mean_return"]}
 
 
 def _block_means(values: np.ndarray) -> list[float]:
@@ -388,8 +216,6 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                 }
             )
         if spec.offline is not None and rows:
-            from journeygym.experiments.offline import offline_records
-
             started = time.perf_counter()
             records = offline_records(policy, spec)
             rows[0]["offline"] = json.dumps({"records": to_jsonable(records, nonfinite_as_none=True)}, sort_keys=True)

@@ -20,7 +20,8 @@ from journeygym.baselines.metrics import (
 from journeygym.baselines.scoring import CHURN_WINDOW, ScoringModels, churn_labels, ltv_labels, response_labels
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.envs.observation import observation_columns
-from journeygym.experiments.cells import HOLDOUT, CellSpec, campaign_settings, derived_seed, logged_data
+from journeygym.experiments.campaign_logs import campaign_settings, logged_data
+from journeygym.experiments.cell_spec import HOLDOUT, CellSpec, derived_seed
 
 __all__ = ["logged_model_metrics", "metric_components", "scoring_metrics"]
 
@@ -134,7 +135,7 @@ def scoring_metrics(
 def logged_model_metrics(spec: CellSpec, holdout_customers: int) -> dict[str, Any]:
     """Fit every scoring model on the campaign log of a seed-baseline cell and measure it on a held-out log.
 
-    The training log is the cell's own (:func:`~journeygym.experiments.cells.logged_data`,
+    The training log is the cell's own (:func:`~journeygym.experiments.campaign_logs.logged_data`,
     read from the results directory's cache when present); the held-out log
     is simulated like it (behavior policy, training draws) with the seed
     ``derived_seed(spec.seed, HOLDOUT)`` and carries the true effects.

@@ -3,8 +3,9 @@
 For each logging seed ``i`` of the config's ``offline:`` section, a log of the
 behavior policy (uniform, or a policy run epsilon-greedy) is simulated on
 ``offline.customers`` customers over the cell's training draws with seed
-``(seed, OFFLINE, i)`` and cached on disk for the other cells.  The cell's
-policy is then estimated from that log by every estimator
+``(seed, OFFLINE, i)`` (:mod:`journeygym.experiments.cell_spec`) and cached on
+disk for the other cells (:mod:`journeygym.experiments.campaign_logs`).  The
+cell's policy is then estimated from that log by every estimator
 (:func:`journeygym.ope.evaluate.evaluate_policies`) and rolled out in the
 simulator on the log's own customers for its true value
 (:func:`journeygym.ope.truth.true_values_of_log`).  A policy that needs the
@@ -21,19 +22,17 @@ from typing import Any
 import pandas as pd
 
 from journeygym.baselines.base import Policy
+from journeygym.experiments.campaign_logs import campaign_settings, fit_on_logged_data, read_cached_log
+from journeygym.experiments.cell_spec import OFFLINE, CellSpec, derived_seed
 from journeygym.records import config_hash
 
-__all__ = ["OFFLINE", "offline_log", "offline_records"]
-
-#: Seed purpose of the offline logs (see :mod:`journeygym.experiments.cells`).
-OFFLINE = 6
+__all__ = ["offline_log", "offline_records"]
 
 
-def _behavior(spec: Any, offline: Mapping[str, Any]) -> Any:
-    from journeygym.agents.protocol import as_policy
+def _behavior(spec: CellSpec, offline: Mapping[str, Any]) -> Any:
     from journeygym.agents.registry import resolve, training_mode
+    from journeygym.baselines.agent_protocol import as_policy
     from journeygym.baselines.logged_data import EpsilonGreedyBehavior, RandomizedBehavior
-    from journeygym.experiments.cells import fit_on_logged_data
 
     if offline["behavior"] == "uniform":
         from journeygym.envs.artifact import load_parameters
@@ -47,10 +46,9 @@ def _behavior(spec: Any, offline: Mapping[str, Any]) -> Any:
     return EpsilonGreedyBehavior(as_policy(policy), float(offline["epsilon"]))
 
 
-def offline_log(spec: Any, index: int) -> pd.DataFrame:
+def offline_log(spec: CellSpec, index: int) -> pd.DataFrame:
     """The ``index``-th offline log of this (setting, seed), simulated once and cached for the other cells."""
     from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
-    from journeygym.experiments.cells import campaign_settings, derived_seed, read_cached_log
 
     offline = dict(spec.offline)
     identity = [
@@ -68,7 +66,7 @@ def offline_log(spec: Any, index: int) -> pd.DataFrame:
     return frame
 
 
-def offline_records(policy: Policy, spec: Any) -> list[dict[str, Any]]:
+def offline_records(policy: Policy, spec: CellSpec) -> list[dict[str, Any]]:
     """One record per (logging seed, estimator) with the estimate and the true value on the log's customers."""
     from journeygym.ope.episodes import episodes_from_frame
     from journeygym.ope.evaluate import evaluate_policies

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeygym.experiments.statistics import Estimate, t_interval
+from journeygym.intervals import Estimate, t_interval
 
 __all__ = [
     "SEED_BASELINES",

@@ -1,7 +1,7 @@
 """A rollout that also records who gets contacted, by history segment and by hidden state.
 
 Same episode, same common random numbers and same returns as
-:func:`journeygym.experiments.evaluation.rollout`; in addition it counts, every
+:func:`journeygym.baselines.rollout.rollout`; in addition it counts, every
 week, the e-mails delivered and the subscribed customer-weeks in each history
 segment and each hidden engagement state (the state at the time of the
 decision).  The hidden state is read from the simulator for this diagnostic
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from journeygym.baselines.base import Policy
+from journeygym.baselines.rollout import Rollout, rollout
 from journeygym.envs.covariates import HISTORY_SEGMENTS
 from journeygym.envs.kernel import MAX_STATES, PopulationState
-from journeygym.experiments.evaluation import Rollout, rollout
 
 __all__ = ["TracedRollout", "traced_rollout"]
 
@@ -31,7 +31,7 @@ class TracedRollout:
     Attributes
     ----------
     rollout
-        Per-customer outcomes, as :func:`~journeygym.experiments.evaluation.rollout` returns them.
+        Per-customer outcomes, as :func:`~journeygym.baselines.rollout.rollout` returns them.
     contacts_by_segment, weeks_by_segment
         ``(G,)`` e-mails delivered and subscribed customer-weeks per history segment.
     contacts_by_state, weeks_by_state
@@ -49,7 +49,7 @@ class TracedRollout:
 
 
 class _ContactCounter:
-    """A :data:`~journeygym.experiments.evaluation.WeekObserver` counting contacts per segment and hidden state."""
+    """A :data:`~journeygym.baselines.rollout.WeekObserver` counting contacts per segment and hidden state."""
 
     def __init__(self) -> None:
         self.contacts_by_segment = np.zeros(len(HISTORY_SEGMENTS), dtype=np.int64)
@@ -66,7 +66,7 @@ class _ContactCounter:
 
 
 def traced_rollout(policy: Policy, **rollout_options: Any) -> TracedRollout:
-    """:func:`~journeygym.experiments.evaluation.rollout` with the same options, counting contacts."""
+    """:func:`~journeygym.baselines.rollout.rollout` with the same options, counting contacts."""
     counter = _ContactCounter()
     outcome = rollout(policy, observer=counter, **rollout_options)
     n_states = len(outcome.state_names)

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.targeting import ScorePolicy, operating_point_grid
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource
-from journeygym.experiments.evaluation import rollout
 
 __all__ = ["customers_per_part", "tune_operating_point"]
 

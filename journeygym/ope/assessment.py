@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeygym.experiments.statistics import t_interval
+from journeygym.intervals import t_interval
 from journeygym.ope.episodes import OPEInputError
 
 __all__ = ["ESTIMATE_FIELDS", "REGRET_AT", "UNBIASED_DRAWS", "assess", "assess_over_seeds", "estimates_frame", "spearman_if_unbiased"]

@@ -6,7 +6,7 @@ the observation's four-week counts and its fatigue.  Fitted-Q evaluation
 regresses each week's value on that week's features only, so on the
 observation alone it credits a policy with the engagement the logging policy
 kept up.  The forward filter of the calibrated model
-(:class:`~journeygym.agents.features.BeliefTracker`, the posterior mean, the
+(:class:`~journeygym.envs.belief.BeliefTracker`, the posterior mean, the
 model the PPO agent reads too) summarises each customer's whole logged history
 -- covariates, visits, purchases, delivered e-mails and fatigue -- in the
 belief over z; ``fqe_features="belief"`` appends it to the observation.
@@ -69,8 +69,8 @@ def belief_features(episodes: LoggedEpisodes, artifact: Any = None, scenario: An
     OPEInputError
         If the log's actions are not the artifact's, or its observations lack the env's columns.
     """
-    from journeygym.agents.features import BeliefTracker
     from journeygym.envs.artifact import load_parameters
+    from journeygym.envs.belief import BeliefTracker
     from journeygym.envs.parameters import ScenarioAssumptions
 
     draws = load_parameters(artifact)

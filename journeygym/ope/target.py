@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from journeygym.baselines.agent_protocol import as_policy
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
 __all__ = ["check_support", "checked_target_array", "named_policies", "target_probabilities"]
@@ -48,7 +49,7 @@ def target_probabilities(policy: Any, episodes: LoggedEpisodes) -> np.ndarray:
     ----------
     policy
         A :class:`~journeygym.baselines.base.Policy` or an agent (wrapped with
-        :func:`~journeygym.agents.protocol.as_policy`); it must act on
+        :func:`~journeygym.baselines.agent_protocol.as_policy`); it must act on
         observations (the oracle, which needs the hidden state, cannot be
         evaluated from a log).
     episodes
@@ -60,8 +61,6 @@ def target_probabilities(policy: Any, episodes: LoggedEpisodes) -> np.ndarray:
         If the policy needs the hidden state, or returns probabilities of the
         wrong shape, non-finite, negative or not summing to one.
     """
-    from journeygym.agents.protocol import as_policy  # torch, only when a policy is evaluated
-
     policy = as_policy(policy)
     if policy.uses_hidden_state:
         raise OPEInputError(
@@ -137,8 +136,6 @@ def named_policies(policies: Mapping[str, Any] | Sequence[Any], owner: str) -> d
     A mapping keeps its names; a sequence is named by each policy's ``name``, which
     must then be unique.  ``owner`` names the caller in the messages.
     """
-    from journeygym.agents.protocol import as_policy  # torch, only when a policy is evaluated
-
     if isinstance(policies, Mapping):
         named = {str(name): as_policy(policy) for name, policy in policies.items()}
     else:

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from journeygym.baselines.logged_data import episode_plan
+from journeygym.baselines.rollout import rollout
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.simulation import ArtifactSource
-from journeygym.experiments.evaluation import rollout
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.target import named_policies
 

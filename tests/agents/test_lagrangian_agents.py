@@ -7,14 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from journeygym.agents.features import BeliefTracker
 from journeygym.agents.lagrangian import ContactTarget, calibrate_offset, lift_budget, resolve_contact_target
 from journeygym.agents.protocol import AgentPolicy
 from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
 from journeygym.agents.sb3_wrappers import DualAscentCallback, EmailPriceWrapper
+from journeygym.baselines.rollout import rollout
 from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
+from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import ScenarioAssumptions
-from journeygym.experiments.evaluation import rollout
 
 HORIZON = 6
 PPO_FAST = {"n_envs": 8, "n_epochs": 1, "calibration_customers": 32}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.agents.features import BeliefTracker
-from journeygym.agents.sb3_wrappers import ExpectedRewardWrapper
 from journeygym.agents.protocol import Agent, AgentPolicy, SavableAgent
 from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
+from journeygym.agents.sb3_wrappers import ExpectedRewardWrapper
+from journeygym.baselines.rollout import rollout
 from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
-from journeygym.experiments.evaluation import rollout
+from journeygym.envs.belief import BeliefTracker
 
 HORIZON = 6
 

@@ -22,12 +22,12 @@ from threadpoolctl import threadpool_limits
 
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.scoring import ScoringModels
 from journeygym.envs.artifact import load_parameters
-from journeygym.experiments.cells import LOGGED, VALIDATION, derived_seed, evaluation_seed
-from journeygym.experiments.evaluation import rollout
-from journeygym.experiments.statistics import mean_interval
+from journeygym.experiments.cell_spec import LOGGED, VALIDATION, derived_seed, evaluation_seed
 from journeygym.experiments.tuning import tune_operating_point
+from journeygym.intervals import mean_interval
 
 SEED = 0
 EVALUATION_CUSTOMERS = 20_000

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from journeygym.agents.myopic import MyopicOraclePolicy
 from journeygym.baselines.budgeted_oracle import dual_value, solve_budgeted_oracle, weekly_contact_share
-from journeygym.baselines.oracle import OraclePolicy, solve_oracle
+from journeygym.baselines.oracle import solve_oracle
+from journeygym.baselines.oracle_policy import OraclePolicy
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.simple import ConstantPolicy, RandomPolicy
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.expectations import expected_schedule_outcome
-from journeygym.experiments.evaluation import rollout
 
 #: A weekly budget that binds: with fatigue the unconstrained oracle e-mails a customer about once a quarter.
 BUDGET = {"contact_budget": 0.03}

@@ -13,14 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from journeygym.baselines.oracle import OraclePolicy, solve_oracle
+from journeygym.baselines.oracle import solve_oracle
 from journeygym.baselines.oracle_loop import action_bits, packed_width, unpack_actions
+from journeygym.baselines.oracle_policy import OraclePolicy
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.simple import ConstantPolicy, RandomPolicy
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.expectations import expected_schedule_outcome
 from journeygym.envs.kernel import PopulationState, compile_tables, draw_reset_noise, initial_population
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
-from journeygym.experiments.evaluation import rollout
 
 #: A short horizon with costly e-mails, a coarse fatigue grid (memory 0.5: nine levels, stocks
 #: 0, 1/64, ..., 1, 2, or sixteen in half-steps) with a strong multiplier and frequent unsubscribes:

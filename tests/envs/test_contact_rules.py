@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from journeygym.baselines.base import Policy
+from journeygym.baselines.rollout import rollout
 from journeygym.envs import CustomerJourneyEnv, CustomerPopulationVectorEnv
 from journeygym.envs.contact_rules import PriorityError
 from journeygym.envs.kernel import draw_step_noise, step_population
 from journeygym.envs.observation import ObservationBuffer
 from journeygym.envs.parameters import ParameterError, ScenarioAssumptions
-from journeygym.experiments.evaluation import rollout
 
 BUDGET = {"contact_budget": 0.3}
 CAP = {"cap_emails": 2, "cap_weeks": 4}

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from journeygym.baselines import make_policy
+from journeygym.baselines.logged_data.simulator import simulate_logged_data
 from journeygym.baselines.oracle import solve_oracle
 from journeygym.baselines.registry import policy_names
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.simple import RandomPolicy
-from journeygym.baselines.logged_data.simulator import simulate_logged_data
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.actions import arm_names
 from journeygym.envs.artifact import save_artifact
 from journeygym.experiments.config import ConfigError, load_config
-from journeygym.experiments.evaluation import rollout
 from journeygym.experiments.runner import run_experiment
 from journeygym.ope.episodes import episodes_from_frame
 from journeygym.ope.evaluate import evaluate_policies

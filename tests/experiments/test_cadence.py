@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from journeygym.baselines.registry import make_policy
-from journeygym.experiments.cadence import GAP_BIN_LABELS, cadence_rows, count_gaps
-from journeygym.experiments.evaluation import rollout
+from journeygym.baselines.rollout import GAP_BIN_LABELS, count_gaps, rollout
+from journeygym.experiments.cadence import cadence_rows
 from journeygym.testing import make_synthetic_draws
 
 

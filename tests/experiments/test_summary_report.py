@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.baselines.oracle import OraclePolicy
+from journeygym.baselines.oracle_policy import OraclePolicy
+from journeygym.baselines.rollout import rollout
 from journeygym.baselines.simple import RandomPolicy
-from journeygym.experiments.config import load_config
-from journeygym.experiments.evaluation import rollout
 from journeygym.cli.report import report_command
+from journeygym.experiments.config import load_config
 from journeygym.experiments.runner import run_experiment
 from journeygym.experiments.summary import grand_mean_interval, summarize
 from journeygym.experiments.tracing import traced_rollout

@@ -12,8 +12,8 @@ from journeygym.agents.cql import DiscreteCQLPolicy, allowed_actions
 from journeygym.agents.registry import make, training_mode
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
+from journeygym.baselines.rollout import rollout
 from journeygym.envs.observation import observation_column_index, observation_columns
-from journeygym.experiments.evaluation import rollout
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
 COLUMNS = observation_column_index(ACTION_NAMES)

@@ -1,8 +1,15 @@
-"""Evaluate policies on the simulator with common random numbers.
+"""Run a policy for one episode on the simulator, with common random numbers.
 
-Every policy evaluated with the same seed and draw meets the same customers
+Every policy rolled out with the same seed and draw meets the same customers
 and the same weekly noise: the kernel draws a fixed block of uniforms per week
 whatever the actions are, so differences between policies are paired.
+
+:func:`rollout` is the one evaluation loop of a :class:`~journeygym.baselines.base.Policy`
+(or an agent wrapped by :func:`~journeygym.baselines.agent_protocol.as_policy`):
+the experiments evaluate and tune with it, and off-policy evaluation takes its
+ground truth from it.  It also counts the weeks between consecutive e-mails to
+the same customer (:func:`count_gaps`), which reports show per policy
+(:func:`journeygym.experiments.cadence.cadence_rows`).
 """
 
 from __future__ import annotations
@@ -18,7 +25,19 @@ from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
-from journeygym.experiments.cadence import GAP_BIN_STARTS, count_gaps
+
+__all__ = ["GAP_BIN_LABELS", "GAP_BIN_STARTS", "Rollout", "WeekObserver", "count_gaps", "rollout"]
+
+#: Gaps between two e-mails to the same customer, in weeks, are counted in bins starting at these.
+GAP_BIN_STARTS: tuple[int, ...] = (1, 2, 3, 5, 9)
+#: The bins' labels.
+GAP_BIN_LABELS: tuple[str, ...] = ("1 wk", "2 wks", "3-4 wks", "5-8 wks", "9+ wks")
+
+
+def count_gaps(gaps: np.ndarray) -> np.ndarray:
+    """``(len(GAP_BIN_STARTS),)`` counts of the gaps (in weeks, >= 1) per bin."""
+    bins = np.searchsorted(np.asarray(GAP_BIN_STARTS), np.asarray(gaps, dtype=np.int64), side="right") - 1
+    return np.bincount(bins, minlength=len(GAP_BIN_STARTS)).astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +51,7 @@ class Rollout:
     ``enforcement`` says how the budget chose: ``"priority"`` (the policy's
     priorities), ``"random"`` (thinned at random) or ``"none"`` (no budget).
     ``email_gaps`` counts the weeks between consecutive e-mails to the same
-    customer in the bins of :data:`~journeygym.experiments.cadence.GAP_BIN_STARTS`.
+    customer in the bins of :data:`GAP_BIN_STARTS`.
     """
 
     policy: str

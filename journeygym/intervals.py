@@ -1,4 +1,9 @@
-"""Summary statistics with intervals over customers and posterior draws."""
+"""Means with confidence intervals over customers, posterior draws or seeds.
+
+Shared by the layers that summarise repeated measurements: the experiments'
+summaries (intervals over draws, seeds and customer blocks) and the
+off-policy assessment (intervals over logging seeds).  Only numpy and scipy.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+__all__ = ["Estimate", "mean_interval", "share_of_draws_better", "t_interval"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,11 @@ def mean_interval(per_draw: Sequence[np.ndarray], level: float = 0.95) -> Estima
     With one draw the interval is over customers (normal approximation).  With
     several, the draw means are the units (Student t over draws): the spread
     between posterior draws then counts as uncertainty, as it should.
+
+    Raises
+    ------
+    ValueError
+        If there is no draw, or a draw holds no values.
     """
     if not per_draw or any(np.asarray(v).size == 0 for v in per_draw):
         raise ValueError("mean_interval: received no values; expected at least one draw with customers.")

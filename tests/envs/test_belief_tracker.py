@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from journeygym.agents.features import BeliefTracker
 from journeygym.envs import CustomerPopulationVectorEnv
+from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.kernel import WEEKS_SINCE_CAP
 from journeygym.envs.observation import observation_column_index
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
