@@ -24,7 +24,7 @@ def test_validate_prints_every_check_and_passes(data_dir, capsys):
         "through the env API, 10 draws: one e-mail earns",
         "Frequency response (ASSUMPTIONS: fatigue memory 0.8",
         "(anchor arm, every draw): weekly to everyone +20% to +40% annual revenue over never",
-        "(at least 95% of draws): weekly to everyone +5% to +40% annual revenue over never",
+        "womens_email (every draw): weekly to everyone +5% to +40% annual revenue over never",
         "through the env API (5,000 customers",
     ):
         assert line in out, line
