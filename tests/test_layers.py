@@ -1,4 +1,4 @@
-"""The package's layers (DESIGN 1): what may import what, no import circles, and what ``import journeygym`` loads."""
+"""The package's layers (docs/architecture.md, "Layers and data flow"): what may import what, no import circles, and what ``import journeygym`` loads."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ It is the oracle of :mod:`journeygym.baselines.oracle` with a one-week horizon,
 re-solved every week: it sees z, the parameters and the covariates like the
 oracle, but ignores every consequence beyond the current week (fatigue,
 unsubscribes, engagement that lasts).  Comparing it with the oracle measures
-how much of the value of full information is long-term (DESIGN 2.5: without
+how much of the value of full information is long-term (without
 fatigue and fatigue-driven unsubscribes, the myopic policy is close to optimal).
 Like the oracle it is a reference, not a deployable policy.
 """

@@ -1,4 +1,4 @@
-"""The budgeted oracle: an upper bound on every policy that keeps a weekly contact budget (DESIGN 7).
+"""The budgeted oracle: an upper bound on every policy that keeps a weekly contact budget (docs/architecture.md, "Contact rules").
 
 A weekly budget of ``b`` e-mails per subscribed customer (``contact_budget``;
 ``contact_budget_per_1000 / 1000`` per customer) allows at most ``b N`` e-mails

@@ -1,4 +1,4 @@
-"""The full-information oracle: exact backward induction per customer (DESIGN 2.9).
+"""The full-information oracle: exact backward induction per customer (docs/architecture.md, "The oracle").
 
 With the hidden state z, the parameters and the customer's covariates known,
 each customer's problem is a finite MDP over (week t, state z, fatigue f,

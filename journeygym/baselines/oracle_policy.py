@@ -1,4 +1,4 @@
-"""The oracle as a policy: it acts on the true hidden state with the oracle's solution (DESIGN 2.9).
+"""The oracle as a policy: it acts on the true hidden state with the oracle's solution (docs/architecture.md, "The oracle").
 
 :class:`OraclePolicy` solves the full-information oracle
 (:func:`~journeygym.baselines.oracle.solve_oracle`) for the customers it is

@@ -1,4 +1,4 @@
-"""Step 4 of the calibration: levels and e-mail responses per posterior draw (DESIGN 2.5).
+"""Step 4 of the calibration: levels and e-mail responses per posterior draw (docs/calibration.md).
 
 Per posterior draw, on fixed subsamples of the trial's customers:
 

@@ -1,4 +1,4 @@
-"""Matching simulator parameters to the trial, one posterior draw at a time (DESIGN 2.5).
+"""Matching simulator parameters to the trial, one posterior draw at a time (docs/calibration.md).
 
 Each function solves monotone equations per posterior draw, for all draws at
 once, by a vectorized root finder on the exact two-week experiment and the

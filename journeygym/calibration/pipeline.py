@@ -1,4 +1,4 @@
-"""The calibration pipeline: real data in, a validated parameter artifact out (DESIGN 2.5).
+"""The calibration pipeline: real data in, a validated parameter artifact out (docs/calibration.md).
 
 Steps, in order (each prints a progress line); :func:`calibrate` calls one
 function per step:
@@ -104,7 +104,7 @@ ASSUMPTION_LABELS: dict[str, str] = {
 
 #: The data files every calibration reads (and records the SHA-256 of).
 SOURCE_FILES: tuple[str, ...] = (HILLSTROM_FILENAME, CDNOW_FILENAME)
-#: Hidden states of the HMM (DESIGN 2.1).
+#: Hidden states of the HMM (docs/calibration.md).
 HMM_STATES = 5
 #: The trial outcomes an uplift model is fitted for, in the order they are sampled.
 UPLIFT_OUTCOMES: tuple[str, ...] = ("visit", "conversion")

@@ -1,4 +1,4 @@
-"""Plausibility beyond the data: what the calibrated e-mail does over a year (DESIGN 2.5).
+"""Plausibility beyond the data: what the calibrated e-mail does over a year (docs/calibration.md).
 
 The two-week trial identifies an e-mail's two-week effect and nothing about its
 persistence, so every artifact is held against evidence from elsewhere:

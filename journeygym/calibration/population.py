@@ -1,4 +1,4 @@
-"""The population model: who a new simulated customer is (DESIGN 2.2).
+"""The population model: who a new simulated customer is (docs/calibration.md).
 
 Fitted on the Hillstrom table as the joint counts of the categorical
 covariates and the quantiles of ``history`` within each history segment.  It

@@ -1,4 +1,4 @@
-"""Exact expectations of the simulator's two-week experiment (DESIGN 2.5).
+"""Exact expectations of the simulator's two-week experiment (docs/calibration.md).
 
 The Hillstrom trial e-mailed customers once and recorded visits and
 conversions over the next two weeks.  In the simulator that is: action ``a`` at
@@ -129,7 +129,7 @@ def two_week_event_probability(
 class CarryoverExperiment:
     """Expected incremental events of one e-mail at week 0 and none after, over 2 and over 52 weeks.
 
-    The carryover ratio ``rho`` of DESIGN 2.5 is ``incremental(...)[1] /
+    The carryover ratio ``rho`` of docs/calibration.md is ``incremental(...)[1] /
     incremental(...)[0]``: the e-mail's expected extra events (visits or
     purchases, counted, not "at least one") over :data:`CARRYOVER_WEEKS` weeks
     divided by those within the two-week window.  Exact: the expected events

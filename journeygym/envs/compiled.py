@@ -67,7 +67,7 @@ def step_loop(  # type: ignore[no-untyped-def]
     visit_prob,
     purchase_prob,
 ):
-    """One week for every customer, in place: DESIGN 2.4 steps 1-6 except the buyers' spend (see :func:`step_population`).
+    """One week for every customer, in place: docs/architecture.md, "The week of a customer" except the buyers' spend (see :func:`step_population`).
 
     ``reward`` gets the week's reward of a customer who did not buy
     (``0.0 * margin - cost``, as numpy computes it); the caller adds the spend.

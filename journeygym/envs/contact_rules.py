@@ -1,4 +1,4 @@
-"""Contact rules: a weekly send budget and a per-customer frequency cap (DESIGN 7).
+"""Contact rules: a weekly send budget and a per-customer frequency cap (docs/architecture.md, "Contact rules").
 
 The one implementation of both rules.  The population env applies it to every
 step (so evaluation, the logged-data simulator and training, which all step

@@ -1,6 +1,6 @@
 """The one dynamics kernel: a week of the customer journey for N customers at once.
 
-Everything here works on all customers at once (DESIGN 2.4, 2.8): numpy for
+Everything here works on all customers at once (docs/architecture.md, "The week of a customer"): numpy for
 the reset, and for the step one compiled pass over the customers
 (:func:`journeygym.envs.compiled.step_loop`, whose docstring gives the
 measured reason) plus numpy for the spend of the week's buyers.  The kernel is
@@ -219,7 +219,7 @@ class PopulationState:
     """State of N customers, one array entry per customer.
 
     Static covariates (drawn at reset) and the dynamic state (z, f, s, t) of
-    DESIGN 2.4, plus the short behavioural history the observation reports.
+    docs/architecture.md, "The week of a customer", plus the short behavioural history the observation reports.
     """
 
     recency: np.ndarray  # int64, months 1..12
@@ -353,7 +353,7 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
 def step_population(
     state: PopulationState, actions: np.ndarray, tables: KernelTables, noise: np.ndarray
 ) -> StepOutcome:
-    """Advance every customer by one week, in place (DESIGN 2.4 steps 1-6).
+    """Advance every customer by one week, in place (docs/architecture.md, "The week of a customer").
 
     Parameters
     ----------

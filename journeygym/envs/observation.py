@@ -1,4 +1,4 @@
-"""The observation agents see (DESIGN 2.7): a float32 vector with a stable column order.
+"""The observation agents see (docs/architecture.md, "The observation"): a float32 vector with a stable column order.
 
 The hidden engagement state is never part of it.  Static covariate columns
 are written once per customer at reset; the dynamic columns every week.

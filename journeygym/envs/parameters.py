@@ -1,6 +1,6 @@
 """Parameters of the customer-journey model: calibrated dynamics and scenario assumptions.
 
-Two kinds of parameters drive the simulator (DESIGN 2.5):
+Two kinds of parameters drive the simulator (docs/calibration.md):
 
 * :class:`DynamicsParameters` -- what the calibration fits from data (HMM,
   Bayesian uplift, spend and population models).  An artifact holds many of
@@ -167,7 +167,7 @@ class PopulationModel:
 
 @dataclass(frozen=True, eq=False)
 class DynamicsParameters:
-    """One calibrated parameter set of the weekly dynamics (DESIGN 2.4).
+    """One calibrated parameter set of the weekly dynamics (docs/architecture.md, "The week of a customer").
 
     K hidden states, A actions (action 0 is "no action"), G = 7 history
     segments, C = ``len(COVARIATE_NAMES)`` covariates, R carryover levels.
@@ -183,7 +183,7 @@ class DynamicsParameters:
     Parameters
     ----------
     transition
-        ``A`` in DESIGN: (K, K) weekly transition matrix without e-mail; rows sum to 1.
+        ``A`` (the HMM's): (K, K) weekly transition matrix without e-mail; rows sum to 1.
     initial_state_by_recency
         (12, K) distribution of the hidden state at week 0 given recency 1..12 months.
     purchase_prob
@@ -218,7 +218,7 @@ class DynamicsParameters:
         simulated control rates by recency equal the trial's (default zeros).
     carryover_levels
         The R carryover ratios ``rho`` the three response arrays were solved for, increasing
-        (DESIGN 2.5); a scenario's ``carryover`` picks one (:meth:`response_at`).
+        (docs/calibration.md); a scenario's ``carryover`` picks one (:meth:`response_at`).
     """
 
     transition: np.ndarray
@@ -352,7 +352,7 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-#: ASSUMPTION (anchored): carryover ratio rho of a single e-mail (DESIGN 2.5).
+#: ASSUMPTION (anchored): carryover ratio rho of a single e-mail (docs/calibration.md).
 DEFAULT_CARRYOVER = 1.5
 #: Carryover levels an artifact is calibrated at by default: the sensitivity sweep {1, 1.5, 2.5} and 2.0 between.
 DEFAULT_CARRYOVER_LEVELS: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
@@ -414,7 +414,7 @@ CONTACT_RULE_FIELDS: tuple[str, ...] = ("contact_budget", "contact_budget_per_10
 
 @dataclass(frozen=True)
 class ScenarioAssumptions:
-    """Scenario parameters that no data set here calibrates (DESIGN 2.5).
+    """Scenario parameters that no data set here calibrates (docs/calibration.md).
 
     These are ASSUMPTIONS: defaults with stated reasons, always reported as
     such and swept in comparison reports.
@@ -462,7 +462,7 @@ class ScenarioAssumptions:
     action_costs
         Cost of each action when delivered (default: no action $0, each e-mail $0.05).
     contact_budget, contact_budget_per_1000
-        Contact rules, not assumptions (DESIGN 7): a weekly send budget, either as a share of the
+        Contact rules, not assumptions (docs/architecture.md, "Contact rules"): a weekly send budget, either as a share of the
         subscribed customers (in (0, 1]) or as a count per 1,000 customers of the population (in
         (0, 1000]); at most one of the two.  Default None: no budget.  Each week at most
         ``floor(share * subscribed)`` (or ``floor(count * N / 1000)``) e-mails are delivered; when

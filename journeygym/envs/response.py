@@ -1,4 +1,4 @@
-"""How an action changes a customer's week: the one definition of the response model (DESIGN 2.4).
+"""How an action changes a customer's week: the one definition of the response model (docs/architecture.md, "The week of a customer").
 
 An e-mail delivered at fatigue stock ``F`` acts with the multiplier
 ``m(F) = ((1 + kappa F) / (1 + kappa F0))^-p`` (:mod:`journeygym.envs.fatigue`;

@@ -354,7 +354,7 @@ def _content(
         if no_fatigue:
             text = (
                 "In the settings with kappa = u1 = 0 an e-mail neither tires the customer nor raises the unsubscribe "
-                "risk of later e-mails. With the reference numbers of DESIGN 2.5 a myopic policy that knows the "
+                "risk of later e-mails. With the calibrated response a myopic policy that knows the "
                 "state is then already optimal, so any long-term advantage of RL lives in the other settings; "
                 "whether that holds for these parameters is what the myopic_oracle row measures (an e-mail's "
                 "lasting effect on engagement is long-term value a myopic policy ignores even there)."

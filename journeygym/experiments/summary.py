@@ -54,7 +54,7 @@ __all__ = [
     "summary_frame",
 ]
 
-#: Registry kinds of the seed baselines (DESIGN 3).
+#: Registry kinds of the seed baselines (docs/architecture.md, "The seed baselines and logged campaigns").
 SEED_BASELINES: tuple[str, ...] = ("lookalike", "expected_ltv", "ltv_uplift")
 _LEVEL = 0.95
 

@@ -47,7 +47,7 @@ def _exhaustive_values(
 
     With ``fixed_action`` every subscribed week takes that action (the expected return of the constant policy).
 
-    Written from DESIGN 2.4 in scalar Python, independently of the response tables the oracle
+    Written from docs/architecture.md, "The week of a customer" in scalar Python, independently of the response tables the oracle
     reads; the tree is memoized on its Markov state (week, z, fatigue level, subscribed).
     """
     tilt, _, purchase_effect = params.response_at(scenario.carryover)

@@ -47,7 +47,7 @@ def test_draws_differ_and_effects_are_finite():
 
 
 def test_every_draw_realizes_its_carryover_within_two_percent():
-    """DESIGN 2.5's check, through the simulator's own tables (exact expectations), at every calibrated level."""
+    """docs/calibration.md's check, through the simulator's own tables (exact expectations), at every calibrated level."""
     from journeygym.calibration.plausibility import CARRYOVER_TOLERANCE, plausibility_report
 
     draws = load_artifact()

@@ -1,4 +1,4 @@
-"""The one kernel: exact rules of DESIGN 2.4, and the same customer whatever N is."""
+"""The one kernel: exact rules of docs/architecture.md, "The week of a customer", and the same customer whatever N is."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Logged campaign data: run a behavior policy in the simulator and keep what a practitioner would.
 
 The seed baselines are trained the way a practitioner trains on past
-campaigns (DESIGN 3): on a log of who was e-mailed, with which probability,
+campaigns (docs/architecture.md, "The seed baselines and logged campaigns"): on a log of who was e-mailed, with which probability,
 and what they did afterwards.  Four modules:
 
 * :mod:`~journeygym.baselines.logged_data.schema` -- the table's schema,

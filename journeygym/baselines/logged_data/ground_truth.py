@@ -27,7 +27,7 @@ def two_week_purchase_effects(
 
     Week t: the customer in state (z, f, s) receives action a (a no-op when
     unsubscribed) and the week unfolds as the response model says
-    (:mod:`journeygym.envs.response`, DESIGN 2.4).  Week t+1: no action if
+    (:mod:`journeygym.envs.response`, docs/architecture.md, "The week of a customer").  Week t+1: no action if
     ``next_week_probabilities`` is None, otherwise an action drawn with those
     probabilities if the customer is still subscribed.  Exact expectations
     over the two-week Markov chain; no Monte Carlo.

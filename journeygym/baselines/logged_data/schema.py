@@ -39,7 +39,7 @@ models against the true treatment effect:
 * ``true_effect_<arm>`` (float64), one per e-mail arm: the exact increase of
   P(purchase in week t or t+1) from delivering ``<arm>`` in week t instead of
   nothing, with nothing in week t+1 -- the simulator's version of the
-  Hillstrom two-week experiment (DESIGN 2.5).
+  Hillstrom two-week experiment (docs/calibration.md).
 * ``true_logged_effect_<arm>`` (float64): the same difference with week t+1's
   action drawn from the behavior policy, which is what a model trained on
   the log estimates (an e-mail in week t raises fatigue, which weakens the

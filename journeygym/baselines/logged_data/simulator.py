@@ -8,7 +8,7 @@ the observation, action, propensities and outcomes of every customer and week
 the simulator's ground truth
 (:mod:`journeygym.baselines.logged_data.ground_truth`).
 
-Under a scenario's contact rules (DESIGN 7) the env delivers only part of what
+Under a scenario's contact rules (docs/architecture.md, "Contact rules") the env delivers only part of what
 the behavior asks.  The log then records what a practitioner's send log holds:
 the *delivered* action in ``action`` (the request in ``requested_action``) and
 the probability of each delivered action after the rules
