@@ -2,14 +2,12 @@
 
 Why compiled: with the fatigue stock's grid (44 levels by default) the batched
 numpy form made ``(levels, N, K)`` temporaries for every week and action and
-was memory-bound: 41 s for 100,000 customers x 52 weeks, against 3.7-4.1 s for
-the five-level counter it replaced.  Here a block of :data:`BLOCK` customers of
-one segment is solved at a time: its tables stay in cache and the loops over
-the block vectorize.  The actions are packed two bits each (with up to four
-actions), so the ``(H, N, K, levels)`` policy takes 285 MB rather than 1.1 GB
-at that size; writing the unpacked bytes cost a fifth of the time.  Measured
-on the 2-core development machine (``benchmarks/bench_oracle.py``):
-2.4 s wall on two threads, 4.7-5.0 CPU-seconds, 4.7 s on one thread.
+was memory-bound, about 15x slower at 100,000 customers x 52 weeks.  Here a
+block of :data:`BLOCK` customers of one segment is solved at a time: its tables
+stay in cache and the loops over the block vectorize.  The actions are packed
+two bits each (with up to four actions), a quarter of the memory; writing
+unpacked bytes cost a fifth of the time (``benchmarks/bench_oracle.py``;
+figures in ``docs/benchmarks.md``).
 
 The recursion is the one documented in :mod:`journeygym.baselines.oracle`;
 ties between actions keep the first best, as ``argmax`` does.  It runs

@@ -2,12 +2,9 @@
 
 Why compiled: the week as numpy calls makes some thirty passes over N arrays,
 and the observation's weekly columns are strided writes into an ``(N, D)``
-buffer.  Measured at N = 100,000 on the 2-core development machine, the numpy
-step took 5.9-6.7 ms and the compiled loop 3.7 ms; the weekly columns took
-6.5 ms as numpy column writes and 1.4 ms as one row-wise pass; the population
-env went from 6.1-7.1 M to 9.8-12.1 M customer-steps/s (median 11.6 M)
-(``benchmarks/bench_population_env.py``).  At the small N of training
-(64-1,000 customers) the numpy calls' fixed cost dominated.
+buffer; one pass per customer is about twice as fast at N = 100,000, and at the
+small N of training the numpy calls' fixed cost dominated
+(``benchmarks/bench_population_env.py``; figures in ``docs/benchmarks.md``).
 
 The loops do exactly what the numpy code did, in the same order and with the
 same C library functions (``exp``, ``log1p``), so the results are bit-identical
