@@ -29,11 +29,37 @@ are fewer than about 1% of the rows at either end; logs of fewer than
 ``OUTLYING_MIN_ROWS`` rows are not checked.  ``outlying_dates="drop"``
 drops the outlying rows with a
 :class:`~journeygym.errors.DataWarning`, ``"keep"`` keeps them.
+
+Exact duplicate rows
+--------------------
+A row equal in every column to an earlier row is an *exact duplicate*: usually
+a log exported or appended twice, which counts a purchase twice and moves the
+median weekly amount that separates small from large purchase weeks.
+:func:`load_transactions` counts them; ``duplicates="drop"`` drops them with a
+:class:`~journeygym.errors.DataWarning` that gives the count (``journeygym
+fit-hmm`` does so by default), ``"keep"`` (the default of the function) keeps
+them as separate purchases.  Rows that repeat a customer on one day with other
+amounts are separate purchases and never duplicates.  :func:`load_cdnow` keeps
+the CDNOW file's 255 exact duplicates: the published log lists each order on
+its own line, and a customer may place two orders of the same value on one
+day, so they are kept as in the analyses of this file.
+
+Time zones
+----------
+One rule: a time written with a UTC offset (``2017-03-12T23:30:00-05:00``)
+counts on its own local clock -- the offset is dropped, not applied -- so a
+purchase falls on the day written, the customer's day.  Times with different
+offsets in one column (daylight saving time, stores in several zones, some
+times without an offset) are read the same way, with a
+:class:`~journeygym.errors.DataWarning` that names the file, the column and
+the offsets found.  To count days in one zone instead, convert the column
+before loading (``pd.to_datetime(column, utc=True).dt.tz_convert(ZONE)``).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import os
 import warnings
@@ -46,6 +72,7 @@ import pandas as pd
 
 from journeygym.arguments import option_name, option_setting
 from journeygym.errors import DataValidationError, DataWarning
+from journeygym.files import not_utf8_error
 
 __all__ = [
     "CDNOW_COLUMNS",
@@ -60,6 +87,7 @@ __all__ = [
 
 NonPositive = Literal["error", "drop", "keep"]
 OutlyingDates = Literal["error", "drop", "keep"]
+Duplicates = Literal["drop", "keep"]
 
 DATA_DIR_ENV = "JOURNEYGYM_DATA_DIR"
 CDNOW_FILENAME = "cdnow_master.txt"
@@ -67,6 +95,7 @@ CDNOW_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
 
 _NONPOSITIVE_OPTIONS = ("error", "drop", "keep")
 _OUTLYING_OPTIONS = ("error", "drop", "keep")
+_DUPLICATES_OPTIONS = ("drop", "keep")
 #: Outlying dates (module docstring): rows beyond an empty stretch of more than OUTLYING_GAP times
 #: the span between the OUTLYING_QUANTILE and 1 - OUTLYING_QUANTILE quantiles of the dates.
 OUTLYING_QUANTILE = 0.01
@@ -94,6 +123,7 @@ def load_transactions(
     sep: str | None = None,
     nonpositive: NonPositive = "error",
     outlying_dates: OutlyingDates = "error",
+    duplicates: Duplicates = "keep",
 ) -> pd.DataFrame:
     """Load and validate a transaction log, one row per customer and day.
 
@@ -108,7 +138,9 @@ def load_transactions(
         ``strftime`` format of the time column, e.g. ``"%Y%m%d"``. ``None``
         lets pandas infer it (value by value where the values are written in
         different ways); an integer time column is then read as
-        ``YYYYMMDD``. Times are truncated to the day.
+        ``YYYYMMDD``. Times are truncated to the day. A time with a UTC
+        offset counts on the day written (the offset is dropped, not
+        applied); see "Time zones" in the module docstring.
     sep
         Field separator of a file. ``None`` detects it from the file (comma,
         semicolon, tab, ...); pass ``r"\\s+"`` for whitespace-separated files.
@@ -126,6 +158,11 @@ def load_transactions(
         (default) refuses them, naming the rows; ``"drop"`` removes them with
         a :class:`~journeygym.errors.DataWarning`; ``"keep"``
         keeps them.
+    duplicates
+        What to do with rows equal in every column to an earlier row (see
+        "Exact duplicate rows" in the module docstring). ``"keep"`` (default)
+        keeps them as separate purchases; ``"drop"`` drops them with a
+        :class:`~journeygym.errors.DataWarning` that gives their count.
 
     Returns
     -------
@@ -145,6 +182,7 @@ def load_transactions(
     """
     _check_nonpositive_option(nonpositive)
     _check_outlying_option(outlying_dates)
+    _check_duplicates_option(duplicates)
     if isinstance(path_or_df, pd.DataFrame):
         frame, line_offset, source = path_or_df, None, "the DataFrame"
     else:
@@ -159,6 +197,7 @@ def load_transactions(
         time_format=time_format,
         nonpositive=nonpositive,
         outlying_dates=outlying_dates,
+        duplicates=duplicates,
         line_offset=line_offset,
         source=source,
     )
@@ -191,7 +230,9 @@ def load_cdnow(
     -------
     pandas.DataFrame
         As :func:`load_transactions`, with integer ``customer_id``; ``amount``
-        is the dollar value.
+        is the dollar value. Rows that repeat an earlier row exactly are kept
+        (255 in the published file; see "Exact duplicate rows" in the module
+        docstring).
     """
     _check_nonpositive_option(nonpositive)
     _check_outlying_option(outlying_dates)
@@ -208,6 +249,8 @@ def load_cdnow(
         )
     except pd.errors.EmptyDataError:
         raise _empty_file_error(path) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.ParserError as exc:
         raise DataValidationError(
             f"Could not parse {path} as the CDNOW log: {exc}. Expected 4 "
@@ -235,6 +278,7 @@ def load_cdnow(
         time_format="%Y%m%d",
         nonpositive=nonpositive,
         outlying_dates=outlying_dates,
+        duplicates="keep",
         line_offset=line_offset,
         source=str(path),
     )
@@ -251,6 +295,7 @@ def _validate_and_aggregate(
     time_format: str | None,
     nonpositive: NonPositive,
     outlying_dates: OutlyingDates,
+    duplicates: Duplicates,
     line_offset: int | None,
     source: str,
 ) -> pd.DataFrame:
@@ -269,6 +314,7 @@ def _validate_and_aggregate(
             f"{source} has a header but no transactions (0 rows). Expected one "
             "row per purchase; check that the right file was given."
         )
+    repeated = _exact_duplicates(frame, list(wanted.values()))
     raw = frame[list(wanted.values())].reset_index(drop=True)
     _check_missing(raw, line_offset, source)
 
@@ -278,6 +324,7 @@ def _validate_and_aggregate(
         {"customer_id": raw[customer_col], "date": dates, "amount": amounts}
     )
     tidy = _apply_nonpositive(tidy, nonpositive, line_offset, source)
+    tidy = _apply_duplicates(tidy, repeated, duplicates, line_offset, source)
     tidy = _apply_outlying_dates(tidy, outlying_dates, line_offset, source)
     grouped = tidy.groupby(["customer_id", "date"], sort=True)
     out = grouped.agg(amount=("amount", "sum"), n_rows=("amount", "size"))
@@ -304,6 +351,13 @@ def _check_outlying_option(outlying_dates: str) -> None:
     if outlying_dates not in _OUTLYING_OPTIONS:
         raise DataValidationError(
             f"{option_name('outlying_dates')} must be one of {_OUTLYING_OPTIONS}; received {outlying_dates!r}."
+        )
+
+
+def _check_duplicates_option(duplicates: str) -> None:
+    if duplicates not in _DUPLICATES_OPTIONS:
+        raise DataValidationError(
+            f"{option_name('duplicates')} must be one of {_DUPLICATES_OPTIONS}; received {duplicates!r}."
         )
 
 
@@ -372,12 +426,19 @@ def _read_delimited(path: Path, *, sep: str | None) -> pd.DataFrame:
         return pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
         raise _empty_file_error(path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+    except (pd.errors.ParserError, csv.Error) as exc:
         raise DataValidationError(
             f"Could not parse {str(path)!r} as a delimited text file: {exc}. "
             f"Expected a header row and one row per purchase; pass {option_setting('sep')} if the "
             f"delimiter is unusual (e.g. {option_setting('sep', _WHITESPACE)} for whitespace)."
         ) from None
+
+
+def _not_utf8(path: Path) -> DataValidationError:
+    error = not_utf8_error(path, "The transaction log")
+    return DataValidationError(str(error) if error is not None else f"{str(path)!r} does not decode as UTF-8 text.")
 
 
 def check_columns(frame: pd.DataFrame, expected: Sequence[str], source: str) -> None:
@@ -437,12 +498,16 @@ def _parse_dates(
         fmt = time_format
         if fmt is None and pd.api.types.is_integer_dtype(raw):
             values, fmt = raw.astype(str), "%Y%m%d"
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-        if fmt is None and parsed.isna().any():
-            # pandas infers one format from the first value; parse the values
-            # written differently (e.g. with and without a time) one by one.
-            retry = parsed.isna()
-            parsed[retry] = pd.to_datetime(values[retry], format="mixed", errors="coerce")
+        try:
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+            if fmt is None and parsed.isna().any():
+                # pandas infers one format from the first value; parse the values
+                # written differently (e.g. with and without a time) one by one.
+                retry = parsed.isna()
+                parsed[retry] = pd.to_datetime(values[retry], format="mixed", errors="coerce")
+        except (ValueError, TypeError):
+            # pandas refuses times with different UTC offsets (or with and without one) in one column.
+            parsed = _local_times(values, fmt, source)
         bad = np.flatnonzero(parsed.isna().to_numpy())
         if len(bad):
             examples = raw.iloc[bad[:_MAX_EXAMPLES]].tolist()
@@ -456,6 +521,54 @@ def _parse_dates(
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.dt.normalize()
+
+
+def _local_time(value: object, fmt: str | None) -> tuple[pd.Timestamp | None, dt.timedelta | None]:
+    """One time on its local clock (the offset dropped) and its UTC offset; (None, None) if it does not parse."""
+    try:
+        if isinstance(value, str):
+            stamp = pd.Timestamp(dt.datetime.strptime(value, fmt) if fmt else value)
+        elif isinstance(value, (dt.datetime, np.datetime64)):
+            stamp = pd.Timestamp(value)
+        else:
+            return None, None
+    except (ValueError, TypeError, OverflowError):
+        return None, None
+    if stamp is pd.NaT:
+        return None, None
+    offset = stamp.utcoffset()
+    return (stamp.tz_localize(None) if stamp.tzinfo is not None else stamp), offset
+
+
+def _format_offset(offset: dt.timedelta | None) -> str:
+    if offset is None:
+        return "no offset"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _local_times(values: pd.Series, fmt: str | None, source: str) -> pd.Series:
+    """Times with different UTC offsets, each on its own local clock (module docstring, "Time zones")."""
+    parsed: dict[object, tuple[pd.Timestamp | None, dt.timedelta | None]] = {}
+    for value in values.unique():
+        parsed[value] = _local_time(value, fmt)
+    times = pd.Series(
+        pd.to_datetime([parsed[v][0] for v in values], errors="coerce"), index=values.index, name=values.name
+    )
+    offsets = {offset for stamp, offset in parsed.values() if stamp is not None}
+    if len(offsets) > 1:
+        shown = sorted(offsets, key=lambda o: (o is not None, o or dt.timedelta(0)))
+        listed = ", ".join(_format_offset(o) for o in shown[:_MAX_EXAMPLES])
+        more = f" and {len(shown) - _MAX_EXAMPLES} more" if len(shown) > _MAX_EXAMPLES else ""
+        warnings.warn(
+            f"{source}: column {values.name!r} holds times with different UTC offsets ({listed}{more}); each time is "
+            "read on its own local clock, the offset dropped (not converted to UTC), so every purchase falls on the "
+            "day written. To count days in one time zone instead, convert the column to that zone before loading.",
+            DataWarning,
+            stacklevel=5,
+        )
+    return times
 
 
 def _parse_amounts(raw: pd.Series, line_offset: int | None, source: str) -> pd.Series:
@@ -491,6 +604,35 @@ def _apply_nonpositive(
         f"refunds or cancellations: pass {option_setting('nonpositive', 'drop')} to remove those "
         f"rows, or {option_setting('nonpositive', 'keep')} to keep them as purchase events."
     )
+
+
+def _exact_duplicates(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Boolean mask of the rows equal in every column to an earlier row (by position)."""
+    try:
+        return frame.duplicated(keep="first").to_numpy()
+    except TypeError:  # unhashable cells (lists, dicts) in a DataFrame: compare the log's three columns
+        return frame[columns].duplicated(keep="first").to_numpy()
+
+
+def _apply_duplicates(
+    tidy: pd.DataFrame, repeated: np.ndarray, duplicates: Duplicates, line_offset: int | None, source: str
+) -> pd.DataFrame:
+    """Drop (with a warning that counts them) or keep the exact duplicate rows; ``tidy``'s index is the row position."""
+    if duplicates == "keep" or not repeated.any():
+        return tidy
+    positions = np.flatnonzero(repeated)
+    positions = positions[np.isin(positions, tidy.index.to_numpy())]  # rows still there (not dropped before)
+    if not len(positions):
+        return tidy
+    warnings.warn(
+        f"{source}: dropped {len(positions)} exact duplicate row(s) -- rows equal in every column to an earlier row -- "
+        f"at {_row_refs(positions, line_offset)}; each purchase is counted once. Exact duplicates are usually a log "
+        "exported or appended twice; if these are genuine repeat purchases, pass "
+        f"{option_setting('duplicates', 'keep')} to keep them.",
+        DataWarning,
+        stacklevel=4,
+    )
+    return tidy.drop(index=positions)
 
 
 def outlying_date_range(dates: pd.Series | np.ndarray) -> tuple[pd.Timestamp, pd.Timestamp, int] | None:

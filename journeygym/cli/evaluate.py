@@ -30,7 +30,8 @@ from journeygym.agents.registry import UnknownAgentError, resolve
 from journeygym.arguments import positive_int
 from journeygym.baselines.registry import POLICY_NAMES, policy_names
 from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config
-from journeygym.experiments.runner import RunResult, plan_cells, run_experiment
+from journeygym.experiments.interrupts import RunInterrupted
+from journeygym.experiments.runner import RunResult, plan_cells, run_experiment, stored_cells_text
 from journeygym.experiments.store import ResultsLockedError, results_warnings_as_lines
 from journeygym.experiments.summary import SettingSummary, format_summary, summarize, summary_frame
 from journeygym.files import OutputPathError
@@ -289,6 +290,10 @@ def _run(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
         except (FileExistsError, ResultsLockedError) as exc:
             print(f"{command}: error: --out: {exc}", file=sys.stderr)
             return 2
+        except RunInterrupted as exc:
+            kept = f"{stored_cells_text(exc.stored, exc.total)} in {str(output)!r}" if args.out else "nothing was kept"
+            print(f"\n{command}: interrupted ({exc.signal_name}); {kept}.", file=sys.stderr)
+            return exc.exit_status
         _print(outcome, config, args)
     return 0
 

@@ -3,6 +3,14 @@
 Exit codes: 0 the model was fitted and EM converged; 2 the input was unusable
 (the message says why); 3 EM did not converge within ``--max-iter``
 iterations (the estimates are printed but should not be used).
+
+Unusable input includes a log with fewer than
+:data:`~journeygym.calibration.hmm.MIN_CUSTOMERS_PER_STATE` (20) customers
+per hidden state (for ``--states`` and every K of ``--select``).  Rows equal
+in every column to an earlier row are dropped with a warning that counts them
+(``--keep-duplicates`` keeps them); times with different UTC offsets are read
+on their own local clocks, with a warning (see
+:mod:`journeygym.calibration.transactions`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import numpy as np
 
 from journeygym.arguments import command_options, positive_int
 from journeygym.errors import DataWarning
-from journeygym.calibration.hmm import PurchaseHMM, select_n_states
+from journeygym.calibration.hmm import MIN_CUSTOMERS_PER_STATE, PurchaseHMM, check_customers_per_state, select_n_states
 from journeygym.calibration.transactions import load_transactions
 from journeygym.calibration.weekly import weekly_observations
 
@@ -34,6 +42,8 @@ FLAGS = {
     "nonpositive": "--nonpositive",
     "outlying_dates=drop": "--drop-outlying-dates",
     "outlying_dates=keep": "--keep-outlying-dates",
+    "duplicates=keep": "--keep-duplicates",
+    "n_states": "--states",
 }
 
 
@@ -71,7 +81,14 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--keep-outlying-dates", dest="outlying_dates", action="store_const", const="keep",
         help="keep rows dated far outside the bulk of the log (when they are genuine)",
     )
-    parser.add_argument("--states", type=positive_int, default=5, help="number of hidden states K (default 5)")
+    parser.add_argument(
+        "--keep-duplicates", dest="duplicates", action="store_const", const="keep", default="drop",
+        help="keep rows equal in every column to an earlier row (default: drop them, with a warning that counts them)",
+    )
+    parser.add_argument(
+        "--states", type=positive_int, default=5,
+        help=f"number of hidden states K (default 5); the log needs {MIN_CUSTOMERS_PER_STATE} customers per state",
+    )
     parser.add_argument("--select", default=None, help="also report BIC for these K, e.g. 2,3,4,5,6")
     parser.add_argument("--restarts", type=positive_int, default=8, help="EM restarts (default 8)")
     parser.add_argument("--max-iter", type=positive_int, default=200, help="EM iterations per restart (default 200)")
@@ -93,6 +110,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, list[str]]:
             sep=args.sep,
             nonpositive=args.nonpositive,
             outlying_dates=args.outlying_dates,
+            duplicates=args.duplicates,
         )
         sequences = weekly_observations(transactions, start="after_first_purchase")
     notes = []
@@ -102,6 +120,11 @@ def _load(args: argparse.Namespace) -> tuple[Any, list[str]]:
             print(f"journeygym fit-hmm: warning: {warning.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    observed = int((sequences.lengths > 0).sum())  # after the warnings: a refusal may follow from rows dropped
+    with command_options("journeygym fit-hmm", FLAGS):
+        check_customers_per_state(observed, args.states)
+        if args.select:
+            check_customers_per_state(observed, max(_parse_ks(args.select)), f"--select {args.select}")
     return sequences, notes
 
 

@@ -12,8 +12,10 @@ seed, draws and scenario) every policy is also rolled out on the log's own
 customers in the simulator, and the assessment table scores each estimator
 against those true values; the oracle's value is the reference of the regret.
 
-Exit status: 0 done, 2 bad input (a log or policy that cannot be evaluated,
-unknown names), 4 an artifact that cannot be read.
+Exit status: 0 done; 1 the estimates were printed but ``--out`` could not be
+written (a full disk); 2 bad input (a log or policy that cannot be evaluated,
+unknown names, an ``--out`` that cannot be written: checked before any work);
+4 an artifact that cannot be read.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pandas as pd
 from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
 from journeygym.arguments import positive_int
 from journeygym.baselines.logged_data.schema import LoggedDataError, read_parquet_log
+from journeygym.files import NotUTF8Error, OutputPathError, check_output_file, is_disk_full, not_utf8_error
 from journeygym.records import to_jsonable
 
 __all__ = ["ope_command", "read_log"]
@@ -72,10 +75,30 @@ def read_log(path: str | Path) -> pd.DataFrame:
         raise LoggedDataError(f"log: no file at {str(path)!r}; expected a .parquet or .csv table in the logged-data schema.")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix not in (".parquet", ".pq"):
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise LoggedDataError(f"log: {str(path)!r} is empty (no header row); {_EXPECTED_CSV}") from None
+        except UnicodeDecodeError:
+            error = not_utf8_error(path, "log:")
+            raise (error or LoggedDataError(f"log: {str(path)!r} does not decode as UTF-8 text.")) from None
+    elif suffix in (".parquet", ".pq"):
+        frame = read_parquet_log(path)[0]
+    else:
         raise LoggedDataError(f"log: {str(path)!r} has the suffix {suffix!r}; expected .parquet or .csv.")
-    return read_parquet_log(path)[0]
+    if frame.empty:
+        raise LoggedDataError(
+            f"log: {str(path)!r} has no rows (columns {list(frame.columns)[:6]}{' ...' if frame.shape[1] > 6 else ''}); "
+            f"{_EXPECTED_CSV}"
+        )
+    return frame
+
+
+_EXPECTED_CSV = (
+    "expected a table in the logged-data schema: a header row naming the columns (customer_id, week, the "
+    "observation columns, action, reward; propensity_<action> and the other outcomes are optional) and one row "
+    "per customer and week, as journeygym writes with simulate_logged_data(...).to_csv(...)."
+)
 
 
 def _build_policies(names: Sequence[str], train_frame: pd.DataFrame, same_log: bool) -> dict[str, Any]:
@@ -149,11 +172,17 @@ def _tables(record: dict[str, Any]) -> str:
 
 
 def ope_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym ope``: returns the exit status (0 done, 2 bad input, 4 an unreadable artifact)."""
+    """``journeygym ope``: returns the exit status (0 done, 1 --out not written, 2 bad input, 4 an unreadable artifact)."""
     from journeygym.ope.episodes import episodes_from_frame
     from journeygym.ope.evaluate import evaluate_policies
 
     args = _parser().parse_args(argv)
+    if args.out:
+        try:  # before the estimates, which take minutes
+            check_output_file(args.out, "output file")
+        except OutputPathError as exc:
+            print(f"journeygym ope: error: --out: {exc}", file=sys.stderr)
+            return 2
     try:
         frame = read_log(args.log)
         episodes = episodes_from_frame(frame)
@@ -180,15 +209,24 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
         record["log"] = {"path": str(args.log), "metadata": frame.attrs.get("journeygym", {})}
         if args.truth:
             record.update(_truth(policies, frame, args.artifact, result))
-    except (UnknownAgentError, LoggedDataError, ValueError, TypeError) as exc:
+    except (UnknownAgentError, LoggedDataError, NotUTF8Error, ValueError, TypeError) as exc:
         print(f"journeygym ope: error: {exc}", file=sys.stderr)
         return 2
     record = to_jsonable(record, nonfinite_as_none=True)
+    print(json.dumps(record, indent=2, sort_keys=True) if args.json else _tables(record))
     if args.out:
         from journeygym.files import atomic_write_bytes
 
-        atomic_write_bytes(Path(args.out), json.dumps(record, indent=2, sort_keys=True).encode())
-    print(json.dumps(record, indent=2, sort_keys=True) if args.json else _tables(record))
+        try:
+            atomic_write_bytes(Path(args.out), json.dumps(record, indent=2, sort_keys=True).encode())
+        except OSError as exc:  # the place was checked before the work: a full disk, or a change since
+            why = "the disk is full (or the quota spent)" if is_disk_full(exc) else (exc.strerror or str(exc))
+            print(
+                f"journeygym ope: error: --out: could not write {args.out!r}: {why}; the estimates are printed above "
+                f"(add --json for the record). Free space or choose another --out, and run again.",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from journeygym.experiments.config import ConfigError, config_json_schema, load_config
-from journeygym.experiments.runner import CellError, ResultsExistError, default_output_dir, run_experiment
+from journeygym.experiments.interrupts import RunInterrupted
+from journeygym.experiments.runner import (
+    CellError,
+    ResultsDiskFullError,
+    ResultsExistError,
+    default_output_dir,
+    run_experiment,
+    stored_cells_text,
+)
 from journeygym.experiments.store import DamagedFileError, ResultsLockedError, results_warnings_as_lines
 from journeygym.files import OutputPathError
 
@@ -34,11 +44,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_command(argv: Sequence[str] | None = None) -> int:
-    """``journeygym run``: returns the exit status (0 done, 1 a cell failed, 2 bad input, 130 interrupted).
+def _resume_command(args: argparse.Namespace, output: Path) -> str:
+    """The command line that continues this run."""
+    words = ["journeygym", "run", args.config, "--out", str(output)]
+    if args.workers is not None:
+        words += ["--workers", str(args.workers)]
+    if args.backend is not None:
+        words += ["--backend", args.backend]
+    return " ".join(shlex.quote(word) for word in [*words, "--resume"])
 
-    Bad input includes an ``--out`` that is a file or not writable, a results
-    directory another run is using, and a damaged ``manifest.json``.
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """``journeygym run``: returns the exit status.
+
+    0 done; 1 the run stopped before the end (a cell failed, the disk is full);
+    2 bad input; 130 interrupted by SIGINT, 143 by SIGTERM.  Bad input includes
+    an ``--out`` that is a file or not writable, a results directory another
+    run is using, and a damaged ``manifest.json``.  Whenever the run stops
+    early, the finished cells are kept and the message gives the command that
+    continues it (``--resume``).
     """
     from journeygym.experiments.report import report_text
 
@@ -73,13 +97,18 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     except CellError as exc:
         print(f"journeygym run: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except ResultsDiskFullError as exc:
+        print(f"journeygym run: error: {exc} Continue with: {_resume_command(args, output)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        interrupted = exc if isinstance(exc, RunInterrupted) else RunInterrupted(signal.SIGINT)
         print(
-            f"\njourneygym run: interrupted; finished cells are kept in {str(output)!r}. "
-            f"Continue with: journeygym run {args.config} --out {output} --resume",
+            f"\njourneygym run: interrupted ({interrupted.signal_name}); {stored_cells_text(interrupted.stored, interrupted.total)} "
+            f"in {str(output)!r} (the cells being computed were abandoned). "
+            f"Continue with: {_resume_command(args, output)}",
             file=sys.stderr,
         )
-        return 130
+        return interrupted.exit_status
     print(report)
     print(
         f"\n{len(result.computed)} cell(s) computed, {len(result.reused)} reused; "

@@ -1,9 +1,14 @@
 """``journeygym uplift``: Bayesian uplift analysis of any randomized trial in a CSV file.
 
 Exit codes (as ``fit-hmm``'s): 0 the analysis ran and its convergence checks
-passed; 2 the input was unusable (the message says why); 3 it ran but the
-convergence checks failed (the table is printed with a warning and should not
-be used).
+passed; 1 it ran and the table is printed, but the ``--plot`` file could not
+be written (a full disk); 2 the input was unusable (the message says why); 3
+it ran but the convergence checks failed (the table is printed with a warning
+and should not be used).
+
+An unusable ``--plot`` path (a directory, a folder that cannot be created,
+a format matplotlib cannot write) is bad input too, found before the
+sampling starts.
 
 Too little data is unusable input: every arm needs at least
 ``MIN_ROWS_PER_ARM`` rows (``--min-per-arm``), and the outcome must take both
@@ -28,8 +33,10 @@ import pandas as pd
 
 from journeygym.arguments import command_options
 from journeygym.errors import DataValidationError
+from journeygym.files import NotUTF8Error, OutputPathError, check_output_file, is_disk_full, not_utf8_error
 
 EXIT_OK = 0
+EXIT_NOT_WRITTEN = 1
 EXIT_NOT_CONVERGED = 3
 EXIT_BAD_INPUT = 2
 #: Fewest rows per arm analyzed by default (--min-per-arm): with fewer, a decision mostly restates the prior.
@@ -97,6 +104,8 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # argparse has already printed its message
         return int(stop.code or 0)
     try:
+        if args.plot:  # before the sampling, which takes minutes
+            _check_plot_path(args.plot)
         frame = _read_trial(Path(args.trial), args.sep)
         covariates = [c.strip() for c in args.covariates.split(",") if c.strip()] if args.covariates else None
         _check_sampler_settings(args)
@@ -119,7 +128,7 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 segment_intercepts=args.segment_intercepts,
             )
-    except (DataValidationError, FileNotFoundError) as error:
+    except (DataValidationError, FileNotFoundError, NotUTF8Error) as error:
         print(f"journeygym uplift: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for warning in caught:
@@ -134,8 +143,34 @@ def uplift_command(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_report(model))
     if args.plot:
-        model.plot_uplift(args.plot)
+        try:
+            model.plot_uplift(args.plot)
+        except OSError as error:  # the path was checked before the sampling: a full disk, or a change since
+            why = "the disk is full (or the quota spent)" if is_disk_full(error) else (error.strerror or str(error))
+            print(
+                f"journeygym uplift: error: --plot: could not write {args.plot!r}: {why}; the table is printed above. "
+                "Free space or choose another --plot, and run again.",
+                file=sys.stderr,
+            )
+            return EXIT_NOT_WRITTEN
     return EXIT_OK if model.diagnostics_["passed"] else EXIT_NOT_CONVERGED
+
+
+def _check_plot_path(path: str) -> None:
+    """Refuse, before any work, a ``--plot`` path that cannot be written or whose format matplotlib cannot write."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    try:
+        check_output_file(path, "plot file")
+    except OutputPathError as error:
+        raise DataValidationError(f"--plot: {error}") from None
+    suffix = Path(path).suffix.lower().lstrip(".")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise DataValidationError(
+            f"--plot: received {path!r}, whose suffix {suffix!r} is not an image format matplotlib writes; expected "
+            f"one of {sorted(formats)} (e.g. uplift.png)."
+        )
 
 
 def _read_trial(path: Path, sep: str) -> pd.DataFrame:
@@ -149,6 +184,8 @@ def _read_trial(path: Path, sep: str) -> pd.DataFrame:
         raise FileNotFoundError(f"trial file {str(path)!r} not found; pass the path of a CSV file.")
     try:
         frame = pd.read_csv(path, sep=sep)
+    except UnicodeDecodeError:
+        raise (not_utf8_error(path, "trial file") or DataValidationError(f"{str(path)!r} is not UTF-8 text.")) from None
     except pd.errors.EmptyDataError as error:
         raise DataValidationError(f"{str(path)!r} is empty: {error}.") from error
     except pd.errors.ParserError as error:

@@ -22,6 +22,7 @@ import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
     contents = _read_archive(path)
     if "metadata.json" not in contents:
         raise ArtifactError(f"artifact: {str(path)!r} has no metadata.json entry; it is not a journeygym artifact.")
-    metadata = json.loads(str(contents.pop("metadata.json")))
+    metadata = _read_metadata(path, contents.pop("metadata.json"))
     if metadata.get("format") != FORMAT_VERSION:
         raise ArtifactError(
             f"artifact: {str(path)!r} has format {metadata.get('format')!r}, expected {FORMAT_VERSION!r}; "
@@ -191,6 +192,34 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
 
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: Keys of metadata.json that every artifact has.
+_METADATA_KEYS = ("format", "state_names", "action_names", "assumptions")
+
+
+def _read_metadata(path: Path, entry: np.ndarray) -> dict[str, Any]:
+    """The ``metadata.json`` entry of an artifact as a mapping, or one clear :class:`ArtifactError` saying why not."""
+    fix = "Re-create the artifact with `journeygym calibrate --out FILE`, or pass artifact=None for the shipped default."
+    text = str(entry)
+    try:
+        metadata = json.loads(text)
+    except ValueError as exc:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise ArtifactError(
+            f"artifact: {str(path)!r} has a metadata.json entry that is not JSON ({exc}; it starts {shown!r}); "
+            f"expected the JSON object journeygym writes. {fix}"
+        ) from None
+    if not isinstance(metadata, dict):
+        raise ArtifactError(
+            f"artifact: {str(path)!r} has a metadata.json entry holding a JSON {type(metadata).__name__}, expected "
+            f"a JSON object with the keys {list(_METADATA_KEYS)}. {fix}"
+        )
+    missing = [key for key in _METADATA_KEYS if key not in metadata]
+    if missing and "format" in metadata:  # without a format, the format check names the problem
+        raise ArtifactError(
+            f"artifact: {str(path)!r} has a metadata.json without the key(s) {missing}; expected the keys "
+            f"{list(_METADATA_KEYS)}. {fix}"
+        )
+    return metadata
 
 
 def _read_archive(path: Path) -> dict[str, np.ndarray]:

@@ -110,6 +110,9 @@ def die_with_parent(parent_pid: int, interval: float = PARENT_POLL_SECONDS) -> N
 def _initialize_worker(path: list[str], parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         die_with_parent(parent_pid)
+    # Ctrl-C reaches every process of the terminal's group: the parent alone decides to stop (and
+    # then stops its workers, see LocalBackend.run), so a worker does not die printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Spawned workers start with a fresh sys.path: give them the parent's, so user
     # agents importable in the parent ("package.module:Class") are importable here.
     for entry in reversed(path):
@@ -123,6 +126,13 @@ class LocalBackend:
     Workers are *spawned* (not forked): torch and forked threads do not mix, and
     a spawned worker behaves the same on every platform.  Workers end with the
     process that started them, even when it is killed (:func:`die_with_parent`).
+
+    Workers ignore SIGINT: the parent decides.  When the iteration stops before
+    every task is done -- the parent is interrupted (SIGINT, SIGTERM, see
+    :mod:`journeygym.experiments.interrupts`), a task fails, or the caller stops
+    iterating -- the workers are stopped at once (SIGTERM, then SIGKILL after
+    :data:`WORKER_STOP_SECONDS`), instead of finishing the tasks they are running
+    for results nobody would read.
     """
 
     def __init__(self, n_workers: int) -> None:
@@ -136,21 +146,47 @@ class LocalBackend:
             return
         context = multiprocessing.get_context("spawn")
         workers = min(self.n_workers, len(pending_tasks))
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize_worker, initargs=(list(sys.path), os.getpid())) as pool:
-            futures: dict[Future[R], T] = {pool.submit(function, task): task for task in pending_tasks}
-            try:
-                while futures:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = futures.pop(future)
-                        try:
-                            result = future.result()
-                        except Exception as exc:
-                            raise TaskFailed(task) from exc
-                        yield task, result
-            finally:
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_initialize_worker, initargs=(list(sys.path), os.getpid()))
+        futures: dict[Future[R], T] = {}
+        finished = False
+        try:
+            futures = {pool.submit(function, task): task for task in pending_tasks}
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = futures.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as exc:
+                        raise TaskFailed(task) from exc
+                    yield task, result
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:
                 for future in futures:
                     future.cancel()
+                _stop_workers(pool)
+
+
+#: Seconds a worker is given to end after SIGTERM before it is killed (SIGKILL).
+WORKER_STOP_SECONDS = 2.0
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now (their running tasks are abandoned) and release the pool without waiting."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # not public; absent: shutdown alone
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + WORKER_STOP_SECONDS
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0.0))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 #: Times Ray runs a task again when its worker process dies (killed, out of memory, node lost).  A

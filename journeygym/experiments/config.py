@@ -24,7 +24,7 @@ evaluation size and where and how to run.  Example (every key shown; only
       - name: mine
         kind: my_package.agents:MyAgent   # registry name or "module:Class"; default: name
         timesteps: 100000
-    seeds: [0, 1, 2]              # or a count: 3 -> [0, 1, 2]
+    seeds: [0, 1, 2]              # or a count: 3 -> [0, 1, 2] (at most 10000 seeds)
     evaluation:
       customers: 20000            # customers per (seed, draw)
       draws: 20                   # count (spread evenly over the artifact), list of indices, "all", "mean",
@@ -88,6 +88,7 @@ from journeygym.experiments.config_schema import (
     describe,
     problems_of,
 )
+from journeygym.files import NotUTF8Error, read_utf8_text
 from journeygym.messages import close_matches, did_you_mean
 
 __all__ = [
@@ -130,7 +131,7 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: Sequence[tuple[str, str]], source: str = "config") -> None:
         self.problems = list(problems)
-        lines = "\n".join(f"  {path}: {message}" for path, message in self.problems)
+        lines = "\n".join(f"  {path}: {message}" if path else f"  {message}" for path, message in self.problems)
         count = len(self.problems)
         super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}:\n{lines}")
 
@@ -494,7 +495,9 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
             hint = f" Did you mean the preset {close[0]!r}?" if close else ""
             raise ConfigError([("", f"no config file at {str(path)!r}; expected a YAML file or a preset ({', '.join(PRESETS)}).{hint}")], label)
         try:
-            raw = yaml.safe_load(path.read_text())
+            raw = yaml.safe_load(read_utf8_text(path, "config file"))
+        except NotUTF8Error as exc:
+            raise ConfigError([("", str(exc))], label) from None
         except yaml.YAMLError as exc:
             raise ConfigError([("", f"not valid YAML: {exc}")], label) from exc
     if not isinstance(raw, Mapping):

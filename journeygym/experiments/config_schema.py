@@ -50,6 +50,7 @@ from journeygym.messages import close_matches
 __all__ = [
     "ASSUMPTION_KEYS",
     "DERIVED_ASSUMPTIONS",
+    "MAX_SEEDS",
     "AtMost",
     "ConfigFile",
     "EvaluationSection",
@@ -399,14 +400,36 @@ _Policies = Annotated[
 # ------------------------------------------------------------------------ seeds, evaluation, training
 
 
+#: The most seeds a config may ask for: each seed is one cell per policy and setting.
+MAX_SEEDS = 10_000
+
+
 def _seeds_form(value: Any) -> str | None:
     return _form(value, text=None, integer="count", sequence="list", mapping=None)
 
 
+def _at_most_max_seeds(value: Any) -> Any:
+    # Checked before the count is expanded to seeds 0..n-1: a count of 10**12 would not fit in memory.
+    count = value if isinstance(value, int) else len(value)
+    if count > MAX_SEEDS:
+        received = f"{value}" if isinstance(value, int) else f"a list of {count} seeds"
+        raise _problem(
+            f"received {received}, expected at most {MAX_SEEDS} seeds (the run computes one cell per seed, policy "
+            "and setting). Use fewer seeds, e.g. seeds: 5 (seeds 0 to 4) or a list such as [0, 1, 2]."
+        )
+    return value
+
+
 _Seeds = Annotated[
     Union[
-        Annotated[_SeedCount, Tag("count")],
-        Annotated[list[_Seed], Field(min_length=1), _distinct("seeds", "seed"), Tag("list")],
+        Annotated[_SeedCount, Field(json_schema_extra={"maximum": MAX_SEEDS}), AfterValidator(_at_most_max_seeds), Tag("count")],
+        Annotated[
+            list[_Seed],
+            Field(min_length=1, json_schema_extra={"maxItems": MAX_SEEDS}),
+            _distinct("seeds", "seed"),
+            AfterValidator(_at_most_max_seeds),
+            Tag("list"),
+        ],
     ],
     Discriminator(_seeds_form),
     _expect("a list of integer seeds or a count", tagged=True),

@@ -10,10 +10,21 @@ the same customers and weekly noise as every other policy.
 
 ``journeygym run CONFIG.yaml|PRESET [--out DIR] [--resume]`` (presets: quick, full, sensitivity, offline, budgets)
 is :func:`run_command`.
+
+A run stops cleanly, every finished cell kept and resumable with ``--resume``:
+
+- on SIGINT or SIGTERM (:mod:`journeygym.experiments.interrupts`): within
+  seconds, raising :class:`~journeygym.experiments.interrupts.RunInterrupted`
+  with the number of cells stored; a cell being stored is stored first, the
+  cells being computed are abandoned;
+- when the disk is full or the quota spent (ENOSPC, EDQUOT), raising
+  :class:`ResultsDiskFullError`: every file is written atomically, so what is
+  stored is complete.
 """
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
 import time
@@ -32,23 +43,27 @@ from journeygym.envs.parameters import assumptions_with_overrides
 from journeygym.experiments.backends import Backend, TaskFailed, make_backend
 from journeygym.experiments.cells import RESULT_SCHEMA, CellSpec, execute_cell
 from journeygym.experiments.config import ExperimentConfig, settings_of, spread_draws
+from journeygym.experiments.interrupts import InterruptGuard, RunInterrupted
 from journeygym.experiments.store import (
     ResultStore,
     ResultsWarning,
     atomic_write_text,
 )
-from journeygym.files import ensure_output_dir, sha256_of_file
+from journeygym.files import ensure_output_dir, is_disk_full, sha256_of_file
 from journeygym.records import config_hash
 
 __all__ = [
     "NONDETERMINISTIC_COLUMNS",
     "CellError",
+    "ResultsDiskFullError",
     "ResultsExistError",
+    "RunInterrupted",
     "RunResult",
     "default_output_dir",
     "load_results",
     "plan_cells",
     "run_experiment",
+    "stored_cells_text",
 ]
 
 #: Columns that legitimately differ between two runs of the same config (timings, paths, processes).
@@ -63,6 +78,18 @@ class CellError(RuntimeError):
 
 class ResultsExistError(FileExistsError):
     """The output directory already holds results of a run; resume it or choose another directory."""
+
+
+class ResultsDiskFullError(RuntimeError):
+    """Writing the results failed for want of space (ENOSPC, EDQUOT); every stored cell is complete.
+
+    ``stored`` and ``total`` count the cells stored and planned; the cause is the ``OSError``.
+    """
+
+    def __init__(self, message: str, stored: int, total: int | None) -> None:
+        super().__init__(message)
+        self.stored = stored
+        self.total = total
 
 
 @dataclass(frozen=True)
@@ -250,6 +277,12 @@ def run_experiment(
         If ``output_dir`` is a file or cannot be written.
     DamagedFileError
         If ``manifest.json`` does not read back.
+    CellError
+        If a cell fails; finished cells are stored.
+    ResultsDiskFullError
+        If the disk is full or the quota spent; finished cells are stored.
+    RunInterrupted
+        On SIGINT or SIGTERM (when called from the main thread), within seconds; finished cells are stored.
 
     Warns
     -----
@@ -260,8 +293,8 @@ def run_experiment(
     created = ensure_output_dir(output, "results directory")
     store = ResultStore(output)
     try:
-        with store.lock():
-            return _run_locked(config, store, resume=resume, progress=progress, backend=backend, report=report)
+        with InterruptGuard() as guard, store.lock():
+            return _run_locked(config, store, guard, resume=resume, progress=progress, backend=backend, report=report)
     finally:
         if created and output.is_dir() and not any(output.iterdir()):
             output.rmdir()  # nothing was written: leave no empty directory behind
@@ -277,16 +310,81 @@ def _finished_cells(store: ResultStore, cells: Sequence[CellSpec]) -> set[str]:
     return finished
 
 
+def _stored_cells(store: ResultStore, cells: Sequence[CellSpec]) -> tuple[int, int | None]:
+    """(cells stored, cells planned); before the plan, every cell file of the directory counts, and the total is None."""
+    finished = store.finished()
+    if not cells:
+        return len(finished), None
+    return len(finished & {c.cell_id for c in cells}), len(cells)
+
+
+def stored_cells_text(stored: int | None, total: int | None) -> str:
+    """``"3 of 6 cells are stored"`` (or ``"3 cell(s) are stored"`` when the total is not known)."""
+    if stored is None:
+        return "the finished cells are stored"
+    return f"{stored} of {total} cells are stored" if total is not None else f"{stored} cell(s) are stored"
+
+
 def _run_locked(
-    config: ExperimentConfig, store: ResultStore, *, resume: bool, progress: bool, backend: Backend | None, report: bool
+    config: ExperimentConfig,
+    store: ResultStore,
+    guard: InterruptGuard,
+    *,
+    resume: bool,
+    progress: bool,
+    backend: Backend | None,
+    report: bool,
 ) -> RunResult:
-    """:func:`run_experiment` once the results directory is locked."""
+    """:func:`run_experiment` once the results directory is locked; stops clean on a signal or a full disk."""
+    cells: list[CellSpec] = []
+    try:
+        return _run_cells(config, store, guard, cells, resume=resume, progress=progress, backend=backend, report=report)
+    except RunInterrupted as interrupted:
+        interrupted.stored, interrupted.total = _stored_cells(store, cells)
+        raise
+    except (OSError, CellError) as exc:
+        if not is_disk_full(exc):
+            raise
+        stored, total = _stored_cells(store, cells)
+        raise ResultsDiskFullError(
+            f"{_disk_full_text(exc)}; {stored_cells_text(stored, total)} in {str(store.root)!r}, each complete (files "
+            "are written atomically). Free space (or raise the quota) and resume the run (--resume): stored cells are "
+            "not computed again.",
+            stored,
+            total,
+        ) from exc
+
+
+def _disk_full_text(exc: BaseException) -> str:
+    """``writing 'FILE' failed: No space left on device (ENOSPC)`` for the disk-full error in ``exc``'s chain."""
+    current: BaseException | None = exc
+    while current is not None and not (isinstance(current, OSError) and current.errno is not None):
+        current = current.__cause__ or current.__context__
+    if current is None:
+        return f"the disk is full or the quota spent ({exc})"
+    assert isinstance(current, OSError)
+    what = f"writing {str(current.filename)!r}" if current.filename else "writing the results"
+    return f"{what} failed: {current.strerror or current} ({errno.errorcode.get(current.errno or 0, current.errno)})"
+
+
+def _run_cells(
+    config: ExperimentConfig,
+    store: ResultStore,
+    guard: InterruptGuard,
+    cells: list[CellSpec],
+    *,
+    resume: bool,
+    progress: bool,
+    backend: Backend | None,
+    report: bool,
+) -> RunResult:
+    """Plan (into ``cells``), run and store the cells, then write the summary and the report."""
     from tqdm.auto import tqdm
 
     output = store.root
     _check_output_dir(store, config, resume)
     artifact = _artifact_record(config)
-    cells = plan_cells(config, output, artifact)
+    cells.extend(plan_cells(config, output, artifact))
     atomic_write_text(output / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
     store.write_json(
         "manifest.json",
@@ -315,8 +413,9 @@ def _run_locked(
     started = time.perf_counter()
     try:
         for spec, rows in runner.run(execute_cell, todo):
-            store.write_cell(spec.cell_id, rows, metadata={"cell": spec.cell_id, **spec.record}, schema=RESULT_SCHEMA)
-            computed.append(spec.cell_id)
+            with guard.deferred():  # a signal waits until the finished cell is stored
+                store.write_cell(spec.cell_id, rows, metadata={"cell": spec.cell_id, **spec.record}, schema=RESULT_SCHEMA)
+                computed.append(spec.cell_id)
             bar.set_postfix_str(f"{spec.policy} seed {spec.seed} setting {spec.setting_index}", refresh=False)
             bar.update()
     except TaskFailed as failure:

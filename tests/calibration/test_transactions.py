@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,6 +170,81 @@ def test_header_only_file(tmp_path):
 def test_directory_instead_of_file(tmp_path):
     with pytest.raises(DataValidationError, match="to be a file"):
         load_transactions(tmp_path)
+
+
+def test_a_file_that_is_not_utf8_names_the_byte_offset(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"customer_id,date,amount\na,2020-01-01,1\nb\xe9,2020-01-02,2\n")
+    with pytest.raises(DataValidationError) as caught:
+        load_transactions(path)
+    message = str(caught.value)
+    offset = path.read_bytes().index(b"\xe9")  # 40
+    assert f"{str(path)!r} is not UTF-8 text: the byte 0xe9 at byte offset {offset} (line 3, column 2" in message
+    assert "iconv" in message and "codec can't decode" not in message
+
+
+# --------------------------------------------------------------------------
+# exact duplicate rows
+# --------------------------------------------------------------------------
+
+
+def test_exact_duplicates_are_kept_by_default_and_dropped_with_their_count():
+    log = _log()
+    doubled = pd.concat([log, log.iloc[[1, 3, 3]]], ignore_index=True)  # rows 5, 6, 7 repeat rows 1, 3, 3
+    kept = load_transactions(doubled)
+    assert kept["n_rows"].sum() == 8
+    with pytest.warns(DataWarning, match=r"dropped 3 exact duplicate row\(s\).*rows at positions \[5, 6, 7\].*duplicates='keep'"):
+        dropped = load_transactions(doubled, duplicates="drop")
+    pd.testing.assert_frame_equal(dropped, load_transactions(log))
+    with pytest.raises(DataValidationError, match="duplicates must be one of"):
+        load_transactions(log, duplicates="error")
+
+
+def test_same_day_repeats_with_other_columns_are_not_duplicates():
+    """A customer buying twice on one day (other amount, or another order id) is two purchases."""
+    log = _log(amount=[10.0, 10.0, 7.0, 30.0, 1.0]).assign(order=[1, 2, 3, 4, 5])  # rows 0, 1: same day and amount
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        out = load_transactions(log, duplicates="drop")
+    assert out["n_rows"].sum() == 5
+
+
+def test_line_numbers_after_dropped_duplicates_still_point_at_the_file(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("customer_id,date,amount\na,2020-01-01,1\na,2020-01-01,1\nb,2020-01-02,-3\n")
+    with pytest.raises(DataValidationError, match=r"at lines \[4\]"):
+        load_transactions(path, duplicates="drop")
+
+
+# --------------------------------------------------------------------------
+# time zones
+# --------------------------------------------------------------------------
+
+
+def test_mixed_utc_offsets_count_on_the_day_written_with_a_warning():
+    """pandas refuses mixed offsets ("Pass utc=True ..."), naming neither file nor column."""
+    zoned = _log(date=["2020-01-01T23:30:00-05:00", "2020-01-01T08:00:00-04:00", "2020-01-03T00:15:00+09:00",
+                       "2020-01-09T12:00:00Z", "2020-01-02 18:00"])
+    with pytest.warns(DataWarning, match=r"the DataFrame: column 'date' holds times with different UTC offsets "
+                      r"\(no offset, -05:00, -04:00, \+00:00, \+09:00\); each time is read on its own local clock"):
+        out = load_transactions(zoned)
+    pd.testing.assert_frame_equal(out, load_transactions(_log()))
+
+
+def test_one_utc_offset_counts_on_the_day_written_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        out = load_transactions(_log(date=[f"{d}T23:30:00-05:00" for d in _log()["date"]]))
+    pd.testing.assert_frame_equal(out, load_transactions(_log()))
+
+
+def test_mixed_utc_offsets_with_a_format_and_a_bad_value_name_the_row():
+    zoned = _log(date=["2020-01-01 10:00+0100", "2020-01-01 10:00+0200", "junk", "2020-01-09 10:00+0100",
+                       "2020-01-02 10:00+0100"])
+    with pytest.warns(DataWarning, match=r"\(\+01:00, \+02:00\)"), pytest.raises(
+        DataValidationError, match=r"1 date\(s\) in column 'date' could not be parsed, at rows at positions \[2\]"
+    ):
+        load_transactions(zoned, time_format="%Y-%m-%d %H:%M%z")
 
 
 # --------------------------------------------------------------------------
@@ -425,6 +502,20 @@ def test_cdnow_known_facts(cdnow):
     assert len(cdnow) == 69_659 - 2_068  # same-day repeats merged
     assert n_transactions / 23_570 == pytest.approx(2.96, abs=0.005)
     assert cdnow["amount"].sum() / n_transactions == pytest.approx(35.89, abs=0.005)
+
+
+@pytest.mark.slow
+def test_cdnow_keeps_its_exact_duplicate_rows(cdnow_path, cdnow):
+    """The published file lists each order on its own line: its 255 exact duplicates are purchases, and kept."""
+    raw = pd.read_csv(cdnow_path, sep=r"\s+", dtype=str)  # this copy has a header row
+    assert list(raw.columns) == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    assert int(raw.duplicated().sum()) == 255
+    assert int(cdnow["n_rows"].sum()) == len(raw)  # every row, duplicates included
+    with pytest.warns(DataWarning, match=r"dropped 255 exact duplicate row\(s\)"):
+        dropped = load_transactions(
+            raw, amount_col="dollar_value", time_format="%Y%m%d", nonpositive="keep", duplicates="drop"
+        )
+    assert int(dropped["n_rows"].sum()) == len(raw) - 255
 
 
 @pytest.mark.slow

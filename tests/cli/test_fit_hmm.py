@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from journeygym.cli import main
@@ -83,3 +84,63 @@ def test_fit_hmm_model_sizes_are_checked_as_flags(cdnow_like_log, columns, tmp_p
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "argument --states: received 0" in err and "n_states" not in err
+
+
+def test_fit_hmm_refuses_too_few_customers_per_state_with_the_numbers(cdnow_like_log, columns, tmp_path, capsys):
+    """One customer's log fitted five states, two at weekly purchase probability 1.0, and reported converged."""
+    days = pd.date_range("2020-01-01", periods=60, freq="3D")
+    one = pd.DataFrame({"customer_id": 1, "date": days.strftime("%Y-%m-%d"), "amount": [10.0 + i % 7 for i in range(60)]})
+    assert main(["fit-hmm", _csv(one, tmp_path), *columns]) == 2
+    captured = capsys.readouterr()
+    assert "1 customer(s) with observed weeks, too few for 5 hidden states (--states 5)" in captured.err
+    assert "at least 20 customers per state, 100 in all" in captured.err and "converged" not in captured.out
+    path = _csv(cdnow_like_log, tmp_path)  # 200 customers: enough for 5 states, not for 12
+    assert main(["fit-hmm", path, *columns, "--select", "2,12"]) == 2
+    err = capsys.readouterr().err
+    assert "200 customer(s) with observed weeks, too few for 12 hidden states (--select 2,12)" in err
+    assert "240 in all" in err and "at most 10 state(s)" in err
+
+
+def test_fit_hmm_drops_exact_duplicate_rows_with_their_count(cdnow_like_log, columns, tmp_path, capsys):
+    """300 exact duplicate rows passed silently and moved the threshold of a large purchase week."""
+    args = [*columns, "--states", "1", "--json"]
+    assert main(["fit-hmm", _csv(cdnow_like_log, tmp_path), *args]) == 0
+    clean = json.loads(capsys.readouterr().out)
+    small = cdnow_like_log[cdnow_like_log["amount"] < clean["median_weekly_amount"]]
+    tripled = small.sample(150, random_state=0)  # small purchases logged three times: weeks above the threshold
+    path = tmp_path / "tripled.csv"
+    pd.concat([cdnow_like_log, tripled, tripled]).to_csv(path, index=False)  # 300 exact duplicate rows
+    assert main(["fit-hmm", str(path), *args]) == 0
+    captured = capsys.readouterr()
+    assert "journeygym fit-hmm: warning:" in captured.err and "dropped 300 exact duplicate row(s)" in captured.err
+    assert "--keep-duplicates" in captured.err and "duplicates=" not in captured.err
+    dropped = json.loads(captured.out)
+    assert dropped["median_weekly_amount"] == clean["median_weekly_amount"]
+    assert dropped["states"] == clean["states"]
+    assert main(["fit-hmm", str(path), *args, "--keep-duplicates"]) == 0
+    captured = capsys.readouterr()
+    assert "duplicate" not in captured.err
+    assert json.loads(captured.out)["median_weekly_amount"] > clean["median_weekly_amount"]
+
+
+def test_fit_hmm_reads_mixed_utc_offsets_on_their_local_clocks_and_says_so(cdnow_like_log, columns, tmp_path, capsys):
+    """Mixed offsets gave pandas' own advice ("Pass utc=True"), naming neither the file nor the column."""
+    args = [*columns, "--states", "1", "--json"]
+    assert main(["fit-hmm", _csv(cdnow_like_log, tmp_path), *args]) == 0
+    clean = json.loads(capsys.readouterr().out)
+    zoned = cdnow_like_log.assign(  # late evening, as a store on daylight saving time writes it
+        date=[
+            f"{pd.Timestamp(d):%Y-%m-%d}T23:30:00{'-04:00' if i % 2 else '-05:00'}"
+            for i, d in enumerate(cdnow_like_log["date"])
+        ]
+    )
+    path = tmp_path / "zoned.csv"
+    zoned.to_csv(path, index=False)
+    assert main(["fit-hmm", str(path), *args]) == 0
+    captured = capsys.readouterr()
+    assert f"{path}: column 'date' holds times with different UTC offsets (-05:00, -04:00)" in captured.err
+    assert "offset dropped (not converted to UTC)" in captured.err and "utc=True" not in captured.err
+    zoned_result = json.loads(captured.out)
+    assert {k: zoned_result[k] for k in ("customers", "observed_weeks", "median_weekly_amount", "states")} == {
+        k: clean[k] for k in ("customers", "observed_weeks", "median_weekly_amount", "states")
+    }  # every purchase on the day written

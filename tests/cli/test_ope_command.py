@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,3 +79,73 @@ def test_unknown_names_are_clear_errors(log_path, capsys):
     assert "did you mean 'dr'" in capsys.readouterr().err
     assert main(["ope", str(path), "--policies", "ppo"]) == 2
     assert "saved agent" in capsys.readouterr().err
+
+
+def test_a_csv_log_that_is_not_utf8_names_the_file_and_the_byte_offset(log_path, tmp_path, capsys):
+    """A Latin-1 byte was answered with the codec's own words, naming no file (and a chunk's position)."""
+    _, frame = log_path
+    csv = tmp_path / "latin1.csv"
+    text = frame.head(40).to_csv(index=False).encode()
+    csv.write_bytes(text + b"caf\xe9\n")
+    assert main(["ope", str(csv), "--policies", "never", "--bootstrap", "10"]) == 2
+    err = capsys.readouterr().err
+    assert f"log: {str(csv)!r} is not UTF-8 text: the byte 0xe9 at byte offset {len(text) + 3}" in err
+    assert "iconv" in err and "codec can't decode" not in err
+
+
+@pytest.mark.parametrize(("content", "needle"), [(b"", "is empty (no header row)"), (b"customer_id,week,action\n", "has no rows")])
+def test_an_empty_csv_log_says_which_file_and_what_it_should_hold(tmp_path, capsys, content, needle):
+    """An empty CSV was answered "No columns to parse from file"."""
+    csv = tmp_path / "empty.csv"
+    csv.write_bytes(content)
+    assert main(["ope", str(csv), "--policies", "never"]) == 2
+    err = capsys.readouterr().err
+    assert f"log: {str(csv)!r} {needle}" in err and "one row per customer and week" in err
+    assert "No columns to parse" not in err
+
+
+def _no_estimates(monkeypatch):
+    import journeygym.ope.evaluate
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the estimates ran although --out cannot be written")
+
+    monkeypatch.setattr(journeygym.ope.evaluate, "evaluate_policies", fail)
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_the_estimates(log_path, tmp_path, capsys, monkeypatch):
+    """--out EXISTING_DIR ended in IsADirectoryError, and an uncreatable folder in FileNotFoundError, after the work."""
+    path, _ = log_path
+    _no_estimates(monkeypatch)
+    assert main(["ope", str(path), "--policies", "never", "--out", str(tmp_path)]) == 2
+    assert f"--out: the output file {str(tmp_path)!r} is a directory" in capsys.readouterr().err
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    assert main(["ope", str(path), "--policies", "never", "--out", str(a_file / "r.json")]) == 2
+    assert f"{str(a_file)!r} is a file, not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where no folder can be created")
+def test_an_out_in_a_folder_that_cannot_be_created_is_refused_before_the_estimates(log_path, capsys, monkeypatch):
+    """Permission bits let root write under /proc, yet no folder can be created there: the check tries."""
+    path, _ = log_path
+    _no_estimates(monkeypatch)
+    assert main(["ope", str(path), "--policies", "never", "--out", "/proc/journeygym-missing/r.json"]) == 2
+    err = capsys.readouterr().err
+    assert "--out: cannot write the output file '/proc/journeygym-missing/r.json'" in err and "Traceback" not in err
+
+
+def test_a_full_disk_when_writing_out_keeps_the_printed_estimates(log_path, tmp_path, capsys, monkeypatch):
+    import journeygym.files
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(journeygym.files, "atomic_write_bytes", full)
+    path, _ = log_path
+    out = tmp_path / "r.json"
+    assert main(["ope", str(path), "--policies", "never", "--estimators", "is", "--bootstrap", "5", "--json", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["policies"][0]["policy"] == "never"  # the estimates are not lost
+    assert f"--out: could not write {str(out)!r}: the disk is full" in captured.err and "printed above" in captured.err
+    assert not out.exists()

@@ -130,3 +130,72 @@ def test_cli_messages_name_flags_not_keywords(tmp_path: Path, capsys: pytest.Cap
 # ---------------------------------------------------------------- real data (slow)
 
 
+
+
+# ---------------------------------------------------------------- --plot checked before the sampling
+
+
+def _no_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from journeygym.calibration import uplift
+
+    def fail(frame: pd.DataFrame, **options: object) -> None:
+        raise AssertionError("the sampler ran although --plot cannot be written")
+
+    monkeypatch.setattr(uplift, "analyze_trial", fail)
+
+
+@pytest.mark.parametrize(
+    ("plot", "message"),
+    [
+        ("{tmp}", "--plot: the plot file '{tmp}' is a directory, expected a file name"),
+        ("{tmp}/a_file/u.png", "'{tmp}/a_file' is a file, not a directory"),
+        ("{tmp}/u.xyz", "--plot: received '{tmp}/u.xyz', whose suffix 'xyz' is not an image format matplotlib writes"),
+    ],
+)
+def test_cli_plot_that_cannot_be_written_is_refused_before_sampling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, plot: str, message: str
+) -> None:
+    """--plot /proc/x/u.png crashed with FileNotFoundError only after the sampling had finished."""
+    _no_sampling(monkeypatch)
+    (tmp_path / "a_file").write_text("")
+    path = _small_trial(tmp_path / "trial.csv", 40, (5, 10))
+    assert uplift_command([str(path), "--treatment", "treated", "--outcome", "bought", "--plot", plot.format(tmp=tmp_path)]) == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where no folder can be created")
+def test_cli_plot_in_a_folder_that_cannot_be_created_is_refused_before_sampling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_sampling(monkeypatch)
+    path = _small_trial(tmp_path / "trial.csv", 40, (5, 10))
+    assert uplift_command([str(path), "--treatment", "treated", "--outcome", "bought", "--plot", "/proc/journeygym-missing/u.png"]) == 2
+    assert "--plot: cannot write the plot file '/proc/journeygym-missing/u.png'" in capsys.readouterr().err
+
+
+def test_cli_full_disk_when_writing_the_plot_keeps_the_printed_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from journeygym.calibration import uplift
+
+    class FullDisk(_FittedStandIn):
+        def plot_uplift(self, path: str) -> Path:
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(uplift, "analyze_trial", lambda frame, **options: FullDisk())
+    path = _small_trial(tmp_path / "trial.csv", 40, (5, 10))
+    plot = tmp_path / "u.png"
+    assert uplift_command([str(path), "--treatment", "treated", "--outcome", "bought", "--json", "--plot", str(plot)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["decisions"] == []  # printed before the plot
+    assert f"--plot: could not write {str(plot)!r}: the disk is full" in captured.err
+
+
+def test_cli_trial_file_that_is_not_utf8_names_the_byte_offset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "trial.csv"
+    path.write_bytes(b"treated,bought,region\n0,1,north\n1,0,s\xf6d\n")
+    assert uplift_command([str(path), "--treatment", "treated", "--outcome", "bought"]) == 2
+    err = capsys.readouterr().err
+    assert f"trial file {str(path)!r} is not UTF-8 text: the byte 0xf6 at byte offset 37 (line 3" in err

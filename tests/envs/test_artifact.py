@@ -172,3 +172,28 @@ def test_invalid_recorded_assumptions_are_an_artifact_error(artifact_file):
     path = _with_recorded_assumptions(artifact_file, lambda assumptions: assumptions.update(fatigue_memory=1.5))
     with pytest.raises(ArtifactError, match=r"records invalid assumptions: .*fatigue_memory"):
         load_artifact(path)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("{not json", r"metadata\.json entry that is not JSON \(Expecting property name"),
+        ("[1, 2]", r"metadata\.json entry holding a JSON list, expected a JSON object"),
+        ('{"format": "journeygym-artifact/2"}', r"metadata\.json without the key\(s\) \['state_names'"),
+    ],
+)
+def test_metadata_that_is_not_the_json_object_is_an_artifact_error_naming_the_file(artifact_file, capsys, entry, expected):
+    """metadata.json that is not JSON answered "Expecting value: line 1 column 1" with exit 2, naming no file."""
+    from journeygym.cli import main
+
+    with np.load(artifact_file) as data:
+        contents = {key: data[key] for key in data.files}
+    contents["metadata.json"] = np.array(entry)
+    path = artifact_file.with_name("bad_metadata.npz")
+    np.savez_compressed(path, **contents)
+    with pytest.raises(ArtifactError, match=expected) as caught:
+        load_artifact(path)
+    assert str(path) in str(caught.value) and "journeygym calibrate" in str(caught.value)
+    assert main(["validate", str(path)]) == 4
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err

@@ -101,6 +101,36 @@ def test_missing_file_and_bad_yaml_are_config_errors(tmp_path):
         load_config(bad)
 
 
+def test_a_huge_seed_count_is_refused_before_it_is_expanded(tiny, tmp_path, capsys):
+    """``seeds: 10**12`` was expanded to a tuple of 10**12 seeds: a MemoryError traceback."""
+    from journeygym.experiments.config_schema import MAX_SEEDS
+
+    found = problems(tiny(seeds=1_000_000_000_000))
+    assert found["seeds"].startswith(f"received 1000000000000, expected at most {MAX_SEEDS} seeds")
+    assert "seeds: 5" in found["seeds"]  # how to fix it
+    assert "a list of 10001 seeds" in problems(tiny(seeds=list(range(MAX_SEEDS + 1))))["seeds"]
+    assert len(load_config(tiny(seeds=MAX_SEEDS)).seeds) == MAX_SEEDS
+    path = tmp_path / "seeds.yaml"
+    path.write_text(yaml.safe_dump(tiny(seeds=1_000_000_000_000)))
+    assert run_command([str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "seeds: received 1000000000000, expected at most" in err and "Traceback" not in err
+
+
+def test_a_config_file_that_is_not_utf8_names_the_byte_offset_and_the_fix(tiny, tmp_path, capsys):
+    """A Latin-1 byte in a YAML config was a raw UnicodeDecodeError traceback."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(yaml.safe_dump(tiny(), allow_unicode=True).encode() + "description: caf\u00e9\n".encode("latin-1"))
+    offset = path.read_bytes().index(b"\xe9")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message and f"byte 0xe9 at byte offset {offset}" in message and "iconv" in message
+    assert run_command([str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"byte offset {offset}" in err and "Traceback" not in err
+
+
 def test_sweep_expands_to_one_setting_per_combination(tiny):
     config = tiny()
     config["scenario"]["sweep"] = {"kappa": [0.0, 1.0], "unsubscribe_probability": [0.001, 0.005], "u1": [0.0]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -157,6 +158,35 @@ def test_out_in_an_unwritable_place_is_a_clear_error(config_file, tmp_path, caps
     err = capsys.readouterr().err
     assert f"--out: cannot write the results directory {str(read_only / 'run')!r}" in err and "is not writable" in err
     assert not (read_only / "run").exists()
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT"])
+def test_a_full_disk_stops_the_run_keeping_the_stored_cells_and_says_how_to_resume(config_file, tmp_path, capsys, monkeypatch, code):
+    """A full disk ended the run in a raw ``OSError: [Errno 28]`` traceback."""
+    real_write = ResultStore.write_cell
+    calls = []
+
+    def fills_up(self, cell_id, *args, **kwargs):
+        calls.append(cell_id)
+        if len(calls) == 2:
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(self.cell_path(cell_id)))
+        return real_write(self, cell_id, *args, **kwargs)
+
+    monkeypatch.setattr(ResultStore, "write_cell", fills_up)
+    out = tmp_path / "out"
+    assert run_command([str(config_file), "--out", str(out), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"writing {str(ResultStore(out).cell_path(calls[1]))!r} failed: {os.strerror(getattr(errno, code))} ({code})" in err
+    assert f"1 of 3 cells are stored in {str(out)!r}, each complete" in err and "Traceback" not in err
+    assert f"Continue with: journeygym run {config_file} --out {out} --resume" in err
+    stored = {path.name: path.stat().st_mtime_ns for path in (out / "cells").glob("*.parquet")}
+    assert list(stored) == [f"{calls[0]}.parquet"]
+    assert not list((out / "cells").glob(".*.tmp"))  # nothing half-written left behind
+
+    monkeypatch.setattr(ResultStore, "write_cell", real_write)
+    assert run_command([str(config_file), "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert "2 cell(s) computed, 1 reused" in capsys.readouterr().out
+    assert {name: (out / "cells" / name).stat().st_mtime_ns for name in stored} == stored  # not computed again
 
 
 def test_a_run_that_fails_before_writing_leaves_no_empty_directory(tiny, tmp_path, monkeypatch):

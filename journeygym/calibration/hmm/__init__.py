@@ -39,13 +39,22 @@ Modules
     :func:`initial_state_given_recency`.
 """
 
-from journeygym.calibration.hmm.estimator import STATE_NAMES, PurchaseHMM, initial_state_given_recency, select_n_states
+from journeygym.calibration.hmm.estimator import (
+    MIN_CUSTOMERS_PER_STATE,
+    STATE_NAMES,
+    PurchaseHMM,
+    check_customers_per_state,
+    initial_state_given_recency,
+    select_n_states,
+)
 from journeygym.calibration.hmm.sequences import Sequences
 
 __all__ = [
+    "MIN_CUSTOMERS_PER_STATE",
     "STATE_NAMES",
     "PurchaseHMM",
     "Sequences",
+    "check_customers_per_state",
     "initial_state_given_recency",
     "select_n_states",
 ]

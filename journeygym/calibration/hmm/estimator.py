@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from journeygym.arguments import option_setting
 from journeygym.errors import DataValidationError
 from journeygym.calibration.hmm.em import run_em
 from journeygym.calibration.hmm.inference import forward, sample_paths, viterbi
@@ -17,9 +18,59 @@ from journeygym.calibration.hmm.params import HMMParams, params_from_dict, rando
 from journeygym.calibration.hmm.sequences import Sequences, SequenceBatch, anchor_events, padded_array, prepare_batch
 from journeygym.calibration.weekly import WeeklySequences
 
-__all__ = ["STATE_NAMES", "PurchaseHMM", "initial_state_given_recency", "select_n_states"]
+__all__ = [
+    "MIN_CUSTOMERS_PER_STATE",
+    "STATE_NAMES",
+    "PurchaseHMM",
+    "check_customers_per_state",
+    "initial_state_given_recency",
+    "select_n_states",
+]
 
 STATE_NAMES = ("Dormant", "Exploring", "Engaged", "HighlyEngaged", "Buyer")
+
+#: Fewest customers per hidden state that a fit on a user's log accepts (``journeygym fit-hmm``).  A
+#: state's purchase probability and transitions are estimated from the customers who pass through it:
+#: with a handful of customers, EM gives whole states to single customers' weeks -- weekly purchase
+#: probabilities of exactly 0 or 1 -- and still "converges".  20 per state keeps every state's estimate
+#: resting on several customers; CDNOW (23,570 customers) is far above it for any K tried.
+MIN_CUSTOMERS_PER_STATE = 20
+
+
+def check_customers_per_state(n_customers: int, n_states: int, setting: str | None = None) -> None:
+    """Refuse a fit of ``n_states`` hidden states on fewer than ``MIN_CUSTOMERS_PER_STATE * n_states`` customers.
+
+    Parameters
+    ----------
+    n_customers
+        Customers with at least one observed week.
+    n_states
+        Hidden states K of the fit.
+    setting
+        How the caller set K, for the message (default: ``n_states=K``, or the command's flag).
+
+    Raises
+    ------
+    DataValidationError
+        Giving the numbers: customers received, customers needed, and the most states the log supports.
+    """
+    needed = MIN_CUSTOMERS_PER_STATE * n_states
+    if n_customers >= needed:
+        return
+    asked = setting or option_setting("n_states", n_states)
+    supported = n_customers // MIN_CUSTOMERS_PER_STATE
+    fix = (
+        f"Bring a log with at least {needed} customers, or fit at most {supported} state(s) "
+        f"({option_setting('n_states', supported)} needs {supported * MIN_CUSTOMERS_PER_STATE} customers)."
+        if supported >= 1
+        else f"Bring a log with at least {needed} customers ({MIN_CUSTOMERS_PER_STATE} for a single state)."
+    )
+    raise DataValidationError(
+        f"{n_customers} customer(s) with observed weeks, too few for {n_states} hidden states ({asked}): expected at "
+        f"least {MIN_CUSTOMERS_PER_STATE} customers per state, {needed} in all. A state's weekly purchase probability "
+        "and transitions are estimated from the customers who pass through it; with fewer, EM gives states to single "
+        f"customers' weeks (purchase probabilities of 0 or 1) and still reports convergence. {fix}"
+    )
 
 
 class PurchaseHMM(BaseEstimator):
