@@ -156,8 +156,7 @@ def solve_oracle(
     expected_contacts = np.zeros((n_customers if contacts else 0, n_states))
     gaps = np.zeros((horizon, n_customers, n_states, n_fatigue) if advantages else (0, 0, 0, 0), dtype=np.float32)
     order, block_starts = customer_blocks(segment)
-    backward_induction(
-        numba.get_num_threads(),
+    arguments = (
         order,
         block_starts,
         segment.astype(np.int64),
@@ -183,6 +182,7 @@ def solve_oracle(
         never_values,
         gaps,
     )
+    backward_induction(numba.get_num_threads(), block_starts, arguments)
     return OracleSolution(
         state_values=state_values,
         packed_actions=packed_actions,

@@ -228,69 +228,16 @@ def _solve_blocks(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def backward_induction(  # type: ignore[no-untyped-def]
-    n_chunks,
-    order,
-    block_starts,
-    segment,
-    covariate_logit,
-    transition,
-    purchase_logit,
-    reward_scale,
-    base_cost,
-    action_cost,
-    is_contact,
-    email_price,
-    unsubscribe,
-    next_fatigue,
-    reachable,
-    candidates,
-    start,
-    want_contacts,
-    want_advantages,
-    values,
-    packed_actions,
-    action_bits,
-    contacts,
-    never,
-    advantages,
-):
+def backward_induction(n_chunks, block_starts, arguments):  # type: ignore[no-untyped-def]
     """Solve every customer's finite MDP, the blocks split into ``n_chunks`` runs on numba's threads.
 
-    The arguments after ``n_chunks`` are :func:`_solve_blocks`'s after its first two.  Customers are
-    independent and every block writes only its own customers' outputs, so the result does not
-    depend on the number of threads.
+    ``arguments`` is the tuple of :func:`_solve_blocks`'s arguments after its first two
+    (``block_starts`` among them).  Customers are independent and every block writes only
+    its own customers' outputs, so the result does not depend on the number of threads.
     """
     n_blocks = block_starts.size
     for chunk in numba.prange(n_chunks):
-        _solve_blocks(
-            chunk * n_blocks // n_chunks,
-            (chunk + 1) * n_blocks // n_chunks,
-            order,
-            block_starts,
-            segment,
-            covariate_logit,
-            transition,
-            purchase_logit,
-            reward_scale,
-            base_cost,
-            action_cost,
-            is_contact,
-            email_price,
-            unsubscribe,
-            next_fatigue,
-            reachable,
-            candidates,
-            start,
-            want_contacts,
-            want_advantages,
-            values,
-            packed_actions,
-            action_bits,
-            contacts,
-            never,
-            advantages,
-        )
+        _solve_blocks(chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks, *arguments)
 
 
 def action_bits(n_actions: int) -> int:
