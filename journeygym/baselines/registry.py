@@ -9,6 +9,7 @@ from typing import Any
 from journeygym.baselines.base import Policy
 from journeygym.baselines.simple import CadencePolicy, ConstantPolicy, RandomPolicy
 from journeygym.envs.actions import arm_names
+from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
 __all__ = ["POLICY_NAMES", "UnknownPolicyError", "is_policy_name", "make_policy", "policy_names", "register_policy"]
 
@@ -51,16 +52,21 @@ ARM_POLICIES: dict[str, Callable[..., Policy]] = {
 _FACTORIES: dict[str, Callable[..., Policy]] = {
     "never": lambda **kw: ConstantPolicy(0, "never", **kw),
     "random": lambda **kw: RandomPolicy(**kw),
-    "always_mens": lambda **kw: ConstantPolicy("mens", "always_mens", **kw),
-    "always_womens": lambda **kw: ConstantPolicy("womens", "always_womens", **kw),
-    "biweekly_mens": lambda **kw: CadencePolicy("mens", 2, "biweekly_mens", **kw),
     "lookalike": _lookalike,
     "expected_ltv": _expected_ltv,
     "ltv_uplift": _ltv_uplift,
     "oracle": _oracle,
 }
-#: The built-in policy names on the default artifact, in the order reports list them.
-POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+_DEFAULT_ARMS = arm_names(DEFAULT_ACTION_NAMES)
+#: The built-in policy names on the default artifact, in the order reports list them: never, random,
+#: ``always_<arm>`` for each arm and ``biweekly_<arm>`` for the first, then the score policies and the oracle.
+POLICY_NAMES: tuple[str, ...] = (
+    "never",
+    "random",
+    *(f"always_{arm}" for arm in _DEFAULT_ARMS),
+    f"biweekly_{_DEFAULT_ARMS[0]}",
+    *(name for name in _FACTORIES if name not in ("never", "random")),
+)
 
 
 def _arm_policy(name: str) -> tuple[str, str] | None:
@@ -74,7 +80,7 @@ def _arm_policy(name: str) -> tuple[str, str] | None:
 def policy_names(action_names: Sequence[str] | None = None) -> list[str]:
     """Every registered policy name; with an artifact's ``action_names``, its arm policies instead of the default's."""
     if action_names is None:
-        return list(_FACTORIES)
+        return [*POLICY_NAMES, *(name for name in _FACTORIES if name not in POLICY_NAMES)]
     arms = [f"{prefix}{arm}" for prefix in ARM_POLICIES for arm in arm_names(action_names)]
     fixed = [name for name in _FACTORIES if _arm_policy(name) is None]
     return fixed[:2] + arms + fixed[2:]

@@ -126,6 +126,8 @@ class KernelTables:
             next_weeks_since=self.next_weeks_since.tolist(),
             shifted_recent=self.shifted_recent.tolist(),
             action_cost=self.action_cost.tolist(),
+            is_contact=self.is_contact.tolist(),
+            is_email=self.is_email.tolist(),
             spend_log_mean=self.spend_log_mean.tolist(),
         )
 
@@ -146,6 +148,8 @@ class ScalarTables:
     next_weeks_since: list[int]
     shifted_recent: list[int]
     action_cost: list[float]
+    is_contact: list[bool]
+    is_email: list[bool]
     spend_log_mean: list[float]
 
 
@@ -543,8 +547,8 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
     state.recent_visits = lists.shifted_recent[state.recent_visits] | visited
     state.last_action = delivered_action
     state.cumulative_spend += spend
-    state.recent_emails = ((state.recent_emails << 1) & _EMAIL_HISTORY_MASK) | bool(tables.is_email[delivered_action])
-    delivered = bool(tables.is_contact[delivered_action])
+    state.recent_emails = ((state.recent_emails << 1) & _EMAIL_HISTORY_MASK) | lists.is_email[delivered_action]
+    delivered = lists.is_contact[delivered_action]
     return CustomerOutcome(reward, delivered, unsubscribed, visited, purchased, spend, visit_prob, purchase_prob)
 
 
