@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import journeygym
-from journeygym.calibration.hillstrom import DATA_DIR_ENV
+from journeygym.datasets.hillstrom import DATA_DIR_ENV
 
 
 def header(title: str) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from _common import default_data_dir
 from journeygym.calibration.hmm import PurchaseHMM
-from journeygym.calibration.transactions import load_cdnow
+from journeygym.datasets.transactions import load_cdnow
 from journeygym.calibration.weekly import weekly_observations
 
 REFERENCE_PURCHASE = [0.0017, 0.0382, 0.0737, 0.1835, 0.3902]

@@ -37,7 +37,7 @@ def main() -> None:
         solution = solve_oracle(env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit)
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
-    belief = env.parameters.initial_state_by_recency[state.recency - 1]
+    belief = env.parameters.initial_state_by_recency[state.start]
     value = solution.expected_values(belief)
     print(f"horizon {env.assumptions.horizon} weeks, {env.assumptions.max_fatigue + 1} fatigue levels, "
           f"{numba.get_num_threads()} threads: wall best {min(times):.2f} s, median {sorted(times)[len(times) // 2]:.2f} s; "

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 
 from _common import default_data_dir
-from journeygym.calibration.hillstrom import load_hillstrom
+from journeygym.datasets.hillstrom import load_hillstrom
 from journeygym.calibration.uplift import ESS_MIN, RHAT_MAX, BayesianUpliftModel, ConvergenceWarning, trial_from_hillstrom
 
 TARGET_WALL_SECONDS = 90.0

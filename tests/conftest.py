@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.hillstrom import DATA_DIR_ENV, HILLSTROM_FILENAME
+from journeygym.datasets.hillstrom import DATA_DIR_ENV, HILLSTROM_FILENAME
 from journeygym.envs.parameters import ParameterDraws
 from journeygym.testing import make_synthetic_draws
 

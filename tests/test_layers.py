@@ -20,16 +20,17 @@ RUNTIME_LAYERS = ("envs", "baselines", "agents", "ope")
 SHARED = ("arguments", "errors", "files", "intervals", "lazy", "messages", "records", "schemas")
 #: Every layer and the layers it may import besides the shared modules and the package itself (``""``: its
 #: ``__init__``, which registers the env).  Data flows one way: raw data -> calibration -> the artifact -> envs ->
-#: baselines -> ope -> agents -> experiments, with the commands on top; ``datasets`` reads the user's data for
-#: calibration, ``testing`` draws synthetic parameters for the simulator.  A new layer, or a new dependency between
+#: baselines -> ope -> agents -> experiments, with the commands on top; ``datasets`` reads the user's data (and
+#: holds the built-in data set's own columns) for calibration, ``testing`` draws synthetic parameters for the
+#: simulator.  A new layer, or a new dependency between
 #: layers, is a change of this table.
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "": ("envs",),
     **dict.fromkeys(SHARED, ()),
     "envs": (),
-    "testing": ("envs",),
-    "calibration": ("envs",),
-    "datasets": ("envs", "calibration"),
+    "testing": ("envs", "datasets"),
+    "datasets": ("envs",),
+    "calibration": ("envs", "datasets"),
     "baselines": ("envs",),
     "ope": ("envs", "baselines"),
     "agents": ("envs", "baselines", "ope"),

@@ -47,7 +47,6 @@ from torch.nn import functional as F
 
 import journeygym
 from journeygym.baselines.base import Policy, check_observations
-from journeygym.envs.observation import observation_column_index, observation_columns
 from journeygym.ope.episodes import LoggedEpisodes, episodes_from_frame
 
 __all__ = ["DiscreteCQLPolicy", "LoggedTransitions", "allowed_actions", "q_network"]
@@ -80,7 +79,7 @@ class LoggedTransitions:
         next_logged[:, :-1] = episodes.mask[:, 1:]
         outcomes = np.stack([episodes.actions, episodes.rewards / reward_scale, ~next_logged], axis=-1)
         self.outcomes = torch.from_numpy(outcomes.reshape(n * horizon, 3).astype(np.float32))
-        self.subscribed_column = observation_column_index(episodes.action_names)["subscribed"]
+        self.subscribed_column = episodes.observation_names.index("subscribed")
         self.rows = torch.from_numpy(np.flatnonzero(episodes.mask.reshape(-1)))
 
     def __len__(self) -> int:
@@ -196,6 +195,7 @@ class DiscreteCQLPolicy(Policy):
         self.q_network: nn.Sequential | None = None
         self.reward_scale_: float | None = None
         self.action_names_: tuple[str, ...] | None = None
+        self.observation_names_: tuple[str, ...] | None = None
         self.training_summary_: dict[str, float] = {}
 
     def get_params(self) -> dict[str, Any]:
@@ -243,6 +243,7 @@ class DiscreteCQLPolicy(Policy):
         scale = float(rewards.std())
         self.reward_scale_ = scale if scale > 0 else 1.0
         self.action_names_ = episodes.action_names
+        self.observation_names_ = episodes.observation_names
         data = LoggedTransitions(episodes, self.reward_scale_)
 
         generator = torch.Generator().manual_seed(self.seed)
@@ -305,16 +306,16 @@ class DiscreteCQLPolicy(Policy):
     # ----------------------------------------------------------------- acting
     def q_values(self, observations: np.ndarray) -> np.ndarray:
         """``(n, A)`` estimated value (dollars) of each action, ``-inf`` for e-mails to unsubscribed customers."""
-        if self.q_network is None or self.action_names_ is None or self.reward_scale_ is None:
+        if self.q_network is None or self.action_names_ is None or self.observation_names_ is None or self.reward_scale_ is None:
             raise RuntimeError(f"{self.name}: the policy is not trained; call fit(logged_data) or load(path) first.")
         observations = check_observations(observations)
-        width = len(observation_columns(self.action_names_))
+        width = len(self.observation_names_)
         if observations.shape[1] != width:
             raise ValueError(
                 f"{self.name}: observations have {observations.shape[1]} columns, expected {width} (the observation "
                 f"of the actions {list(self.action_names_)} the policy was trained on)."
             )
-        subscribed_column = observation_column_index(self.action_names_)["subscribed"]
+        subscribed_column = self.observation_names_.index("subscribed")
         inputs = torch.as_tensor(observations, dtype=torch.float32)
         with torch.no_grad():
             q = self.q_network(inputs) * self.reward_scale_
@@ -340,6 +341,7 @@ class DiscreteCQLPolicy(Policy):
             "name": self.name,
             "params": self.get_params(),
             "action_names": list(self.action_names_ or ()),
+            "observation_names": list(self.observation_names_ or ()),
             "reward_scale": self.reward_scale_,
             "training_summary": self.training_summary_,
         }
@@ -358,9 +360,10 @@ class DiscreteCQLPolicy(Policy):
         settings = json.loads(settings_file.read_text())
         policy = cls(settings["name"], **settings["params"])
         policy.action_names_ = tuple(settings["action_names"])
+        policy.observation_names_ = tuple(settings["observation_names"])
         policy.reward_scale_ = float(settings["reward_scale"])
         policy.training_summary_ = dict(settings.get("training_summary", {}))
-        network = q_network(len(observation_columns(policy.action_names_)), len(policy.action_names_), policy.net_arch)
+        network = q_network(len(policy.observation_names_), len(policy.action_names_), policy.net_arch)
         network.load_state_dict(torch.load(weights_file, weights_only=True))
         policy.q_network = network.eval().requires_grad_(False)
         return policy

@@ -16,7 +16,6 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 
 from journeygym.baselines.base import Policy, check_observations
-from journeygym.envs.observation import observation_column_index
 from journeygym.ope.episodes import episodes_from_frame
 from journeygym.ope.fitted_q import DEFAULT_MODEL, FittedQ, fit_q_iteration
 
@@ -100,7 +99,7 @@ class FittedQIterationPolicy(Policy):
             )
         fitted = self.fitted_q_
         array = check_observations(observations)
-        week_fraction = array[:, observation_column_index(fitted.action_names)["week_fraction"]]
+        week_fraction = array[:, fitted.observation_names.index("week_fraction")]
         weeks = np.clip(np.rint(week_fraction * fitted.horizon), 0, fitted.horizon - 1).astype(np.int64)
         values = np.empty((array.shape[0], fitted.n_actions))
         for week in np.unique(weeks):  # one week per batch in a rollout; a mixed batch is split by week

@@ -57,7 +57,6 @@ from journeygym.agents.lagrangian import (
 from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.belief import BeliefTracker
-from journeygym.envs.observation import observation_column_index
 from journeygym.envs.parameters import ParameterDraws, ScenarioAssumptions
 
 if TYPE_CHECKING:  # Stable-Baselines3 and torch load when an agent trains or loads, not when it is built
@@ -321,7 +320,7 @@ class SB3Agent:
         if target is not None:
             from journeygym.agents.sb3_wrappers import DualAscentCallback
 
-            subscribed = observation_column_index(population.parameters.action_names)["subscribed"]
+            subscribed = population.observation_names.index("subscribed")
             callback = DualAscentCallback(
                 self._wrapper, target, self.price_step, self._network_preferences, subscribed,
                 signal=self.rate_signal, **self._dual_schedule(horizon, kwargs),

@@ -141,9 +141,9 @@ class AgentPolicy(Policy):
             )
         return actions.astype(np.int64, copy=False)
 
-    def bind_actions(self, action_names: Sequence[str]) -> Policy:
+    def bind_actions(self, action_names: Sequence[str], observation_names: Sequence[str] | None = None) -> Policy:
         """Record the env's actions, and hand them to the agent when it has ``bind_actions``."""
-        super().bind_actions(action_names)
+        super().bind_actions(action_names, observation_names)
         bind = getattr(self.agent, "bind_actions", None)
         if callable(bind):
             bind(tuple(action_names))

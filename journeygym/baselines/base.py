@@ -47,14 +47,17 @@ class Policy(ABC):
         probabilities[np.arange(actions.size), actions] = 1.0
         return probabilities
 
-    def bind_actions(self, action_names: Sequence[str]) -> Policy:
-        """Learn the env's actions before acting (evaluations call it with ``env.action_names``).
+    def bind_actions(self, action_names: Sequence[str], observation_names: Sequence[str] | None = None) -> Policy:
+        """Learn the env's actions (and observation columns) before acting.
 
-        The default records them as ``action_names_``; policies named after an arm
-        (``always_<arm>``) or spread over every action (``random``) resolve them here.
-        Returns the policy.
+        Evaluations call it with ``env.action_names`` and ``env.observation_names``.
+        The default records them as ``action_names_`` and ``observation_names_``;
+        policies named after an arm (``always_<arm>``) or spread over every
+        action (``random``) resolve them here.  Returns the policy.
         """
         self.action_names_ = tuple(action_names)
+        if observation_names is not None:
+            self.observation_names_ = tuple(observation_names)
         return self
 
     def act_on_state(self, state: PopulationState, parameters: DynamicsParameters, assumptions: ScenarioAssumptions) -> np.ndarray:

@@ -63,6 +63,7 @@ class Rollout:
     unsubscribed: np.ndarray
     horizon: int
     state_names: tuple[str, ...] = ()
+    segment_names: tuple[str, ...] = ()
     requested: np.ndarray | None = None
     weekly_contacts: np.ndarray | None = None
     weekly_subscribed: np.ndarray | None = None
@@ -94,7 +95,7 @@ def rollout(
         num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
     )
     observations, _ = env.reset(seed=seed)
-    policy.bind_actions(env.action_names)
+    policy.bind_actions(env.action_names, env.observation_names)
     horizon = env.assumptions.horizon
     returns = np.zeros(n_customers)
     contacts = np.zeros(n_customers, dtype=np.int64)
@@ -149,6 +150,7 @@ def rollout(
         unsubscribed=~env.state.subscribed,
         horizon=horizon,
         state_names=tuple(env.parameters.state_names),
+        segment_names=tuple(env.parameters.population.segment_labels),
         requested=requested,
         weekly_contacts=weekly["contacts"],
         weekly_subscribed=weekly["subscribed"],

@@ -34,8 +34,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from journeygym.baselines.logged_data import propensity_columns, validate_logged_data
-from journeygym.envs.observation import observation_columns
+from journeygym.baselines.logged_data import log_observation_names, propensity_columns, validate_logged_data
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
 __all__ = [
@@ -86,8 +85,8 @@ class ObservationFeatures(TransformerMixin, BaseEstimator):
     ----------
     columns
         Observation column names to keep; ``None`` keeps all of them.
-    action_names
-        Action names of the model (they name the ``last_action_*`` columns).
+    observation_names
+        All observation columns, in order (the log's or the env's ``observation_names``).
 
     Attributes
     ----------
@@ -99,15 +98,13 @@ class ObservationFeatures(TransformerMixin, BaseEstimator):
         Width of an observation array.
     """
 
-    def __init__(
-        self, columns: Sequence[str] | None = None, action_names: Sequence[str] = DEFAULT_ACTION_NAMES
-    ) -> None:
+    def __init__(self, columns: Sequence[str] | None = None, observation_names: Sequence[str] = ()) -> None:
         self.columns = columns
-        self.action_names = action_names
+        self.observation_names = observation_names
 
     def fit(self, X: Any = None, y: Any = None) -> ObservationFeatures:
         """Resolve the column names to positions; ``X`` is not needed."""
-        names = [c.name for c in observation_columns(tuple(self.action_names))]
+        names = list(self.observation_names)
         chosen = list(names) if self.columns is None else list(self.columns)
         unknown = [c for c in chosen if c not in names]
         if unknown or not chosen:
@@ -133,7 +130,7 @@ class ObservationFeatures(TransformerMixin, BaseEstimator):
         if array.ndim != 2 or array.shape[1] not in (self.n_features_in_, self.n_features_in_ + 1):
             raise ValueError(
                 f"ObservationFeatures: received an array of shape {array.shape}, expected (n, {self.n_features_in_}) "
-                "observations in the column order of journeygym.envs.observation.observation_columns "
+                "observations in the column order of the env's observation_names "
                 f"(or (n, {self.n_features_in_ + 1}) with a frequency cap's column last)."
             )
         if array.shape[1] != self.n_features_in_:
@@ -184,8 +181,8 @@ def make_regressor(random_state: int | None = 0, **overrides: Any) -> HistGradie
     return HistGradientBoostingRegressor(**settings)
 
 
-def _pipeline(model: BaseEstimator, action_names: Sequence[str], columns: Sequence[str] | None) -> Pipeline:
-    return Pipeline([("features", ObservationFeatures(columns, tuple(action_names))), ("model", model)])
+def _pipeline(model: BaseEstimator, observation_names: Sequence[str], columns: Sequence[str] | None) -> Pipeline:
+    return Pipeline([("features", ObservationFeatures(columns, tuple(observation_names))), ("model", model)])
 
 
 def _fit_with_weights(
@@ -282,7 +279,7 @@ class _UpliftLearner(BaseEstimator):
 
     def _base(self) -> BaseEstimator:
         """The classifier to clone per action or arm."""
-        return self.estimator if self.estimator is not None else _pipeline(make_classifier(), self.action_names, None)
+        return self.estimator if self.estimator is not None else make_classifier()
 
     @staticmethod
     def _rows(X: Any, rows: np.ndarray) -> Any:
@@ -454,6 +451,8 @@ class ScoringModels(BaseEstimator):
     response_, ltv_, t_learner_, class_transformation_, churn_
         The fitted models (those requested).
     action_names_ : tuple of str
+    observation_names_ : tuple of str
+        The log's observation columns, in order.
     horizon_ : int
     average_order_value_ : float
         Mean spend of a logged purchase.
@@ -492,10 +491,11 @@ class ScoringModels(BaseEstimator):
             )
         names = tuple(c[len("propensity_") :] for c in frame.columns if str(c).startswith("propensity_"))
         self.action_names_ = names
+        self.observation_names_ = tuple(log_observation_names(frame))
         self.horizon_ = logged_horizon(frame)
         overrides = dict(self.model_params or {})
-        classifier = _pipeline(make_classifier(self.random_state, **overrides), names, self.columns)
-        regressor = _pipeline(make_regressor(self.random_state, **overrides), names, self.columns)
+        classifier = _pipeline(make_classifier(self.random_state, **overrides), self.observation_names_, self.columns)
+        regressor = _pipeline(make_regressor(self.random_state, **overrides), self.observation_names_, self.columns)
         response = response_labels(frame, self.response_window).to_numpy()
         has_response = ~np.isnan(response)
         if not has_response.any():

@@ -9,7 +9,6 @@ import numpy as np
 
 from journeygym.baselines.base import Policy, check_observations
 from journeygym.envs.actions import arm_action
-from journeygym.envs.observation import N_STATIC_COLUMNS
 
 
 def _check_arm(owner: str, action: Any) -> int | str:
@@ -28,9 +27,9 @@ class _ArmPolicy(Policy):
         self.arm = _check_arm(type(self).__name__, action)
         self._action: int | None = self.arm if isinstance(self.arm, int) else None
 
-    def bind_actions(self, action_names: Sequence[str]) -> Policy:
+    def bind_actions(self, action_names: Sequence[str], observation_names: Sequence[str] | None = None) -> Policy:
         """Resolve the arm's name to its action number on these actions."""
-        super().bind_actions(action_names)
+        super().bind_actions(action_names, observation_names)
         if isinstance(self.arm, str):
             self._action = arm_action(action_names, self.arm, owner=f"policy {self.name!r}")
         return self
@@ -81,7 +80,13 @@ class CadencePolicy(_ArmPolicy):
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """The arm for customers in a week divisible by ``every``, no action for the others."""
-        week = np.rint(check_observations(observations)[:, N_STATIC_COLUMNS] * self.horizon).astype(np.int64)
+        names = getattr(self, "observation_names_", None)
+        if names is None:
+            raise RuntimeError(
+                f"policy {self.name!r} reads the week from the observation's week_fraction column, whose position "
+                "depends on the env: call bind_actions(env.action_names, env.observation_names) first (the evaluations do)."
+            )
+        week = np.rint(check_observations(observations)[:, names.index("week_fraction")] * self.horizon).astype(np.int64)
         return np.where(week % self.every == 0, self.action, 0).astype(np.int64)
 
     def get_params(self) -> dict[str, Any]:
@@ -111,9 +116,9 @@ class RandomPolicy(Policy):
         self._rng = np.random.default_rng(seed)
         self._bound: tuple[float, ...] | None = probabilities
 
-    def bind_actions(self, action_names: Sequence[str]) -> Policy:
+    def bind_actions(self, action_names: Sequence[str], observation_names: Sequence[str] | None = None) -> Policy:
         """Spread the default over these actions; explicit probabilities must have one per action."""
-        super().bind_actions(action_names)
+        super().bind_actions(action_names, observation_names)
         self._bound = self._probabilities_for(len(tuple(action_names)))
         return self
 

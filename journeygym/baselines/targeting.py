@@ -38,7 +38,6 @@ import pandas as pd
 
 from journeygym.baselines.base import Policy, check_observations
 from journeygym.baselines.scoring import ScoringModels
-from journeygym.envs.observation import observation_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 
 __all__ = [
@@ -146,7 +145,7 @@ class ScorePolicy(Policy):
         observations = check_observations(observations)
         models = self._fitted_models()
         if self._subscribed_column is None:
-            self._subscribed_column = [c.name for c in observation_columns(models.action_names_)].index("subscribed")
+            self._subscribed_column = models.observation_names_.index("subscribed")
         actions = np.zeros(observations.shape[0], dtype=np.int64)
         # Unsubscribed customers cannot be reached, so they are not scored at all.
         rows = np.flatnonzero(observations[:, self._subscribed_column] > 0.5)
@@ -301,7 +300,7 @@ def operating_point_grid(
         if not 0.0 < share < 1.0:
             raise ValueError(f"operating_point_grid: received contact share {share!r}, expected a share in (0, 1).")
     if len(contact_shares):
-        columns = [c.name for c in observation_columns(models.action_names_)]
+        columns = list(models.observation_names_)
         rows = np.flatnonzero(logged_data["subscribed"].to_numpy() > 0.5)
         if rows.size == 0:
             raise ValueError("operating_point_grid: the log has no subscribed customer-week to place thresholds on.")

@@ -201,6 +201,9 @@ class FrequencyReport:
     action_names: tuple[str, ...]
     anchor_arm: int
     lifts: np.ndarray
+    #: False for an artifact whose trial shows no effect: there is no response to anchor, and the rows
+    #: report the curve without failing.
+    applies: bool = True
 
     @property
     def ratios(self) -> np.ndarray:
@@ -228,6 +231,16 @@ class FrequencyReport:
             passes = self.draw_passes(column)
             weekly = self.lifts[:, column, 0]
             distance = np.abs(self.ratios[:, column, 1:] - np.array([anchored_ratio(k) for k in CADENCES[1:]]))
+            if not self.applies:
+                rows.append(
+                    (
+                        f"{self.action_names[arm]}: frequency response not anchored (the trial shows no effect of any arm)",
+                        f"not applicable; weekly to everyone {np.median(weekly):+.1%} median annual revenue over never "
+                        f"[{np.quantile(weekly, 0.05):+.1%}, {np.quantile(weekly, 0.95):+.1%}]",
+                        True,
+                    )
+                )
+                continue
             rows.append(
                 (
                     f"{self.action_names[arm]} ({'anchor arm, ' if is_anchor else ''}every draw): "
@@ -275,8 +288,12 @@ def frequency_report(
     n_customers: int = REFERENCE_CUSTOMERS,
     seed: int = 0,
     anchor_arm: int | None = None,
+    applies: bool = True,
 ) -> FrequencyReport:
-    """The exact curve of every draw and arm in ``assumptions`` (default: the artifact's)."""
+    """The exact curve of every draw and arm in ``assumptions`` (default: the artifact's).
+
+    ``applies`` False: the trial showed no effect, so the checks report without failing.
+    """
     scenario = assumptions or draws.assumptions
     arms = _arms(draws.mean)
     lifts = np.array(
@@ -284,7 +301,9 @@ def frequency_report(
     )
     if anchor_arm is None:
         anchor_arm = arms[int(np.argmax(np.median(lifts[:, :, 0], axis=0)))]
-    return FrequencyReport(carryover=scenario.carryover, action_names=draws.mean.action_names, anchor_arm=anchor_arm, lifts=lifts)
+    return FrequencyReport(
+        carryover=scenario.carryover, action_names=draws.mean.action_names, anchor_arm=anchor_arm, lifts=lifts, applies=applies
+    )
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,9 @@ def _scatter(base: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarr
 
 
 def match_level(
-    initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, target_rate: np.ndarray
+    initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, target_rate: np.ndarray, weeks: int = 2
 ) -> MatchResult:
-    """Shift of the event logit so the mean two-week control rate equals ``target_rate``.
+    """Shift of the event logit so the mean control rate over the W-week window (``weeks``) equals ``target_rate``.
 
     Parameters
     ----------
@@ -162,10 +162,10 @@ def match_level(
     """
 
     def control_rate(shift: np.ndarray) -> np.ndarray:
-        return two_week_event_probability(initial_belief, transition, event_logit + shift[:, None, None]).mean(axis=-1)
+        return two_week_event_probability(initial_belief, transition, event_logit + shift[:, None, None], weeks=weeks).mean(axis=-1)
 
     return _newton(
-        lambda shift: shifted_control_probability(initial_belief, transition, event_logit, shift),
+        lambda shift: shifted_control_probability(initial_belief, transition, event_logit, shift, weeks),
         control_rate,
         np.asarray(target_rate, dtype=np.float64),
     )

@@ -1,24 +1,27 @@
 """The calibration pipeline: real data in, a validated parameter artifact out (docs/calibration.md).
 
 Steps, in order (each prints a progress line); :func:`calibrate` calls one
-function per step:
+function per step on :class:`~journeygym.calibration.inputs.CalibrationInputs`
+(:func:`~journeygym.calibration.sources.calibration_inputs` builds them from a
+dataset spec, the built-in Hillstrom + CDNOW one or the user's own):
 
-1. :func:`load_calibration_data`: the Hillstrom trial and the CDNOW log
-   (SHA-256 of each file recorded);
-2. :func:`fit_hidden_state_model`: the hidden-state model on CDNOW (point fit,
-   see below) and the initial hidden state given recency through its filter;
-3. :func:`fit_uplift_model`: Bayesian hierarchical uplift models for visit and
-   conversion on the full trial;
-4. :func:`match_posterior_draws`: per posterior draw, the levels and the e-mail
+1. :func:`fit_hidden_state_model`: the hidden-state model on the log (point fit,
+   see below) and the week-0 hidden state of each start profile: given recency
+   through its filter, or the log's own state distribution;
+2. :func:`fit_uplift_model`: Bayesian hierarchical uplift models for visit
+   (when the trial recorded visits) and conversion on the full trial;
+3. :func:`match_posterior_draws`: per posterior draw, the levels and the e-mail
    responses ``eta``, ``alpha`` and ``beta`` per segment x arm and carryover
    level (:mod:`journeygym.calibration.effects`);
-5. :func:`fit_spend_and_population`: spend and population models; then
-   :func:`assemble_draws` builds one parameter set per draw;
-6. :func:`anchor_fatigue`: the fatigue multiplier's ``kappa`` and power are
+4. :func:`fit_spend`: spend per purchase from the trial's spend, else from the
+   log's amounts; then :func:`assemble_draws` builds one parameter set per draw
+   (with the population model fitted on the trial);
+5. :func:`anchor_fatigue`: the fatigue multiplier's ``kappa`` and power are
    fitted to the frequency response (weekly e-mail to everyone about +30%
    annual revenue, every k weeks about k^-0.41 of that,
-   :mod:`journeygym.calibration.frequency`);
-7. :func:`validate_draws`: the simulator replays the trial, and the plausibility
+   :mod:`journeygym.calibration.frequency`); a trial with no detectable effect
+   cannot anchor it, and keeps the package's defaults, labelled as such;
+6. :func:`validate_draws`: the simulator replays the trial, and the plausibility
    and frequency checks run; :func:`artifact_metadata` records provenance (the hash of
    :func:`calibration_config`) and diagnostics.  ``journeygym calibrate`` then
    writes the artifact (atomically) with a Markdown report and plots.
@@ -43,8 +46,6 @@ import pandas as pd
 from scipy.special import expit
 
 from journeygym.calibration.effects import MatchedEffects, match_effects
-from journeygym.calibration.hillstrom import ARMS, HILLSTROM_FILENAME, load_hillstrom
-from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
 from journeygym.calibration.frequency import (
     FREQUENCY_ELASTICITY,
     WEEKLY_LIFT_ANCHOR,
@@ -53,32 +54,32 @@ from journeygym.calibration.frequency import (
     anchor_frequency_response,
     frequency_report,
 )
+from journeygym.calibration.hmm import PurchaseHMM, initial_state_given_recency
+from journeygym.calibration.inputs import CalibrationInputs, CalibrationTrial
 from journeygym.calibration.plausibility import PlausibilityReport, plausibility_report
-from journeygym.calibration.population import fit_population_model
-from journeygym.calibration.spend import SpendModel, fit_spend_model
-from journeygym.calibration.transactions import CDNOW_FILENAME, DATA_DIR_ENV, load_cdnow
-from journeygym.calibration.uplift import BayesianUpliftModel, trial_from_hillstrom
-from journeygym.calibration.weekly import weekly_observations
+from journeygym.calibration.spend import SpendModel, fit_spend_model, spend_model_from_log
+from journeygym.calibration.uplift import BayesianUpliftModel
+from journeygym.calibration.uplift.tables import trial_from_calibration
 from journeygym.calibration.validation import (
     REQUIRED_COVERAGE,
     coverage,
+    has_grouping,
     observed_trial_rates,
     simulate_trial_rates,
     validation_table,
 )
+from journeygym.calibration.weekly import weekly_observations
+from journeygym.datasets.transactions import DATA_DIR_ENV
 from journeygym.envs.actions import ActionTable
-from journeygym.envs.covariates import WEEKS_PER_MONTH
-from journeygym.envs.response import logit
 from journeygym.envs.parameters import (
-    DEFAULT_ACTION_NAMES,
     DEFAULT_CARRYOVER,
     DEFAULT_CARRYOVER_LEVELS,
     DynamicsParameters,
     ParameterDraws,
-    PopulationModel,
     ScenarioAssumptions,
 )
-from journeygym.files import sha256_of_file
+from journeygym.envs.population import PopulationModel
+from journeygym.envs.response import logit
 from journeygym.records import provenance, to_jsonable
 
 ASSUMPTION_LABELS: dict[str, str] = {
@@ -102,21 +103,10 @@ ASSUMPTION_LABELS: dict[str, str] = {
 }
 
 
-#: The data files every calibration reads (and records the SHA-256 of).
-SOURCE_FILES: tuple[str, ...] = (HILLSTROM_FILENAME, CDNOW_FILENAME)
 #: Hidden states of the HMM (docs/calibration.md).
 HMM_STATES = 5
-#: The trial outcomes an uplift model is fitted for, in the order they are sampled.
-UPLIFT_OUTCOMES: tuple[str, ...] = ("visit", "conversion")
-
-
-@dataclass(frozen=True)
-class CalibrationData:
-    """The two source data sets as loaded, with the SHA-256 of each file."""
-
-    trial: pd.DataFrame
-    transactions: pd.DataFrame
-    checksums: dict[str, str]
+#: An arm's effect is "detected" when the lower end of this posterior interval of its conversion uplift is above 0.
+EFFECT_DETECTION_QUANTILE = 0.05
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ class TrialValidation:
     """The trial replayed per draw (by segment, by recency) and the plausibility checks."""
 
     table: pd.DataFrame
-    by_recency: pd.DataFrame
+    by_recency: pd.DataFrame | None
     #: Share of the by-segment cells whose observed rate lies inside the 90% predictive interval.
     coverage: float
     plausibility: PlausibilityReport
@@ -138,15 +128,16 @@ class CalibrationResult:
     draws: ParameterDraws
     hmm: PurchaseHMM
     validation: pd.DataFrame
-    validation_by_recency: pd.DataFrame
+    validation_by_recency: pd.DataFrame | None
     coverage: float
     uplift_models: dict[str, BayesianUpliftModel]
     matching_clipped: dict[str, int]
     matching_cells: pd.DataFrame
-    fatigue: FrequencyAnchor
+    fatigue: FrequencyAnchor | None
     plausibility: PlausibilityReport
     frequency: FrequencyReport
     timings: dict[str, float]
+    inputs: CalibrationInputs | None = None
 
     @property
     def passed(self) -> bool:
@@ -188,7 +179,8 @@ class _StepClock:
         self.timings[name] = time.perf_counter() - start
 
 
-def _check_carryover(levels: Sequence[float], carryover: float) -> tuple[float, ...]:
+def check_carryover_levels(levels: Sequence[float], carryover: float) -> tuple[float, ...]:
+    """The carryover levels sorted and deduplicated; refused (``ValueError``) when the default ``carryover`` is not among them."""
     chosen = tuple(sorted({float(v) for v in levels}))
     if not any(abs(v - carryover) <= 1e-9 for v in chosen):
         raise ValueError(
@@ -199,7 +191,7 @@ def _check_carryover(levels: Sequence[float], carryover: float) -> tuple[float, 
 
 
 def calibrate(
-    data_dir: str | os.PathLike[str] | None,
+    inputs: CalibrationInputs,
     n_draws: int = 200,
     seed: int = 0,
     progress: Callable[[str], None] = print,
@@ -207,34 +199,43 @@ def calibrate(
     carryover_levels: Sequence[float] = DEFAULT_CARRYOVER_LEVELS,
     carryover: float = DEFAULT_CARRYOVER,
 ) -> CalibrationResult:
-    """Run the whole calibration and return the parameter draws with diagnostics.
+    """Run the whole calibration on ``inputs`` and return the parameter draws with diagnostics.
 
     The steps are those of the module docstring, in that order; each prints a
     progress line through ``progress`` and its duration goes into the timings.
     """
-    levels = _check_carryover(carryover_levels, carryover)
+    levels = check_carryover_levels(carryover_levels, carryover)
     clock = _StepClock(progress)
-    directory = resolve_data_dir(data_dir)
-    with clock.step("load", "loading the Hillstrom trial and the CDNOW log"):
-        data = load_calibration_data(directory)
-    with clock.step("hmm", f"fitting the hidden-state model on CDNOW (K = {HMM_STATES}, EM)"):
-        hmm, initial_by_recency = fit_hidden_state_model(data.transactions, seed)
+    trial = inputs.trial
+    for line in inputs.choices:
+        progress(f"  - {line}")
+    with clock.step("hmm", f"fitting the hidden-state model on the log (K = {HMM_STATES}, EM)"):
+        hmm, initial_by_start = fit_hidden_state_model(inputs, seed)
     models: dict[str, BayesianUpliftModel] = {}
-    for outcome in UPLIFT_OUTCOMES:
-        with clock.step(f"uplift_{outcome}", f"sampling the hierarchical uplift model for {outcome} (64,000 rows)"):
-            models[outcome] = fit_uplift_model(data.trial, outcome, seed, sampler_kwargs)
+    for outcome in trial.outcomes:
+        with clock.step(f"uplift_{outcome}", f"sampling the hierarchical uplift model for {outcome} ({len(trial.frame):,} rows)"):
+            models[outcome] = fit_uplift_model(trial, outcome, seed, sampler_kwargs)
     rng = np.random.default_rng(seed)  # one stream: the matching's subsamples first, then the spend draws
     with clock.step("matching", f"matching {n_draws} draws: levels, then eta, alpha, beta per segment x arm at carryover {list(levels)}"):
-        effects = match_posterior_draws(data.trial, hmm, initial_by_recency, models, n_draws, levels, rng)
-    with clock.step("spend_population", "fitting the spend and population models"):
-        spend, spend_log_means, population = fit_spend_and_population(data.trial, n_draws, rng)
+        effects = match_posterior_draws(trial, hmm, initial_by_start, models, n_draws, levels, rng)
+    with clock.step("spend_population", "fitting the spend model"):
+        spend, spend_log_means = fit_spend(inputs, n_draws, rng)
+    detected = detected_arms(trial, models["conversion"])
+    assumptions = ScenarioAssumptions(carryover=carryover, margin=inputs.margin, action_costs=tuple(trial.arm_costs))
     with clock.step("fatigue", "anchoring the fatigue on the frequency response: weekly e-mail about +30%, every k weeks k^-0.41 of it"):
-        draws = assemble_draws(hmm, initial_by_recency, effects, spend, spend_log_means, population, ScenarioAssumptions(carryover=carryover))
-        draws, fatigue = anchor_fatigue(draws, seed)
-    with clock.step("validation", "validating: the simulator replays the two-week trial per draw; plausibility over a year"):
-        validation = validate_draws(draws, data.trial, seed)
-    config = calibration_config(n_draws, seed, data.checksums, models, levels, draws.assumptions)
-    metadata = artifact_metadata(config, seed, data, hmm, models, effects, fatigue, validation, clock.timings)
+        draws = assemble_draws(hmm, initial_by_start, effects, spend, spend_log_means, trial, assumptions)
+        if any(detected):
+            draws, fatigue = anchor_fatigue(draws, seed)
+        else:
+            fatigue = None
+            progress(
+                "  - no arm has a detectable effect (the 90% interval of every arm's conversion uplift reaches 0): the "
+                "frequency response cannot be anchored; kappa and p keep the package defaults (ASSUMPTIONS)"
+            )
+    with clock.step("validation", "validating: the simulator replays the trial per draw; plausibility over a year"):
+        validation = validate_draws(draws, trial, seed, frequency_applies=fatigue is not None)
+    config = calibration_config(n_draws, seed, inputs.checksums, models, levels, draws.assumptions, inputs.dataset)
+    metadata = artifact_metadata(config, seed, inputs, hmm, models, effects, fatigue, validation, clock.timings, detected)
     return CalibrationResult(
         draws=ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=draws.assumptions, metadata=metadata),
         hmm=hmm,
@@ -248,38 +249,40 @@ def calibrate(
         plausibility=validation.plausibility,
         frequency=validation.frequency,
         timings=clock.timings,
+        inputs=inputs,
     )
 
 
-def load_calibration_data(directory: Path) -> CalibrationData:
-    """The Hillstrom trial and the CDNOW log from ``directory``, each checked by its loader, with the files' SHA-256."""
-    return CalibrationData(
-        trial=load_hillstrom(directory),
-        transactions=load_cdnow(directory),
-        checksums={name: sha256_of_file(directory / name) for name in SOURCE_FILES},
-    )
+def fit_hidden_state_model(inputs: CalibrationInputs, seed: int) -> tuple[PurchaseHMM, np.ndarray]:
+    """The HMM fitted on the log's weekly sequences, and the ``(R, K)`` week-0 state of each start profile.
 
-
-def fit_hidden_state_model(transactions: pd.DataFrame, seed: int) -> tuple[PurchaseHMM, np.ndarray]:
-    """The HMM fitted on the weekly CDNOW sequences, and the ``(12, K)`` week-0 state given recency 1..12 months.
-
-    A point fit shared by all draws (see the module docstring).
+    With recency, a start profile's state is the filter's belief given its weeks since the
+    last purchase; without, the log's own state distribution (the filtered state of every
+    log customer at the log's last week, averaged).  A point fit shared by all draws (see
+    the module docstring).
     """
-    hmm = PurchaseHMM(n_states=HMM_STATES, seed=seed).fit(weekly_observations(transactions, start="after_first_purchase"))
-    recency_weeks = np.rint(np.arange(1, 13) * WEEKS_PER_MONTH).astype(int)
-    return hmm, initial_state_given_recency(hmm, recency_weeks)
+    sequences = weekly_observations(inputs.transactions, start=inputs.log_start)
+    hmm = PurchaseHMM(n_states=HMM_STATES, seed=seed).fit(sequences)
+    trial = inputs.trial
+    if trial.start_source == "recency":
+        return hmm, initial_state_given_recency(hmm, trial.start_weeks)
+    beliefs = hmm.filter(sequences)
+    lengths = np.asarray(sequences.lengths)
+    observed = np.flatnonzero(lengths > 0)  # a customer whose first purchase fell in the last week has no week yet
+    last = beliefs[observed, lengths[observed] - 1]
+    return hmm, last.mean(axis=0, keepdims=True)
 
 
-def fit_uplift_model(trial: pd.DataFrame, outcome: str, seed: int, sampler_kwargs: dict[str, Any] | None) -> BayesianUpliftModel:
+def fit_uplift_model(trial: CalibrationTrial, outcome: str, seed: int, sampler_kwargs: dict[str, Any] | None) -> BayesianUpliftModel:
     """The hierarchical Bayesian uplift model of ``outcome`` (``"visit"`` or ``"conversion"``) on the full trial."""
     model = BayesianUpliftModel(kind="hierarchical", seed=seed, **(sampler_kwargs or {}))
-    return model.fit(trial_from_hillstrom(trial, outcome=outcome))
+    return model.fit(trial_from_calibration(trial, outcome))
 
 
 def match_posterior_draws(
-    trial: pd.DataFrame,
+    trial: CalibrationTrial,
     hmm: PurchaseHMM,
-    initial_by_recency: np.ndarray,
+    initial_by_start: np.ndarray,
     models: dict[str, BayesianUpliftModel],
     n_draws: int,
     levels: tuple[float, ...],
@@ -295,7 +298,7 @@ def match_posterior_draws(
         trial,
         hmm.transmat_,
         hmm.purchase_prob_,
-        initial_by_recency,
+        initial_by_start,
         {outcome: models[outcome].uplift_draws_[picks[outcome]] for outcome in models},
         {outcome: models[outcome].covariate_effects_draws_[picks[outcome]] for outcome in models},
         levels,
@@ -303,13 +306,23 @@ def match_posterior_draws(
     )
 
 
-def fit_spend_and_population(
-    trial: pd.DataFrame, n_draws: int, rng: np.random.Generator
-) -> tuple[SpendModel, np.ndarray, PopulationModel]:
-    """The spend model with ``(n_draws, G)`` posterior draws of its log means, and the population model."""
-    spend = fit_spend_model(trial)
-    spend_log_means = spend.sample_log_means(rng, n_draws)
-    return spend, spend_log_means, fit_population_model(trial)
+def fit_spend(inputs: CalibrationInputs, n_draws: int, rng: np.random.Generator) -> tuple[SpendModel, np.ndarray]:
+    """The spend model (from the trial's spend, else the log's amounts) with ``(n_draws, G)`` draws of its log means."""
+    trial = inputs.trial
+    n_segments = len(trial.segment_labels)
+    if trial.has_spend:
+        spend = fit_spend_model(trial.frame, n_segments)
+    else:
+        spend = spend_model_from_log(inputs.transactions, n_segments)
+    return spend, spend.sample_log_means(rng, n_draws)
+
+
+def detected_arms(trial: CalibrationTrial, conversion: BayesianUpliftModel) -> list[bool]:
+    """Per arm, whether its conversion uplift (averaged over the segments by size) is above 0 at the 5% quantile."""
+    shares = np.bincount(trial.frame["segment_idx"].to_numpy(), minlength=len(trial.segment_labels))
+    shares = shares / shares.sum()
+    overall = np.einsum("sgk,g->sk", conversion.uplift_draws_, shares)
+    return [bool(np.quantile(overall[:, k], EFFECT_DETECTION_QUANTILE) > 0) for k in range(overall.shape[1])]
 
 
 def calibration_config(
@@ -319,9 +332,10 @@ def calibration_config(
     models: dict[str, BayesianUpliftModel],
     levels: tuple[float, ...],
     assumptions: ScenarioAssumptions,
+    dataset: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The settings the artifact's config hash covers, the anchored scenario assumptions included."""
-    return {
+    """The settings the artifact's config hash covers, the anchored scenario assumptions and the dataset spec included."""
+    config = {
         "n_draws": n_draws,
         "seed": seed,
         "data_sha256": checksums,
@@ -330,6 +344,9 @@ def calibration_config(
         "fatigue_anchor": {"weekly_revenue_uplift": WEEKLY_LIFT_ANCHOR, "frequency_elasticity": FREQUENCY_ELASTICITY},
         "assumptions": assumptions.to_dict(),
     }
+    if dataset is not None:  # the built-in data set's spec is the package's own (its hashes are in data_sha256)
+        config["dataset"] = dataset
+    return config
 
 
 def _sampler_settings(model: BayesianUpliftModel) -> dict[str, Any]:
@@ -350,10 +367,10 @@ def assemble_draws(
     effects: MatchedEffects,
     spend: SpendModel,
     spend_log_means: np.ndarray,
-    population: PopulationModel,
+    trial: CalibrationTrial,
     assumptions: ScenarioAssumptions,
 ) -> ParameterDraws:
-    """One :class:`DynamicsParameters` per draw, plus their mean.
+    """One :class:`DynamicsParameters` per draw, plus their mean (with the trial's population and action names).
 
     The matched responses are ``(S, R, G, A)``; the parameters store them as
     ``(R, A, G)`` (the artifact's layout), so they are transposed here, after
@@ -381,8 +398,10 @@ def assemble_draws(
             engagement_tilt=pick_response(effects.engagement_tilt),
             spend_log_mean=pick(spend_log_means),
             spend_log_sd=spend.log_sd,
-            population=population,
+            population=trial.population,
             state_names=tuple(hmm.state_names_),
+            action_names=tuple(trial.arm_ids),
+            visits_follow_purchases=not trial.has_visit,
             purchase_segment_offset=pick(effects.purchase_segment_offset),
             visit_segment_offset=pick(effects.visit_segment_offset),
             purchase_recency_offset=pick(effects.purchase_recency_offset),
@@ -401,15 +420,20 @@ def anchor_fatigue(draws: ParameterDraws, seed: int) -> tuple[ParameterDraws, Fr
     return ParameterDraws(draws=draws.draws, mean=draws.mean, assumptions=assumptions, metadata={}), anchor
 
 
-def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> TrialValidation:
-    """The simulator replays the two-week trial per draw (by segment and by recency); the plausibility checks run."""
-    arm_sizes = trial["arm"].value_counts().sort_index().to_numpy()
-    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, arm_sizes, seed), ARMS)
-    by_recency = validation_table(
-        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, arm_sizes, seed, "recency"), ARMS, "recency"
-    )
-    plausibility = plausibility_report(draws, seed=seed)
-    frequency = frequency_report(draws, seed=seed)
+def validate_draws(draws: ParameterDraws, trial: CalibrationTrial, seed: int, frequency_applies: bool = True) -> TrialValidation:
+    """The simulator replays the trial per draw (by segment, and by recency when the trial has it); the plausibility checks run.
+
+    ``frequency_applies`` False (a trial with no detectable effect): the frequency
+    response is reported, but its checks cannot fail (there is no effect to anchor).
+    """
+    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, trial, seed), trial)
+    by_recency = None
+    if has_grouping(trial, "recency"):
+        by_recency = validation_table(
+            observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, trial, seed, "recency"), trial, "recency"
+        )
+    plausibility = plausibility_report(draws, seed=seed, window=trial.window_weeks)
+    frequency = frequency_report(draws, seed=seed, applies=frequency_applies)
     return TrialValidation(
         table=table, by_recency=by_recency, coverage=coverage(table), plausibility=plausibility, frequency=frequency
     )
@@ -418,22 +442,32 @@ def validate_draws(draws: ParameterDraws, trial: pd.DataFrame, seed: int) -> Tri
 def artifact_metadata(
     config: dict[str, Any],
     seed: int,
-    data: CalibrationData,
+    inputs: CalibrationInputs,
     hmm: PurchaseHMM,
     models: dict[str, BayesianUpliftModel],
     effects: MatchedEffects,
-    fatigue: FrequencyAnchor,
+    fatigue: FrequencyAnchor | None,
     validation: TrialValidation,
     timings: dict[str, float],
+    detected: Sequence[bool] = (),
 ) -> dict[str, Any]:
     """The record the artifact carries: provenance (with the hash of ``config``), fits, diagnostics and timings."""
-    return {
+    trial = inputs.trial
+    labels = list(ASSUMPTION_LABELS.items())
+    if fatigue is None:
+        labels = [(k, v + " -- NOT anchored: the trial shows no effect; the package default") if k in ("kappa", "fatigue_power") else (k, v)
+                  for k, v in labels]
+    metadata = {
         **provenance(config, seed),
-        "label": f"calibrated on Hillstrom + CDNOW, {config['n_draws']} posterior draws",
+        "label": f"calibrated on {inputs.label}, {config['n_draws']} posterior draws",
         "calibrated": True,
-        "data_sha256": data.checksums,
-        "actions": ActionTable.of_emails(DEFAULT_ACTION_NAMES, ScenarioAssumptions().action_costs, ARMS).records(),
-        "assumption_labels": ASSUMPTION_LABELS,
+        "data_sha256": inputs.checksums,
+        "data_paths": inputs.data_paths,
+        "actions": ActionTable.of_emails(tuple(trial.arm_ids), tuple(trial.arm_costs), tuple(trial.arm_labels)).records(),
+        "assumption_labels": dict(labels),
+        "choices": list(inputs.choices),
+        "window_weeks": trial.window_weeks,
+        "effect_detected": {arm: bool(d) for arm, d in zip(trial.arm_ids[1:], detected)},
         "hmm": {
             "loglik": float(hmm.loglik_),
             "purchase_prob": hmm.purchase_prob_.tolist(),
@@ -442,16 +476,19 @@ def artifact_metadata(
         },
         "uplift_diagnostics": {k: to_jsonable(m.diagnostics_) for k, m in models.items()},
         "matching_clipped": effects.clipped,
-        "fatigue_anchor": to_jsonable(asdict(fatigue)),
+        "fatigue_anchor": to_jsonable(asdict(fatigue)) if fatigue is not None else None,
         "plausibility": [
             {"check": name, "measured": measured, "passed": ok}
             for name, measured, ok in validation.plausibility.checks() + validation.frequency.checks()
         ],
         "libraries": _library_versions(),
         "validation_coverage": validation.coverage,
-        "validation_coverage_by_recency": coverage(validation.by_recency),
+        "validation_coverage_by_recency": coverage(validation.by_recency) if validation.by_recency is not None else None,
         "timings_s": timings,
     }
+    if inputs.dataset is not None:
+        metadata["dataset"] = inputs.dataset
+    return metadata
 
 
 def _library_versions() -> dict[str, str]:

@@ -63,8 +63,9 @@ def email_year(
     assumptions: ScenarioAssumptions,
     customers: PopulationState,
     arm: int = CHECK_ARM,
+    window: int = TWO_WEEKS,
 ) -> EmailYear:
-    """Exact year of one draw: the single-e-mail ratios."""
+    """Exact year of one draw: the single-e-mail ratios, over the year and over the trial's ``window`` weeks."""
     year = assumptions.replace(horizon=YEAR)
     never = expected_schedule_outcome(parameters, year, customers, np.zeros(YEAR, dtype=np.int64))
     single = expected_schedule_outcome(parameters, year, customers, np.r_[arm, np.zeros(YEAR - 1, dtype=np.int64)])
@@ -74,9 +75,9 @@ def email_year(
 
     visits, purchases, margin = incremental("visits"), incremental("purchases"), incremental("reward")
     return EmailYear(
-        visit_ratio=float(visits.sum() / visits[:TWO_WEEKS].sum()),
-        purchase_ratio=float(purchases.sum() / purchases[:TWO_WEEKS].sum()),
-        two_week_margin=float(margin[:TWO_WEEKS].sum()),
+        visit_ratio=float(visits.sum() / visits[:window].sum()),
+        purchase_ratio=float(purchases.sum() / purchases[:window].sum()),
+        two_week_margin=float(margin[:window].sum()),
         year_margin=float(margin.sum()),
     )
 
@@ -133,11 +134,17 @@ def plausibility_report(
     assumptions: ScenarioAssumptions | None = None,
     n_customers: int = REFERENCE_CUSTOMERS,
     seed: int = 0,
+    window: int | None = None,
 ) -> PlausibilityReport:
-    """Exact single-e-mail year for every posterior draw (mens arm)."""
+    """Exact single-e-mail year for every posterior draw (the first arm).
+
+    ``window``: the trial's outcome window in weeks (default: the artifact's record, else 2).
+    """
     scenario = assumptions or draws.assumptions
+    weeks = int(window if window is not None else draws.metadata.get("window_weeks", TWO_WEEKS))
     years = tuple(
-        email_year(parameters, scenario, reference_population(parameters, scenario, n_customers, seed)) for parameters in draws.draws
+        email_year(parameters, scenario, reference_population(parameters, scenario, n_customers, seed), window=weeks)
+        for parameters in draws.draws
     )
     return PlausibilityReport(carryover=scenario.carryover, years=years)
 

@@ -4,10 +4,10 @@ The check PyMC and pymc-marketing run on their models: simulate the data the
 calibration reads from known parameters, fit the calibration's own models on
 it and see whether they find the truth again.
 :func:`simulate_trial` plays a randomized e-mail trial like Hillstrom's with
-the simulator, in the table :func:`~journeygym.calibration.hillstrom.load_hillstrom`
+the simulator, in the table :func:`~journeygym.datasets.hillstrom.load_hillstrom`
 returns (:func:`true_two_week_uplift`: the exact uplift of its arms);
 :func:`simulate_transaction_log` writes the purchases of customers left without
-e-mail for many weeks, the log :func:`~journeygym.calibration.transactions.load_transactions`
+e-mail for many weeks, the log :func:`~journeygym.datasets.transactions.load_transactions`
 reads (:func:`true_state_purchase_probabilities`: what the purchase HMM's
 emissions should recover).
 
@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from journeygym.calibration.hillstrom import ARMS, HILLSTROM_COLUMNS
-from journeygym.calibration.transactions import load_transactions
+from journeygym.datasets.hillstrom import ARMS, HILLSTROM_COLUMNS
+from journeygym.datasets.transactions import load_transactions
 from journeygym.calibration.weekly import weekly_observations
-from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES, design_matrix
+from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES, cell_covariates, design_matrix
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import CONTACT_RULE_FIELDS, DynamicsParameters, ParameterDraws, ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
@@ -100,7 +100,7 @@ def simulate_trial(
     -------
     pandas.DataFrame
         The columns, codings and dtypes of
-        :func:`~journeygym.calibration.hillstrom.load_hillstrom`: the twelve
+        :func:`~journeygym.datasets.hillstrom.load_hillstrom`: the twelve
         published columns, then ``segment_idx``, ``zip_idx``, ``channel_idx``
         and ``arm``.
     """
@@ -113,15 +113,16 @@ def simulate_trial(
         visit |= info["visited"]
         conversion |= info["purchased"]
         spend += info["spend"]
+    cells = cell_covariates(customers.profile)
     columns = {
-        "recency": customers.recency, "history_segment": _labels(HISTORY_SEGMENTS, customers.segment),
-        "history": customers.history, "mens": customers.mens, "womens": customers.womens,
-        "zip_code": _labels(ZIP_CODES, customers.zip_code), "newbie": customers.newbie,
-        "channel": _labels(CHANNELS, customers.channel), "segment": _labels(ARMS, arm),
+        "recency": cells["recency"], "history_segment": _labels(HISTORY_SEGMENTS, customers.segment),
+        "history": customers.continuous, "mens": cells["mens"], "womens": cells["womens"],
+        "zip_code": _labels(ZIP_CODES, cells["zip_code"]), "newbie": cells["newbie"],
+        "channel": _labels(CHANNELS, cells["channel"]), "segment": _labels(ARMS, arm),
         "visit": visit.astype(np.int64), "conversion": conversion.astype(np.int64), "spend": spend,
     }
     table = pd.DataFrame({name: columns[name] for name in HILLSTROM_COLUMNS})
-    codes = {"segment_idx": customers.segment, "zip_idx": customers.zip_code, "channel_idx": customers.channel, "arm": arm}
+    codes = {"segment_idx": customers.segment, "zip_idx": cells["zip_code"], "channel_idx": cells["channel"], "arm": arm}
     for name, values in codes.items():
         table[name] = np.asarray(values, dtype=np.int64)
     return table
@@ -244,7 +245,7 @@ def simulate_transaction_log(
         One row per purchase: ``customer_id`` (int64, 1..N), ``date``
         (datetime64, the first day of the purchase's week) and ``amount``
         (the spend, > 0), sorted by customer and date; the input of
-        :func:`~journeygym.calibration.transactions.load_transactions`.
+        :func:`~journeygym.datasets.transactions.load_transactions`.
     """
     return _simulate_log(parameters, assumptions, n_customers, weeks, seed, start, level).log
 

@@ -14,26 +14,30 @@ import pandas as pd  # noqa: E402
 
 from journeygym.calibration.hmm import PurchaseHMM  # noqa: E402
 from journeygym.calibration.hmm.validation import predict_held_out, split_at_cutoff  # noqa: E402
-from journeygym.calibration.transactions import load_cdnow  # noqa: E402
 from journeygym.calibration.weekly import weekly_observations  # noqa: E402
 from journeygym.calibration.validation import coverage  # noqa: E402
-from journeygym.envs.covariates import HISTORY_SEGMENTS  # noqa: E402
 
 if TYPE_CHECKING:
     from journeygym.calibration.pipeline import CalibrationResult
 
-#: Held-out check of the HMM: fit on each customer's weeks up to this date, predict the next weeks.
-HMM_CUTOFF = "1997-12-31"
+#: Held-out check of the HMM: the log's last weeks (at most this many, at most half of the log) are predicted.
 HMM_TEST_WEEKS = 26
 
 
-def hmm_held_out_table(data_dir: Path, seed: int) -> pd.DataFrame:
-    """Fit on the first 52 weeks of CDNOW, predict weeks 53 to 78 (see :mod:`journeygym.calibration.hmm.validation`)."""
-    transactions = load_cdnow(data_dir)
-    train = weekly_observations(transactions, start="after_first_purchase", end_date=HMM_CUTOFF)
-    full = weekly_observations(transactions, start="after_first_purchase", median_amount=train.median_amount)
+def held_out_cutoff(transactions: pd.DataFrame) -> tuple[pd.Timestamp, int]:
+    """The cut-off date of the held-out check and the weeks after it: the last ``min(26, half)`` whole weeks."""
+    first, last = transactions["date"].min(), transactions["date"].max()
+    weeks = min(HMM_TEST_WEEKS, int((last - first).days // 7) // 2)
+    return last.normalize() - pd.Timedelta(days=7 * weeks), weeks
+
+
+def hmm_held_out_table(transactions: pd.DataFrame, seed: int, log_start: str = "after_first_purchase") -> pd.DataFrame:
+    """Fit on the log up to :func:`held_out_cutoff`, predict the weeks after it (:mod:`journeygym.calibration.hmm.validation`)."""
+    cutoff, weeks = held_out_cutoff(transactions)
+    train = weekly_observations(transactions, start=log_start, end_date=cutoff)
+    full = weekly_observations(transactions, start=log_start, median_amount=train.median_amount)
     model = PurchaseHMM(n_states=5, seed=seed).fit(train)
-    return predict_held_out(model, split_at_cutoff(full, train, HMM_TEST_WEEKS), n_replicas=100, seed=seed)
+    return predict_held_out(model, split_at_cutoff(full, train, weeks), n_replicas=100, seed=seed)
 
 
 def _markdown(table: pd.DataFrame, digits: int = 4) -> str:
@@ -51,10 +55,11 @@ def _effects_table(result: CalibrationResult) -> pd.DataFrame:
     rows = []
     carryover = result.draws.assumptions.carryover
     responses = [d.response_at(carryover) for d in result.draws.draws]
+    mean = result.draws.mean
     for position, name in enumerate(("eta", "alpha", "beta")):
         values = np.stack([r[position] for r in responses])
-        for arm, arm_name in ((1, "mens_email"), (2, "womens_email")):
-            for g, segment in enumerate(HISTORY_SEGMENTS):
+        for arm, arm_name in enumerate(mean.action_names[1:], start=1):
+            for g, segment in enumerate(mean.population.segment_labels):
                 cell = values[:, arm, g]
                 low, high = np.quantile(cell, [0.1, 0.9])
                 rows.append(
@@ -67,20 +72,32 @@ def _effects_table(result: CalibrationResult) -> pd.DataFrame:
 def plausibility_section(result: CalibrationResult) -> str:
     """Markdown: the fatigue anchored on the frequency response and the checks of an e-mail's year against outside evidence."""
     anchor = result.fatigue
+    if anchor is None:
+        scenario = result.draws.assumptions
+        fatigue_lines = [
+            f"Fatigue NOT anchored: no arm of the trial has a detectable effect (the 90% interval of every arm's "
+            f"conversion uplift reaches 0), so there is no response for the frequency anchor to shape. kappa = "
+            f"{scenario.kappa:g} and p = {scenario.fatigue_power:g} are the package defaults (ASSUMPTIONS, anchored on "
+            "the built-in data set), and the frequency checks below report without failing.",
+        ]
+    else:
+        fatigue_lines = [
+            f"Fatigue (assumptions, anchored): a stock F' = lambda F + d with lambda = **{anchor.memory:g}** (a single e-mail is "
+            f"forgotten after {anchor.tail_weeks} quiet weeks), multiplier ((1 + kappa F) / (1 + kappa F0))^-p with kappa = "
+            f"**{anchor.kappa:g}** and p = **{anchor.power:g}**, fitted on {anchor.draws_used} draws so weekly e-mail to everyone "
+            "earns about +30% annual revenue over never (year-long e-mail holdouts: +5% to +30%) and every k weeks about "
+            "k^-0.41 of that (MineThatData 2018: incremental demand 1.071 x^0.408). For each power p, kappa is solved for "
+            "the weekly anchor; the p whose curve is closest to k^-0.41 (squared distance of the ratios, every arm) wins "
+            "(p = 1 is the one-parameter 1 / (1 + kappa F)):",
+            "",
+            "| p | kappa | loss |",
+            "|---|---|---|",
+            *[f"| {power:g} | {kappa:g} | {loss:.4f} |" for power, kappa, loss in anchor.profile],
+        ]
     lines = [
         "## Plausibility beyond the trial (exact expectations per draw)",
         "",
-        f"Fatigue (assumptions, anchored): a stock F' = lambda F + d with lambda = **{anchor.memory:g}** (a single e-mail is "
-        f"forgotten after {anchor.tail_weeks} quiet weeks), multiplier ((1 + kappa F) / (1 + kappa F0))^-p with kappa = "
-        f"**{anchor.kappa:g}** and p = **{anchor.power:g}**, fitted on {anchor.draws_used} draws so weekly e-mail to everyone "
-        "earns about +30% annual revenue over never (year-long e-mail holdouts: +5% to +30%) and every k weeks about "
-        "k^-0.41 of that (MineThatData 2018: incremental demand 1.071 x^0.408). For each power p, kappa is solved for "
-        "the weekly anchor; the p whose curve is closest to k^-0.41 (squared distance of the ratios, both arms) wins "
-        "(p = 1 is the one-parameter 1 / (1 + kappa F)):",
-        "",
-        "| p | kappa | loss |",
-        "|---|---|---|",
-        *[f"| {power:g} | {kappa:g} | {loss:.4f} |" for power, kappa, loss in anchor.profile],
+        *fatigue_lines,
         "",
         "Single e-mail:",
         "",
@@ -110,15 +127,16 @@ def convergence_section(metadata: dict) -> str:
 
 
 def _plot_validation(table: pd.DataFrame, path: Path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, outcome in zip(axes, ("visit", "conversion")):
+    outcomes = [o for o in ("visit", "conversion") if (table["outcome"] == o).any()]
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(6 * len(outcomes), 5), squeeze=False)
+    for ax, outcome in zip(axes[0], outcomes):
         part = table[table["outcome"] == outcome].reset_index(drop=True)
         x = np.arange(len(part))
         ax.vlines(x, part["simulated_p05"], part["simulated_p95"], color="tab:blue", label="simulated 90% interval")
         colors = np.where(part["inside"], "black", "tab:red")
         ax.scatter(x, part["observed"], c=colors, zorder=3, s=14, label="observed")
-        ax.set_xticks(x, [f"{s[:2]}{a[0]}" for s, a in zip(part["segment"], part["arm"])], rotation=90, fontsize=7)
-        ax.set_title(f"two-week {outcome} rate by segment x arm (N/M/W)")
+        ax.set_xticks(x, [f"{str(s)[:6]} {str(a)[:6]}" for s, a in zip(part["segment"], part["arm"])], rotation=90, fontsize=7)
+        ax.set_title(f"{outcome} rate over the trial's window by segment x arm")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -134,8 +152,8 @@ def _plot_held_out(table: pd.DataFrame, path: Path) -> None:
         week = table["week_after_cutoff"]
         ax.fill_between(week, table[f"{name}_p05"], table[f"{name}_p95"], alpha=0.3, label="HMM 90% interval")
         ax.plot(week, table[f"{name}_simulated"], label="HMM mean")
-        ax.plot(week, table[f"{name}_observed"], "k.", label="CDNOW observed")
-        ax.set_xlabel("week after 1997-12-31 (held out)")
+        ax.plot(week, table[f"{name}_observed"], "k.", label="log observed")
+        ax.set_xlabel("week after the cut-off (held out)")
         ax.set_title(title)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -143,14 +161,18 @@ def _plot_held_out(table: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, data_dir: Path, seed: int) -> Path:
+def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, seed: int) -> Path:
     """Write ``<artifact>.report.md`` and its plots beside the artifact; returns the report path."""
+    inputs = result.inputs
+    if inputs is None:
+        raise ValueError("write_calibration_report: the result carries no inputs; pass a result of calibrate(inputs, ...).")
     stem = artifact_path.with_suffix("")
     report = Path(f"{stem}.report.md")
     validation_png = Path(f"{stem}.validation.png")
     held_out_png = Path(f"{stem}.hmm_held_out.png")
     _plot_validation(result.validation, validation_png)
-    held_out = hmm_held_out_table(data_dir, seed)
+    held_out = hmm_held_out_table(inputs.transactions, seed, inputs.log_start)
+    cutoff, test_weeks = held_out_cutoff(inputs.transactions)
     _plot_held_out(held_out, held_out_png)
     metadata = result.draws.metadata
     hmm = result.hmm
@@ -166,7 +188,8 @@ def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, 
         f"# Calibration report\n\njourneygym {metadata['version']}, config {metadata['config_hash']}, seed {metadata['seed']}; "
         f"{len(result.draws)} parameter draws. Data SHA-256: "
         + ", ".join(f"`{k}` {v[:16]}..." for k, v in metadata["data_sha256"].items()),
-        "## Hidden-state model (CDNOW, K = 5, point fit)\n\n" + _markdown(hmm_table),
+        "## Data and what the calibration chose\n\n" + "\n".join(f"- {line}" for line in inputs.choices),
+        "## Hidden-state model (the transaction log, K = 5, point fit)\n\n" + _markdown(hmm_table),
         f"Log-likelihood {hmm.loglik_:.1f}. The HMM is a point fit shared by all draws.",
     ]
     for outcome, model in result.uplift_models.items():
@@ -193,18 +216,19 @@ def write_calibration_report(result: CalibrationResult, artifact_path: Path, *, 
     sections.append(f"Targets outside the matching bracket (clipped): {result.matching_clipped}.")
     sections.append(plausibility_section(result))
     sections.append(
-        f"## Validation: the simulator replays the two-week trial\n\nObserved rate inside the simulated 90% posterior "
+        f"## Validation: the simulator replays the trial ({inputs.trial.window_weeks} weeks)\n\nObserved rate inside the simulated 90% posterior "
         f"predictive interval in **{result.coverage:.1%}** of {len(result.validation)} cells (required 90%).\n\n"
         f"![validation]({validation_png.name})\n\n" + _markdown(result.validation)
     )
+    if result.validation_by_recency is not None:
+        sections.append(
+            "## Beyond the segments: the trial by recency\n\nThe control rates are matched per recency month; the "
+            "e-mail's uplift by recency is not matched to anything, so this table checks how the response model spreads "
+            f"the effect over engagement states. Observed rate inside the 90% interval in **{coverage(result.validation_by_recency):.1%}** "
+            f"of {len(result.validation_by_recency)} cells.\n\n" + _markdown(result.validation_by_recency)
+        )
     sections.append(
-        "## Beyond the segments: the trial by recency\n\nThe control rates are matched per recency month; the "
-        "e-mail's uplift by recency is not matched to anything, so this table checks how the response model spreads "
-        f"the effect over engagement states. Observed rate inside the 90% interval in **{coverage(result.validation_by_recency):.1%}** "
-        f"of {len(result.validation_by_recency)} cells.\n\n" + _markdown(result.validation_by_recency)
-    )
-    sections.append(
-        "## Held-out check of the HMM (fit to 1997-12-31, predict the next 26 weeks)\n\n"
+        f"## Held-out check of the HMM (fit to {cutoff:%Y-%m-%d}, predict the next {test_weeks} weeks)\n\n"
         f"![held out]({held_out_png.name})\n\n" + _markdown(held_out)
     )
     assumption_lines = "\n".join(

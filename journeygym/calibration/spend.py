@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journeygym.envs.covariates import HISTORY_SEGMENTS
 
 
 @dataclass(frozen=True)
@@ -43,14 +42,18 @@ class SpendModel:
         return rng.normal(self.log_mean, self.log_mean_sd, size=(n_draws, self.log_mean.size))
 
 
-def fit_spend_model(trial: pd.DataFrame) -> SpendModel:
-    """Fit on rows with ``conversion == 1`` and positive ``spend`` (columns ``segment_idx``, ``spend``)."""
+def fit_spend_model(trial: pd.DataFrame, n_segments: int | None = None) -> SpendModel:
+    """Fit on rows with ``conversion == 1`` and positive ``spend`` (columns ``segment_idx``, ``spend``).
+
+    ``n_segments``: the number of segments G (default: the largest ``segment_idx`` + 1).
+    """
     buyers = trial[(trial["conversion"] == 1) & (trial["spend"] > 0)]
     if buyers.empty:
         raise ValueError("fit_spend_model: received no converters with positive spend; expected a trial with conversions.")
     log_spend = np.log(buyers["spend"].to_numpy(dtype=np.float64))
     segment = buyers["segment_idx"].to_numpy()
-    n_segments = len(HISTORY_SEGMENTS)
+    if n_segments is None:
+        n_segments = int(trial["segment_idx"].max()) + 1
     counts = np.bincount(segment, minlength=n_segments)
     sums = np.bincount(segment, weights=log_spend, minlength=n_segments)
     group_means = np.where(counts > 0, sums / np.maximum(counts, 1), log_spend.mean())
@@ -69,4 +72,35 @@ def fit_spend_model(trial: pd.DataFrame) -> SpendModel:
         log_sd=log_sd,
         between_segment_sd=float(np.sqrt(between2)),
         converters=counts,
+    )
+
+
+def spend_model_from_log(transactions: pd.DataFrame, n_segments: int) -> SpendModel:
+    """Spend per purchase week from a transaction log, the same for every segment (a trial without spend).
+
+    The log's purchases are summed per customer and week (the simulator's spend is a
+    week's); the log-normal's location is their mean log with its standard error
+    (the posterior spread of the draws), its scale their standard deviation.
+    """
+    days = (transactions["date"] - transactions["date"].min()).dt.days.to_numpy()
+    weekly = (
+        pd.DataFrame({"customer_id": transactions["customer_id"].to_numpy(), "week": days // 7, "amount": transactions["amount"].to_numpy()})
+        .groupby(["customer_id", "week"])["amount"]
+        .sum()
+        .to_numpy()
+    )
+    weekly = weekly[weekly > 0]
+    if weekly.size < 2:
+        raise ValueError(
+            f"spend_model_from_log: received {weekly.size} purchase weeks with a positive amount, expected at least 2; "
+            "the log's amounts give the spend per purchase of a trial without a spend column."
+        )
+    log_spend = np.log(weekly)
+    log_sd = float(log_spend.std(ddof=1))
+    return SpendModel(
+        log_mean=np.full(n_segments, float(log_spend.mean())),
+        log_mean_sd=np.full(n_segments, log_sd / np.sqrt(log_spend.size)),
+        log_sd=log_sd,
+        between_segment_sd=0.0,
+        converters=np.zeros(n_segments, dtype=np.int64),
     )

@@ -1,11 +1,12 @@
-"""Exact expectations of the simulator's two-week experiment (docs/calibration.md).
+"""Exact expectations of the simulator's version of the trial (docs/calibration.md).
 
-The Hillstrom trial e-mailed customers once and recorded visits and
-conversions over the next two weeks.  In the simulator that is: action ``a`` at
-week 0, no action at week 1, outcome = at least one event in weeks 0 and 1.
-Over two weeks the hidden state is a small Markov chain, so the probability is
-computed exactly (no Monte Carlo), vectorized over customers and over any
-leading batch axes (for example posterior draws).
+A trial e-mailed customers once and recorded visits and conversions over the
+next W weeks (two for Hillstrom).  In the simulator that is: action ``a`` at
+week 0, no action in weeks 1..W-1, outcome = at least one event in weeks
+0..W-1.  Over a few weeks the hidden state is a small Markov chain, so the
+probability is computed exactly (no Monte Carlo), vectorized over customers and
+over any leading batch axes (for example posterior draws).  The names say "two
+week" after the built-in trial; every function takes the window ``weeks``.
 """
 
 from __future__ import annotations
@@ -46,20 +47,22 @@ class TwoWeekExperiment:
         ``(..., K, K)`` transition matrix without e-mail.
     event_logit
         ``(..., n, K)`` event logit per customer and next state, without the e-mail effect.
+    weeks
+        The outcome window W (the send's week included).
     """
 
-    def __init__(self, initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray) -> None:
+    def __init__(self, initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, weeks: int = 2) -> None:
         self.initial_belief = initial_belief
         self.transition = transition
         self.event_logit = event_logit
-        # continue_none[n, z] = P(no event in week 1 | state z after week 0)
+        # continue_none[n, z] = P(no event in weeks 1..W-1 | state z after week 0)
         no_event = 1.0 - _sigmoid(event_logit)
-        self.continue_none = _times_transposed(no_event, transition)
+        self.continue_none = _silent_after_week0(no_event, transition, weeks)
         self._no_event_without_effect = no_event * self.continue_none
         self._last_tilt: tuple[object, np.ndarray] | None = None
 
     def probability(self, tilt: np.ndarray | float = 0.0, effect: np.ndarray | float | None = None) -> np.ndarray:
-        """``(..., n)`` probability of at least one event in weeks 0 and 1.
+        """``(..., n)`` probability of at least one event in weeks 0..W-1.
 
         ``tilt`` (eta x m(f)) and ``effect`` (alpha or beta x m(f)) are scalars or arrays over
         the leading axes; ``None`` or zero effect reuses the cached week-1 term.
@@ -89,16 +92,28 @@ class TwoWeekExperiment:
         return week0_belief
 
 
+def _silent_after_week0(no_event: np.ndarray, transition: np.ndarray, weeks: int) -> np.ndarray:
+    """P(no event in weeks 1..W-1 | state after week 0), by that state: W - 1 steps of the chain."""
+    silent = np.ones_like(no_event)
+    for _ in range(weeks - 1):
+        silent = _times_transposed(no_event * silent, transition)
+    return silent
+
+
 def shifted_control_probability(
-    initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, shift: np.ndarray
+    initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, shift: np.ndarray, weeks: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(S,)`` mean two-week control probability with the event logit shifted by ``shift`` (``(S,)``),
-    and its derivative in the shift (which moves both weeks' events)."""
+    """``(S,)`` mean control probability over the W-week window with the event logit shifted by ``shift`` (``(S,)``),
+    and its derivative in the shift (which moves every week's events)."""
     event = _sigmoid(event_logit + shift[:, None, None])
     silent, d_event = 1.0 - event, event * (1.0 - event)
     next_state = initial_belief @ transition
-    silent_later = _times_transposed(silent, transition)
-    d_silent_later = -_times_transposed(d_event, transition)
+    silent_later, d_silent_later = np.ones_like(silent), np.zeros_like(silent)
+    for _ in range(weeks - 1):  # the product rule, one week of the chain at a time
+        silent_later, d_silent_later = (
+            _times_transposed(silent * silent_later, transition),
+            _times_transposed(silent * d_silent_later - d_event * silent_later, transition),
+        )
     probability = 1.0 - over_states(next_state, silent, silent_later)
     slope = over_states(next_state, d_event, silent_later) - over_states(next_state, silent, d_silent_later)
     return probability.mean(axis=-1), slope.mean(axis=-1)
@@ -110,11 +125,12 @@ def two_week_event_probability(
     event_logit: np.ndarray,
     tilt: np.ndarray | float = 0.0,
     effect: np.ndarray | float = 0.0,
+    weeks: int = 2,
 ) -> np.ndarray:
-    """Probability of at least one event (visit or purchase) in weeks 0 and 1.
+    """Probability of at least one event (visit or purchase) in weeks 0..W-1.
 
     Week 0: the state moves with the e-mail-tilted transition, then the event
-    happens with ``sigmoid(event_logit[z'] + effect)``.  Week 1: the state moves
+    happens with ``sigmoid(event_logit[z'] + effect)``.  Each later week: the state moves
     with the plain transition, then the event happens with ``sigmoid(event_logit[z''])``.
     See :class:`TwoWeekExperiment` for the shapes.
 
@@ -123,7 +139,7 @@ def two_week_event_probability(
     numpy.ndarray
         ``(..., n)`` probabilities.
     """
-    return TwoWeekExperiment(initial_belief, transition, event_logit).probability(tilt, effect)
+    return TwoWeekExperiment(initial_belief, transition, event_logit, weeks).probability(tilt, effect)
 
 
 class CarryoverExperiment:
@@ -146,9 +162,13 @@ class CarryoverExperiment:
         ``(S, n, K)`` event logit per draw, customer and state, without the e-mail's effect.
     weeks
         The long window (default :data:`CARRYOVER_WEEKS`).
+    window
+        The trial's outcome window W (the short window).
     """
 
-    def __init__(self, initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, weeks: int = CARRYOVER_WEEKS) -> None:
+    def __init__(
+        self, initial_belief: np.ndarray, transition: np.ndarray, event_logit: np.ndarray, weeks: int = CARRYOVER_WEEKS, window: int = 2
+    ) -> None:
         self.initial_belief = initial_belief
         self.transition = transition
         self.event_logit = event_logit
@@ -156,19 +176,21 @@ class CarryoverExperiment:
         event = _sigmoid(event_logit)
         self.control_week0 = over_states(self.control_next, event)
         # Expected events in weeks 1..T-1 from state z after week 0: event @ (A + A^2 + ... + A^(T-1))^T.
-        power, total = np.eye(transition.shape[-1]), np.zeros_like(transition)
-        for _ in range(1, weeks):
+        power, total, short = np.eye(transition.shape[-1]), np.zeros_like(transition), np.zeros_like(transition)
+        for week in range(1, weeks):
             power = power @ transition
             total = total + power
-        #: ``{2: (S, n, K), T: (S, n, K)}``: expected events after week 0 within the two-week and the long window.
+            if week < window:
+                short = short + power
+        #: ``{W: (S, n, K), T: (S, n, K)}``: expected events after week 0 within the trial's and the long window.
         self.events_after_week0: dict[int, np.ndarray] = {
-            2: _times_transposed(event, transition),
+            window: _times_transposed(event, transition) if window == 2 else _times_transposed(event, short),
             weeks: _times_transposed(event, total),
         }
-        self.weeks = weeks
+        self.weeks, self.window = weeks, window
 
     def incremental(self, tilt: np.ndarray | float, effect: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        """``(S,)`` mean incremental events over the two-week window and over the long window.
+        """``(S,)`` mean incremental events over the trial's window and over the long window.
 
         ``tilt`` and ``effect`` are ``(S,)`` (or scalars): the e-mail's engagement
         tilt and its direct effect on the event logit in week 0.
@@ -177,6 +199,6 @@ class CarryoverExperiment:
         effect = np.asarray(effect, dtype=np.float64)
         week0 = over_states(treated_next, _sigmoid(self.event_logit + effect[..., None, None])) - self.control_week0
         shift = treated_next - self.control_next
-        short = week0 + over_states(shift, self.events_after_week0[2])
+        short = week0 + over_states(shift, self.events_after_week0[self.window])
         long = week0 + over_states(shift, self.events_after_week0[self.weeks])
         return short.mean(axis=-1), long.mean(axis=-1)

@@ -1,9 +1,10 @@
 """Validation of a parameter artifact against the trial it was calibrated on.
 
 The simulator itself (the kernel, not the exact formulas used for matching)
-replays the Hillstrom experiment once per posterior draw: a population as
-large as each trial arm is drawn, e-mailed with that arm at week 0 and left
-alone at week 1; a visit or conversion in either week counts.  The spread of
+replays the trial once per posterior draw: a population as large as each
+trial arm is drawn, e-mailed with that arm at week 0 and left alone for the
+rest of the outcome window (one more week for Hillstrom's two); a visit or
+conversion in any of those weeks counts.  The spread of
 the simulated rates over draws is the posterior predictive distribution of
 each observed rate (parameter uncertainty plus binomial noise of the same
 sample size).  Calibration passes when the observed rate lies inside the 90%
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from journeygym.envs.covariates import HISTORY_SEGMENTS
+from journeygym.calibration.inputs import CalibrationTrial
 from journeygym.envs.kernel import compile_tables, draw_reset_noise, draw_step_noise, initial_population, step_population
 from journeygym.envs.parameters import ParameterDraws
 
@@ -32,27 +33,33 @@ RECENCY_BUCKETS: tuple[tuple[int, int], ...] = ((1, 2), (3, 4), (5, 6), (7, 9), 
 GROUPINGS: tuple[str, ...] = ("segment", "recency")
 
 
-def _group_labels(grouping: str) -> list[str]:
+def _group_labels(trial: CalibrationTrial, grouping: str) -> list[str]:
     if grouping == "segment":
-        return [*HISTORY_SEGMENTS, "all"]
+        return [*trial.segment_labels, "all"]
     if grouping == "recency":
-        return [f"recency {low}-{high}" for low, high in RECENCY_BUCKETS] + ["all"]
+        return [*trial.recency_group_labels, "all"]
     raise ValueError(f"grouping: received {grouping!r}, expected one of {GROUPINGS}.")
 
 
-def _group_index(grouping: str, segment: np.ndarray, recency: np.ndarray) -> np.ndarray:
-    if grouping == "segment":
-        return segment
-    edges = np.array([high for _, high in RECENCY_BUCKETS])
-    return np.searchsorted(edges, recency, side="left")
+def has_grouping(trial: CalibrationTrial, grouping: str) -> bool:
+    """Whether the trial can be checked by ``grouping`` (by recency only with a recency column)."""
+    return grouping == "segment" or bool(trial.recency_group_labels)
 
 
-def simulate_trial_rates(draws: ParameterDraws, arm_sizes: Sequence[int], seed: int, grouping: str = "segment") -> np.ndarray:
-    """Simulated two-week rates per draw, outcome, group (+ overall) and arm.
+def _start_groups(trial: CalibrationTrial) -> np.ndarray:
+    """The recency group of each start profile (the trial's rows of that profile share it)."""
+    frame = trial.frame
+    groups = np.zeros(len(trial.start_labels), dtype=np.int64)
+    groups[frame["start_idx"].to_numpy()] = frame["recency_group"].to_numpy()
+    return groups
 
-    ``grouping`` is ``"segment"`` (the 7 history segments the responses were
-    matched on) or ``"recency"`` (:data:`RECENCY_BUCKETS`, an out-of-sample
-    check of how the e-mail's effect spreads over engagement).
+
+def simulate_trial_rates(draws: ParameterDraws, trial: CalibrationTrial, seed: int, grouping: str = "segment") -> np.ndarray:
+    """Simulated rates over the trial's window per draw, outcome, group (+ overall) and arm.
+
+    ``grouping`` is ``"segment"`` (the segments the responses were matched on)
+    or ``"recency"`` (:data:`RECENCY_BUCKETS`, an out-of-sample check of how the
+    e-mail's effect spreads over engagement; only for a trial with recency).
 
     Returns
     -------
@@ -60,17 +67,20 @@ def simulate_trial_rates(draws: ParameterDraws, arm_sizes: Sequence[int], seed: 
         Shape ``(S, 2, n_groups + 1, A)``: outcome 0 visit, 1 conversion; the last
         group index is the whole arm.
     """
-    n_groups, n_arms = len(_group_labels(grouping)) - 1, len(arm_sizes)
+    n_groups, arm_sizes = len(_group_labels(trial, grouping)) - 1, trial.arm_sizes
+    n_arms = len(arm_sizes)
+    start_group = _start_groups(trial)
     rates = np.zeros((len(draws), len(OUTCOMES), n_groups + 1, n_arms))
     rng = np.random.default_rng(seed)
+    schedule = (0,) * (trial.window_weeks - 1)
     for s, parameters in enumerate(draws.draws):
         tables = compile_tables(parameters, draws.assumptions)
         for arm, size in enumerate(arm_sizes):
             state = initial_population(tables, draw_reset_noise(rng, size))
-            group = _group_index(grouping, state.segment, state.recency)
+            group = state.segment if grouping == "segment" else start_group[state.start]
             visited = np.zeros(size, dtype=bool)
             converted = np.zeros(size, dtype=bool)
-            for action in (arm, 0):
+            for action in (arm, *schedule):
                 outcome = step_population(state, np.full(size, action), tables, draw_step_noise(rng, size))
                 visited |= outcome.visited
                 converted |= outcome.purchased
@@ -82,28 +92,38 @@ def simulate_trial_rates(draws: ParameterDraws, arm_sizes: Sequence[int], seed: 
     return rates
 
 
-def observed_trial_rates(trial: pd.DataFrame, grouping: str = "segment") -> np.ndarray:
-    """Observed rates in the layout of :func:`simulate_trial_rates` (without the draw axis)."""
-    n_groups = len(_group_labels(grouping)) - 1
-    n_arms = int(trial["arm"].max()) + 1
-    group = _group_index(grouping, trial["segment_idx"].to_numpy(), trial["recency"].to_numpy())
-    rates = np.zeros((len(OUTCOMES), n_groups + 1, n_arms))
+def observed_trial_rates(trial: CalibrationTrial, grouping: str = "segment") -> np.ndarray:
+    """Observed rates in the layout of :func:`simulate_trial_rates` (without the draw axis; NaN for an outcome not recorded)."""
+    frame = trial.frame
+    n_groups = len(_group_labels(trial, grouping)) - 1
+    n_arms = len(trial.arm_labels)
+    group = frame["segment_idx" if grouping == "segment" else "recency_group"].to_numpy()
+    rates = np.full((len(OUTCOMES), n_groups + 1, n_arms), np.nan)
     for o, column in enumerate(OUTCOMES):
-        by_cell = trial.groupby([group, trial["arm"].to_numpy()])[column].mean()
+        if column not in frame.columns:
+            continue
+        by_cell = frame.groupby([group, frame["arm"].to_numpy()])[column].mean()
         for (g, arm), value in by_cell.items():
             rates[o, int(g), int(arm)] = value
-        rates[o, n_groups] = trial.groupby("arm")[column].mean().reindex(range(n_arms)).to_numpy()
+        rates[o, n_groups] = frame.groupby("arm")[column].mean().reindex(range(n_arms)).to_numpy()
     return rates
 
 
-def validation_table(observed: np.ndarray, simulated: np.ndarray, arm_names: Sequence[str], grouping: str = "segment") -> pd.DataFrame:
-    """One row per outcome x group x arm: observed rate, simulated mean and 90% interval, inside or not."""
+def validation_table(
+    observed: np.ndarray, simulated: np.ndarray, trial: CalibrationTrial, grouping: str = "segment"
+) -> pd.DataFrame:
+    """One row per recorded outcome x group x arm: observed rate, simulated mean and 90% interval, inside or not."""
     low, high = np.quantile(simulated, INTERVAL, axis=0)
     mean = simulated.mean(axis=0)
-    groups = _group_labels(grouping)
+    groups = _group_labels(trial, grouping)
+    arm_names = trial.arm_labels
     rows = []
     for o, outcome in enumerate(OUTCOMES):
+        if outcome not in trial.outcomes:
+            continue
         for g, label in enumerate(groups):
+            if len(groups) == 2 and g == 0:
+                continue  # one group: its rows are the overall rows
             for a, arm in enumerate(arm_names):
                 rows.append(
                     {

@@ -1,7 +1,7 @@
 """Weekly purchase sequences: a validated transaction log turned into the HMM's observations.
 
 :func:`weekly_observations` turns a log (from
-:func:`~journeygym.calibration.transactions.load_transactions`) into padded
+:func:`~journeygym.datasets.transactions.load_transactions`) into padded
 weekly observation sequences, one row per customer, that the purchase HMM is
 fitted on.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 
 from journeygym.arguments import current_command
 from journeygym.errors import DataValidationError
-from journeygym.calibration.transactions import check_columns
+from journeygym.datasets.transactions import check_columns
 
 __all__ = ["WeeklySequences", "weekly_observations"]
 

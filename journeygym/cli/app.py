@@ -74,8 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit_hmm = commands.add_parser("fit-hmm", help="fit the hidden-state model on a transaction log")
     add_fit_hmm_arguments(fit_hmm).set_defaults(handler=_fit_hmm)
 
-    calibrate = commands.add_parser("calibrate", help="fit every model on the real data and write a parameter artifact")
-    calibrate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
+    from journeygym.cli.spec_flags import add_spec_flags
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit every model on a trial and a transaction log (the built-in ones, or yours) and write a parameter artifact",
+    )
+    calibrate.add_argument(
+        "--data-dir", default=None, help="data directory of the built-in Hillstrom + CDNOW spec (default: $JOURNEYGYM_DATA_DIR)"
+    )
     calibrate.add_argument(
         "--out", default=None, help="artifact file to write (.npz; required unless --spec-schema); a report is written beside it"
     )
@@ -91,11 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="carryover ratios rho to solve the e-mail responses for, comma-separated, each >= 1 and including the "
         f"default {DEFAULT_CARRYOVER:g} (default {','.join(f'{v:g}' for v in DEFAULT_CARRYOVER_LEVELS)})",
     )
+    add_spec_flags(calibrate)
     calibrate.set_defaults(handler=_calibrate)
 
     validate = commands.add_parser("validate", help="check an artifact against the data it was calibrated on")
     validate.add_argument("artifact", help="artifact file")
-    validate.add_argument("--data-dir", default=None, help="data directory (default: $JOURNEYGYM_DATA_DIR)")
+    validate.add_argument(
+        "--data-dir", default=None,
+        help="directory holding the artifact's data files (default: where the artifact recorded them; the built-in "
+        "spec's: $JOURNEYGYM_DATA_DIR)",
+    )
+    validate.add_argument("--trial", default=None, help="the trial file, if it moved since calibration")
+    validate.add_argument("--log", default=None, help="the transaction log file, if it moved since calibration")
     validate.add_argument("--seed", type=int, default=0)
     validate.add_argument(
         "--env-customers", type=positive_int, default=40_000, help="customers of the check through the env API (default 40000)"

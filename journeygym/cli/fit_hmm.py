@@ -10,7 +10,7 @@ per hidden state (for ``--states`` and every K of ``--select``).  Rows equal
 in every column to an earlier row are dropped with a warning that counts them
 (``--keep-duplicates`` keeps them); times with different UTC offsets are read
 on their own local clocks, with a warning (see
-:mod:`journeygym.calibration.transactions`).
+:mod:`journeygym.datasets.transactions`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 from journeygym.arguments import command_options, positive_int
 from journeygym.errors import DataWarning
 from journeygym.calibration.hmm import MIN_CUSTOMERS_PER_STATE, PurchaseHMM, check_customers_per_state, select_n_states
-from journeygym.calibration.transactions import load_transactions
+from journeygym.datasets.transactions import load_transactions
 from journeygym.calibration.weekly import weekly_observations
 
 EXIT_OK = 0

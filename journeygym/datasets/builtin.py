@@ -11,7 +11,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from journeygym.calibration.transactions import DATA_DIR_ENV
+from journeygym.datasets.transactions import DATA_DIR_ENV
 from journeygym.datasets.spec import DatasetSpec, load_spec
 from journeygym.errors import DataValidationError
 from journeygym.messages import did_you_mean

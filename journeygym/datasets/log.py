@@ -1,7 +1,7 @@
 """Loading a spec's transaction log, and the trial and log together with their checksums.
 
 :func:`load_log` reads the log that a spec names through
-:func:`~journeygym.calibration.transactions.load_transactions`, which
+:func:`~journeygym.datasets.transactions.load_transactions`, which
 validates it (missing values, unparsable dates or amounts, amounts <= 0,
 outlying dates); its messages then name the spec's keys (``log.nonpositive:
 drop``).  A file without a header row is read with the names of
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from journeygym.arguments import command_options
-from journeygym.calibration.transactions import load_transactions
+from journeygym.datasets.transactions import load_transactions
 from journeygym.datasets.reading import WHITESPACE, customer_ids, existing_file, file_sha256, resolve_separator
 from journeygym.datasets.spec import DatasetSpec, LogSpec
 from journeygym.datasets.trial import TrialData, load_trial
@@ -92,7 +92,7 @@ def load_log(spec: DatasetSpec) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        As :func:`~journeygym.calibration.transactions.load_transactions`:
+        As :func:`~journeygym.datasets.transactions.load_transactions`:
         ``customer_id`` (int64 when every id is an integer, else text),
         ``date``, ``amount`` (the day's total) and ``n_rows``, one row per
         customer and day.

@@ -156,6 +156,14 @@ class TrialSpec(_Section):
     )
     recency: Optional[RecencySpec] = Field(None, description="recency column and unit; null: none")
     customer_id: Optional[_Column] = Field(None, description="customer id column (never a covariate); with linked: true, the log's ids")
+    design: Annotated[Literal["standard", "hillstrom"], Expect("standard or hillstrom")] = Field(
+        "standard",
+        description="how the covariates become the model's design: standard (numeric columns standardized, categorical "
+        "one-hot with the first level as reference; the population is microaggregated profiles of the trial's "
+        "customers); hillstrom (the built-in trial's published design: recency in months, log of past-year spend, "
+        "Surburban and Multichannel as reference levels, a population of covariate cells with spend quantiles; only "
+        "for the Hillstrom columns)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TrialSpec:

@@ -20,7 +20,7 @@ import pandas as pd
 from journeygym.datasets.encoding import MAX_LEVELS, CovariateEncoding, fit_encoding, level_text, python_identifiers
 from journeygym.datasets.reading import customer_ids, existing_file, file_sha256, missing_columns_error, resolve_separator
 from journeygym.datasets.spec import BinnedSegment, DatasetSpec, label_text
-from journeygym.envs.covariates import WEEKS_PER_MONTH
+from journeygym.datasets.hillstrom_columns import WEEKS_PER_MONTH
 from journeygym.errors import DataValidationError
 from journeygym.messages import did_you_mean
 

@@ -1,9 +1,10 @@
 """The parameter artifact: one versioned ``.npz`` file holding S parameter draws.
 
-Layout (format ``journeygym-artifact/2``): for every array field of
+Layout (format ``journeygym-artifact/3``): for every array field of
 :class:`~journeygym.envs.parameters.DynamicsParameters`, ``draws/<field>``
 stacked over draws (leading axis S) and ``mean/<field>``; the shared
-population model under ``population/...``; and ``metadata.json``, a JSON
+population model's arrays under ``population/...`` (its names and observation
+columns in the metadata's ``population`` entry); and ``metadata.json``, a JSON
 document with names, the scenario assumptions (labelled as assumptions) and
 provenance (package version, config hash, seed, data checksums, diagnostics).
 The file holds fitted, aggregated parameters only, never raw data rows.
@@ -37,7 +38,7 @@ from journeygym.envs.parameters import (
 from journeygym.files import atomic_write_bytes
 from journeygym.records import to_jsonable
 
-FORMAT_VERSION = "journeygym-artifact/2"
+FORMAT_VERSION = "journeygym-artifact/3"
 DEFAULT_ARTIFACT_NAME = "default_artifact.npz"
 _ARRAY_FIELDS: tuple[str, ...] = (
     "transition",
@@ -74,6 +75,13 @@ def default_artifact_path() -> Path:
 
 
 
+def _same_population(a: PopulationModel, b: PopulationModel) -> bool:
+    arrays_a, arrays_b = a.arrays(), b.arrays()
+    return a.schema() == b.schema() and arrays_a.keys() == arrays_b.keys() and all(
+        np.array_equal(arrays_a[k], arrays_b[k]) for k in arrays_a
+    )
+
+
 def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
     """Write ``draws`` to ``path`` atomically (temporary file, then rename).
 
@@ -91,10 +99,7 @@ def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     population = draws.mean.population
     for index, draw in enumerate(draws.draws):
-        if not (
-            np.array_equal(draw.population.cell_probabilities, population.cell_probabilities)
-            and np.array_equal(draw.population.history_quantiles, population.history_quantiles)
-        ):
+        if draw.population is not population and not _same_population(draw.population, population):
             raise ArtifactError(
                 f"draws[{index}].population differs from the mean's; the artifact holds one population model shared "
                 "by all draws. Give every draw the mean's population (dataclasses.replace(draw, population=...))."
@@ -103,12 +108,13 @@ def save_artifact(draws: ParameterDraws, path: str | os.PathLike[str]) -> Path:
     for name in _ARRAY_FIELDS:
         arrays[f"draws/{name}"] = np.stack([np.asarray(getattr(d, name), dtype=np.float64) for d in draws.draws])
         arrays[f"mean/{name}"] = np.asarray(getattr(draws.mean, name), dtype=np.float64)
-    arrays["population/cell_probabilities"] = population.cell_probabilities
-    arrays["population/history_quantiles"] = population.history_quantiles
+    arrays.update({f"population/{name}": value for name, value in population.arrays().items()})
     metadata = {
         "format": FORMAT_VERSION,
         "state_names": list(draws.mean.state_names),
         "action_names": list(draws.mean.action_names),
+        "population": population.schema(),
+        "visits_follow_purchases": draws.mean.visits_follow_purchases,
         "assumptions": draws.assumptions.to_dict(),
         **to_jsonable(dict(draws.metadata)),
     }
@@ -135,11 +141,21 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
             f"artifact: {str(path)!r} has format {metadata.get('format')!r}, expected {FORMAT_VERSION!r}; "
             "re-create it with this version's `journeygym calibrate`."
         )
-    population = PopulationModel(
-        cell_probabilities=contents["population/cell_probabilities"],
-        history_quantiles=contents["population/history_quantiles"],
-    )
-    names = {"state_names": tuple(metadata["state_names"]), "action_names": tuple(metadata["action_names"])}
+    try:
+        population = PopulationModel.from_parts(
+            metadata["population"],
+            {key.removeprefix("population/"): value for key, value in contents.items() if key.startswith("population/")},
+        )
+    except (KeyError, TypeError) as error:
+        raise ArtifactError(
+            f"artifact: {str(path)!r} has no complete population model (missing {error}); re-create it with this "
+            "version's `journeygym calibrate`."
+        ) from error
+    names = {
+        "state_names": tuple(metadata["state_names"]),
+        "action_names": tuple(metadata["action_names"]),
+        "visits_follow_purchases": bool(metadata.get("visits_follow_purchases", False)),
+    }
 
     def parameters(prefix: str, index: int | None) -> DynamicsParameters:
         values = {}
@@ -193,7 +209,7 @@ def load_artifact(path: str | os.PathLike[str] | None = None) -> ParameterDraws:
 
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Keys of metadata.json that every artifact has.
-_METADATA_KEYS = ("format", "state_names", "action_names", "assumptions")
+_METADATA_KEYS = ("format", "state_names", "action_names", "assumptions", "population")
 
 
 def _read_metadata(path: Path, entry: np.ndarray) -> dict[str, Any]:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from journeygym.envs.covariates import HISTORY_SEGMENTS, design_matrix
-from journeygym.envs.observation import MONEY_SCALE, fatigue_column_values, observation_columns
+from journeygym.envs.observation import fatigue_column_values, observation_columns
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import compile_response
 
@@ -52,7 +51,10 @@ class BeliefTracker:
         self.n_actions = parameters.n_actions
         # The observation's fatigue column at each level, to read the level back (nearest value).
         self._fatigue_column_values = fatigue_column_values(assumptions.fatigue_stocks)
-        names = [c.name for c in observation_columns(parameters.action_names)]
+        self._population = parameters.population
+        self._n_static = len(parameters.population.static_columns)
+        self._visits_follow_purchases = parameters.visits_follow_purchases
+        names = [c.name for c in observation_columns(parameters.population, parameters.action_names)]
         self._column = {name: names.index(name) for name in names}
         self._n_columns = len(names)
         self._last_action = slice(self._column[f"last_action_{parameters.action_names[0]}"], self._column[f"last_action_{parameters.action_names[0]}"] + self.n_actions)
@@ -61,9 +63,12 @@ class BeliefTracker:
         self._initial = np.asarray(parameters.initial_state_by_recency)
         self._covariate_means = np.asarray(parameters.covariate_means)
         self._purchase_effects = np.asarray(parameters.purchase_covariate_effects)
-        self._visit_effects = np.asarray(parameters.visit_covariate_effects)
         self._purchase_offsets = (np.asarray(parameters.purchase_segment_offset), np.asarray(parameters.purchase_recency_offset))
-        self._visit_offsets = (np.asarray(parameters.visit_segment_offset), np.asarray(parameters.visit_recency_offset))
+        if parameters.visits_follow_purchases:  # as the kernel: the visit channel is the purchase channel
+            self._visit_effects, self._visit_offsets = self._purchase_effects, self._purchase_offsets
+        else:
+            self._visit_effects = np.asarray(parameters.visit_covariate_effects)
+            self._visit_offsets = (np.asarray(parameters.visit_segment_offset), np.asarray(parameters.visit_recency_offset))
         self.belief = np.zeros((0, self.n_states))
         self._fatigue = np.zeros(0, dtype=np.int64)
         self._segment = np.zeros(0, dtype=np.int64)
@@ -121,26 +126,19 @@ class BeliefTracker:
         self._visit_cov = np.zeros(n)
 
     def _start(self, rows: np.ndarray, obs: np.ndarray) -> None:
-        c = self._column
-        recency = np.clip(np.rint(obs[:, c["recency"]] * 12.0).astype(np.int64), 1, 12)
-        history = np.expm1(obs[:, c["log_history"]] * np.log1p(MONEY_SCALE))
-        zip_code = np.argmax(obs[:, c["zip_urban"] : c["zip_rural"] + 1], axis=1)
-        channel = np.argmax(obs[:, c["channel_phone"] : c["channel_multichannel"] + 1], axis=1)
-        covariates = design_matrix(
-            recency, history, obs[:, c["mens"]], obs[:, c["womens"]], obs[:, c["newbie"]], zip_code, channel
-        ) - self._covariate_means
-        segment = np.rint(obs[:, c["history_segment"]] * (len(HISTORY_SEGMENTS) - 1)).astype(np.int64)
+        design, segment, start = self._population.from_observation(obs[:, : self._n_static])
+        covariates = design - self._covariate_means
         self._segment[rows] = segment
         # The same static logits as the simulator's: covariates, then the segment's and the recency's offsets.
         for target, effects, (by_segment, by_recency) in (
             (self._purchase_cov, self._purchase_effects, self._purchase_offsets),
             (self._visit_cov, self._visit_effects, self._visit_offsets),
         ):
-            target[rows] = covariates @ effects + by_segment[segment] + by_recency[recency - 1]
+            target[rows] = covariates @ effects + by_segment[segment] + by_recency[start]
         # The level the next action is delivered at (read by the next update), also for a customer first seen
         # mid-episode, whose belief starts from the week-0 prior.
         self._fatigue[rows] = self._observed_fatigue(obs)
-        self.belief[rows] = self._initial[recency - 1]
+        self.belief[rows] = self._initial[start]
 
     def _observed_fatigue(self, obs: np.ndarray) -> np.ndarray:
         observed = obs[:, self._column["fatigue"]].astype(np.float64)
@@ -156,9 +154,9 @@ class BeliefTracker:
         purchased = obs[:, c["weeks_since_purchase"]] == 0.0
         p_visit = expit(response.visit_logit[segment, action, fatigue] + self._visit_cov[rows, None])
         p_purchase = expit(response.purchase_logit[segment, action, fatigue] + self._purchase_cov[rows, None])
-        likelihood = np.where(visited[:, None], p_visit, 1.0 - p_visit) * np.where(
-            purchased[:, None], p_purchase, 1.0 - p_purchase
-        )
+        likelihood = np.where(purchased[:, None], p_purchase, 1.0 - p_purchase)
+        if not self._visits_follow_purchases:  # else the visit repeats the purchase and carries no news
+            likelihood = np.where(visited[:, None], p_visit, 1.0 - p_visit) * likelihood
         posterior = predicted * likelihood
         total = posterior.sum(axis=1, keepdims=True)
         # Underflow cannot happen with these probabilities, but keep the prediction if it ever does.

@@ -78,7 +78,7 @@ def expected_schedule_outcome(
     if plan.size and (plan.min() < 0 or plan.max() >= parameters.n_actions):
         raise ValueError(f"schedule: actions must lie in [0, {parameters.n_actions - 1}].")
     subscribed = (
-        np.asarray(parameters.initial_state_by_recency)[customers.recency - 1] if initial_belief is None else np.array(initial_belief, dtype=np.float64)
+        np.asarray(parameters.initial_state_by_recency)[customers.start] if initial_belief is None else np.array(initial_belief, dtype=np.float64)
     )
     unsubscribed = np.zeros_like(subscribed)
     fatigue = np.full(n, assumptions.initial_fatigue_level, dtype=np.int64)

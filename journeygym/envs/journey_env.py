@@ -166,7 +166,7 @@ class CustomerJourneyEnv(NamedActionsAndObservations, gym.Env[np.ndarray, np.int
             )
         self.contact_rules = ContactRules(self.assumptions, self._selector.actions)
         self._observations = ObservationBuffer(
-            1, self._selector.action_names, self.assumptions.horizon, self.assumptions.fatigue_stocks, self.contact_rules
+            1, self._selector.draws.mean.population, self._selector.action_names, self.assumptions.horizon, self.assumptions.fatigue_stocks, self.contact_rules
         )
         self.observation_space = self._observations.space
         self._state: CustomerState | None = None

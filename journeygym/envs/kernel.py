@@ -36,20 +36,19 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit, ndtri
 
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, WEEKS_PER_MONTH, design_matrix
 from journeygym.envs.parameters import (
     MAX_CAP_WEEKS,
-    POPULATION_CELL_SHAPE,
     DynamicsParameters,
     ParameterError,
     ScenarioAssumptions,
 )
+from journeygym.envs.population import PopulationModel
 from journeygym.envs.response import compile_response
 
 #: Rows of the step noise block.
 STEP_NOISE_ROWS: tuple[str, ...] = ("unsubscribe", "transition", "visit", "purchase", "spend")
 #: Rows of the reset noise block.
-RESET_NOISE_ROWS: tuple[str, ...] = ("covariate_cell", "history", "initial_state")
+RESET_NOISE_ROWS: tuple[str, ...] = ("profile", "continuous_covariate", "initial_state")
 #: Cap of the "weeks since" counters.
 WEEKS_SINCE_CAP = 52
 #: Purchases and visits are counted over the last 4 weeks (a 4-bit mask).
@@ -108,11 +107,15 @@ class KernelTables:
     visit_segment_offset: np.ndarray
     purchase_recency_offset: np.ndarray
     visit_recency_offset: np.ndarray
-    #: (12, K - 1) cumulative initial-state distribution given recency.
+    #: A visit happens exactly with a purchase (a trial without a visit column: the visit tables equal the purchase tables).
+    visits_follow_purchases: bool
+    #: (R, K - 1) cumulative initial-state distribution by start profile.
     initial_state_cdf: np.ndarray
-    #: flattened cumulative table of the categorical covariates.
-    population_cell_cdf: np.ndarray
-    history_quantiles: np.ndarray
+    #: (P,) cumulative weights of the population's profiles.
+    population_cdf: np.ndarray
+    population: PopulationModel
+    #: (R,) weeks since the last purchase at week 0 by start profile, capped.
+    start_weeks_since_purchase: np.ndarray
 
     @cached_property
     def scalar(self) -> ScalarTables:
@@ -168,7 +171,7 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
             "(the simulator's per-state counters); fit the HMM with fewer states."
         )
     response = compile_response(params, assumptions)
-    n_segments = len(HISTORY_SEGMENTS)
+    n_segments = params.population.n_segments
     n_fatigue = assumptions.max_fatigue + 1
     key_shape = (n_segments, n_actions, n_fatigue, n_states)  # every per-key table has these axes
     cdf = np.cumsum(response.transition, axis=-1)[..., :-1]
@@ -179,8 +182,8 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         return np.ascontiguousarray(np.broadcast_to(table[None, :, :, None], key_shape).reshape(-1))
 
     initial_cdf = np.cumsum(params.initial_state_by_recency, axis=1)[:, :-1]
-    cell_cdf = np.cumsum(params.population.cell_probabilities.ravel())
-    cell_cdf /= cell_cdf[-1]
+    population_cdf = np.cumsum(params.population.weights)
+    population_cdf /= population_cdf[-1]
     weeks_since = np.arange(WEEKS_SINCE_CAP + 1)
 
     return KernelTables(
@@ -213,8 +216,10 @@ def compile_tables(params: DynamicsParameters, assumptions: ScenarioAssumptions)
         purchase_recency_offset=params.purchase_recency_offset,
         visit_recency_offset=params.visit_recency_offset,
         initial_state_cdf=np.ascontiguousarray(initial_cdf),
-        population_cell_cdf=cell_cdf,
-        history_quantiles=params.population.history_quantiles,
+        visits_follow_purchases=params.visits_follow_purchases,
+        population_cdf=population_cdf,
+        population=params.population,
+        start_weeks_since_purchase=np.minimum(params.population.start_weeks_since_purchase, WEEKS_SINCE_CAP),
     )
 
 
@@ -226,15 +231,11 @@ class PopulationState:
     docs/architecture.md, "The week of a customer", plus the short behavioural history the observation reports.
     """
 
-    recency: np.ndarray  # int64, months 1..12
-    history: np.ndarray  # float64, dollars
-    segment: np.ndarray  # int64, 0..6
+    profile: np.ndarray  # int64, the population profile drawn at reset
+    continuous: np.ndarray  # float64, the continuous covariate's amount (dollars; 0 without one)
+    segment: np.ndarray  # int64, 0..G-1
+    start: np.ndarray  # int64, start profile 0..R-1
     segment_key: np.ndarray  # int64, segment * tables.segment_stride (cached part of the table key)
-    mens: np.ndarray  # int64 0/1
-    womens: np.ndarray
-    newbie: np.ndarray
-    zip_code: np.ndarray  # int64 index into ZIP_CODES
-    channel: np.ndarray  # int64 index into CHANNELS
     purchase_covariate_logit: np.ndarray  # float64, gamma_c . x~ + segment offset (static per customer)
     visit_covariate_logit: np.ndarray  # float64, gamma_v . x~ + segment offset
     hidden_state: np.ndarray  # int64, z
@@ -310,36 +311,36 @@ def initial_population(tables: KernelTables, noise: np.ndarray) -> PopulationSta
         ``(3, N)`` uniforms from :func:`draw_reset_noise`.
     """
     n = noise.shape[1]
-    cell = np.minimum(np.searchsorted(tables.population_cell_cdf, noise[0], side="right"), tables.population_cell_cdf.size - 1)
-    recency_idx, segment, mens, womens, newbie, zip_code, channel = np.unravel_index(cell, POPULATION_CELL_SHAPE)
-
-    quantiles = tables.history_quantiles
-    position = noise[1] * (quantiles.shape[1] - 1)
-    lower = np.minimum(position.astype(np.int64), quantiles.shape[1] - 2)
-    fraction = position - lower
-    history = quantiles[segment, lower] * (1.0 - fraction) + quantiles[segment, lower + 1] * fraction
-
-    hidden_state = (noise[2][:, None] >= tables.initial_state_cdf[recency_idx]).sum(axis=1)
-    recency = recency_idx + 1
-    centred = design_matrix(recency, history, mens, womens, newbie, zip_code, channel) - tables.covariate_means
-    weeks_since_purchase = np.minimum(np.rint(recency * WEEKS_PER_MONTH).astype(np.int64), WEEKS_SINCE_CAP)
+    population = tables.population
+    profile = np.minimum(np.searchsorted(tables.population_cdf, noise[0], side="right"), tables.population_cdf.size - 1)
+    segment = population.segment[profile]
+    start = population.start[profile]
+    continuous = population.draw_continuous(segment, noise[1])
+    hidden_state = (noise[2][:, None] >= tables.initial_state_cdf[start]).sum(axis=1)
+    centred = population.design_of(profile, continuous) - tables.covariate_means
+    weeks_since_purchase = tables.start_weeks_since_purchase[start]
+    purchase_logit = (
+        _linear_predictor(centred, tables.purchase_covariate_effects)
+        + tables.purchase_segment_offset[segment]
+        + tables.purchase_recency_offset[start]
+    )
+    if tables.visits_follow_purchases:
+        visit_logit = purchase_logit.copy()
+    else:
+        visit_logit = (
+            _linear_predictor(centred, tables.visit_covariate_effects)
+            + tables.visit_segment_offset[segment]
+            + tables.visit_recency_offset[start]
+        )
     zeros = np.zeros(n, dtype=np.int64)
     return PopulationState(
-        recency=recency.astype(np.int64),
-        history=history,
-        segment=segment.astype(np.int64),
-        segment_key=segment.astype(np.int64) * tables.segment_stride,
-        mens=mens.astype(np.int64),
-        womens=womens.astype(np.int64),
-        newbie=newbie.astype(np.int64),
-        zip_code=zip_code.astype(np.int64),
-        channel=channel.astype(np.int64),
-        purchase_covariate_logit=_linear_predictor(centred, tables.purchase_covariate_effects)
-        + tables.purchase_segment_offset[segment]
-        + tables.purchase_recency_offset[recency_idx],
-        visit_covariate_logit=_linear_predictor(centred, tables.visit_covariate_effects)
-        + tables.visit_segment_offset[segment]
-        + tables.visit_recency_offset[recency_idx],
+        profile=profile.astype(np.int64),
+        continuous=continuous,
+        segment=segment,
+        start=start,
+        segment_key=segment * tables.segment_stride,
+        purchase_covariate_logit=purchase_logit,
+        visit_covariate_logit=visit_logit,
         hidden_state=hidden_state.astype(np.int64),
         fatigue=np.full(n, tables.initial_fatigue, dtype=np.int64),
         subscribed=np.ones(n, dtype=bool),
@@ -379,6 +380,9 @@ def step_population(
 
     n = state.n_customers
     noise = np.ascontiguousarray(noise, dtype=np.float64)
+    if tables.visits_follow_purchases:
+        noise = noise.copy()
+        noise[2] = noise[3]  # the visit draw is the purchase draw: a visit exactly with a purchase
     # Unsubscribed customers get no e-mail: their delivered action (state.last_action after the step) is "no action".
     reward = np.empty(n)
     delivered = np.empty(n, dtype=bool)
@@ -449,15 +453,11 @@ def step_population(
 class CustomerState:
     """The state of one customer as Python scalars: the fields of :class:`PopulationState`."""
 
-    recency: int
-    history: float
+    profile: int
+    continuous: float
     segment: int
+    start: int
     segment_key: int
-    mens: int
-    womens: int
-    newbie: int
-    zip_code: int
-    channel: int
     purchase_covariate_logit: float
     visit_covariate_logit: float
     hidden_state: int
@@ -516,6 +516,8 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
     """
     lists = tables.scalar
     u_unsubscribe, u_transition, u_visit, u_purchase, u_spend = noise
+    if tables.visits_follow_purchases:
+        u_visit = u_purchase
     delivered_action = action if state.subscribed else 0
     cell = delivered_action * tables.action_stride + state.segment_key + state.fatigue * tables.n_states
     row = cell + state.hidden_state
@@ -553,7 +555,6 @@ def step_customer(state: CustomerState, action: int, tables: KernelTables, noise
 
 
 __all__ = [
-    "COVARIATE_NAMES",
     "CustomerOutcome",
     "CustomerState",
     "KernelTables",

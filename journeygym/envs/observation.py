@@ -6,14 +6,15 @@ are written once per customer at reset; the dynamic columns every week.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from gymnasium import spaces
 
 from journeygym.envs.contact_rules import ContactRules
-from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
 from journeygym.envs.kernel import WEEKS_SINCE_CAP, CustomerState, PopulationState
+from journeygym.envs.population import PopulationModel
 
 #: Dollar amount at which the log-scaled money columns reach 1 (they are clipped there).
 MONEY_SCALE = 10_000.0
@@ -32,17 +33,9 @@ class ObservationColumn:
     high: float = 1.0
 
 
-_STATIC_COLUMNS: tuple[ObservationColumn, ...] = (
-    ObservationColumn("recency", "months since last purchase before week 0, divided by 12"),
-    ObservationColumn("log_history", f"log(1 + past-year spend) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
-    ObservationColumn("mens", "bought men's merchandise last year (0/1)"),
-    ObservationColumn("womens", "bought women's merchandise last year (0/1)"),
-    ObservationColumn("newbie", "new customer in the past twelve months (0/1)"),
-    *(ObservationColumn(f"zip_{z.lower()}", f"zip_code is {z} (one-hot)") for z in ZIP_CODES),
-    *(ObservationColumn(f"channel_{c.lower()}", f"purchase channel is {c} (one-hot)") for c in CHANNELS),
-    ObservationColumn("history_segment", f"history segment ordinal 0..{len(HISTORY_SEGMENTS) - 1}, divided by {len(HISTORY_SEGMENTS) - 1}"),
-)
-N_STATIC_COLUMNS = len(_STATIC_COLUMNS)
+def static_columns(population: PopulationModel) -> tuple[ObservationColumn, ...]:
+    """The covariate columns at the start of the observation, as the population model defines them."""
+    return tuple(ObservationColumn(c.name, c.description) for c in population.static_columns)
 
 
 #: The column a frequency cap adds at the end of the observation (what a CRM system shows).
@@ -51,8 +44,18 @@ CAP_COLUMN = ObservationColumn(
 )
 
 
-def observation_columns(action_names: tuple[str, ...], frequency_cap: bool = False) -> tuple[ObservationColumn, ...]:
-    """All observation columns in order, for a model with the given actions.
+def observation_columns(
+    population: PopulationModel, action_names: tuple[str, ...], frequency_cap: bool = False
+) -> tuple[ObservationColumn, ...]:
+    """All observation columns in order, for a model with this population and these actions.
+
+    The population's static columns come first, then :func:`dynamic_columns`.
+    """
+    return static_columns(population) + dynamic_columns(action_names, frequency_cap)
+
+
+def dynamic_columns(action_names: tuple[str, ...], frequency_cap: bool = False) -> tuple[ObservationColumn, ...]:
+    """The weekly columns that follow the static ones, for a model with the given actions.
 
     With ``frequency_cap`` (a scenario with ``cap_emails``/``cap_weeks``) the last column is
     :data:`CAP_COLUMN`; every other column keeps its position.
@@ -68,37 +71,19 @@ def observation_columns(action_names: tuple[str, ...], frequency_cap: bool = Fal
         *(ObservationColumn(f"last_action_{a}", f"last week's delivered action was {a} (one-hot)") for a in action_names),
         ObservationColumn("log_cumulative_spend", f"log(1 + spend since week 0) / log(1 + {MONEY_SCALE:,.0f}), clipped to 1"),
     )
-    return _STATIC_COLUMNS + dynamic + ((CAP_COLUMN,) if frequency_cap else ())
+    return dynamic + ((CAP_COLUMN,) if frequency_cap else ())
 
 
-def observation_column_index(action_names: tuple[str, ...], frequency_cap: bool = False) -> dict[str, int]:
-    """Position of every observation column by name, for a model with the given actions."""
-    return {column.name: i for i, column in enumerate(observation_columns(action_names, frequency_cap))}
+def column_positions(observation_names: Sequence[str]) -> dict[str, int]:
+    """Position of every observation column by name."""
+    return {name: i for i, name in enumerate(observation_names)}
 
 
-def observation_space(action_names: tuple[str, ...], frequency_cap: bool = False) -> spaces.Box:
-    """The Box space of one customer's observation."""
-    columns = observation_columns(action_names, frequency_cap)
+def observation_space(columns: Sequence[ObservationColumn]) -> spaces.Box:
+    """The Box space of one customer's observation with these columns."""
     low = np.array([c.low for c in columns], dtype=np.float32)
     high = np.array([c.high for c in columns], dtype=np.float32)
     return spaces.Box(low=low, high=high, dtype=np.float32)
-
-
-def _scaled_log_money(amount: np.ndarray) -> np.ndarray:
-    return np.minimum(np.log1p(amount) / _LOG_MONEY_SCALE, 1.0)
-
-
-def write_static_columns(state: PopulationState, out: np.ndarray) -> None:
-    """Write the covariate columns of every customer in ``state`` into ``out`` (N, D)."""
-    out[:, 0] = state.recency / 12.0
-    out[:, 1] = _scaled_log_money(state.history)
-    out[:, 2] = state.mens
-    out[:, 3] = state.womens
-    out[:, 4] = state.newbie
-    out[:, 5 : 5 + len(ZIP_CODES)] = state.zip_code[:, None] == np.arange(len(ZIP_CODES))
-    start = 5 + len(ZIP_CODES)
-    out[:, start : start + len(CHANNELS)] = state.channel[:, None] == np.arange(len(CHANNELS))
-    out[:, N_STATIC_COLUMNS - 1] = state.segment / (len(HISTORY_SEGMENTS) - 1)
 
 
 def fatigue_column_values(fatigue_stocks: np.ndarray) -> np.ndarray:
@@ -116,9 +101,15 @@ class DynamicColumnWriter:
     """
 
     def __init__(
-        self, out: np.ndarray, horizon: int, fatigue_stocks: np.ndarray, n_actions: int, rules: ContactRules | None = None
+        self,
+        out: np.ndarray,
+        n_static: int,
+        horizon: int,
+        fatigue_stocks: np.ndarray,
+        n_actions: int,
+        rules: ContactRules | None = None,
     ) -> None:
-        c = N_STATIC_COLUMNS
+        c = n_static
         self._buffer = out
         self._spend = out[:, c + 7 + n_actions]
         self._rules = rules if rules is not None and rules.has_cap else None
@@ -196,26 +187,31 @@ class ObservationBuffer:
     def __init__(
         self,
         n_customers: int,
+        population: PopulationModel,
         action_names: tuple[str, ...],
         horizon: int,
         fatigue_stocks: np.ndarray,
         rules: ContactRules | None = None,
     ) -> None:
         capped = rules is not None and rules.has_cap
-        self.space = observation_space(action_names, capped)
+        columns = observation_columns(population, action_names, capped)
+        self.space = observation_space(columns)
         #: The columns' names, in order.
-        self.names: tuple[str, ...] = tuple(column.name for column in observation_columns(action_names, capped))
+        self.names: tuple[str, ...] = tuple(column.name for column in columns)
         self.array = np.zeros((n_customers, self.space.shape[0]), dtype=np.float32)
-        self._dynamic = DynamicColumnWriter(self.array, horizon, fatigue_stocks, len(action_names), rules)
+        self._population = population
+        self._dynamic = DynamicColumnWriter(self.array, len(population.static_columns), horizon, fatigue_stocks, len(action_names), rules)
 
     def write_static(self, state: PopulationState, rows: np.ndarray | None = None) -> None:
         """Write the covariate columns of ``state``'s customers (into ``rows`` when given)."""
+        population = self._population
+        design = population.design_of(state.profile, state.continuous)
         if rows is None:
-            write_static_columns(state, self.array)
+            population.write_static(design, state.segment, state.start, self.array)
             return
-        block = np.empty((rows.size, self.array.shape[1]), dtype=np.float32)
-        write_static_columns(state, block)
-        self.array[rows] = block
+        block = np.empty((rows.size, len(population.static_columns)), dtype=np.float32)
+        population.write_static(design, state.segment, state.start, block)
+        self.array[rows, : block.shape[1]] = block
 
     def write_dynamic(self, state: PopulationState) -> np.ndarray:
         """Write the weekly columns of every customer and return the array."""

@@ -23,28 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from journeygym.envs.covariates import (
-    CHANNELS,
-    COVARIATE_NAMES,
-    HISTORY_SEGMENTS,
-    RECENCY_MONTHS,
-    ZIP_CODES,
-)
 from journeygym.envs.fatigue import fatigue_levels, nearest_level, tail_weeks
+from journeygym.envs.population import PopulationModel
 from journeygym.messages import did_you_mean
 
 DEFAULT_STATE_NAMES: tuple[str, ...] = ("Dormant", "Exploring", "Engaged", "HighlyEngaged", "Buyer")
 DEFAULT_ACTION_NAMES: tuple[str, ...] = ("no_action", "mens_email", "womens_email")
-#: Shape of the population model's joint table of categorical covariates.
-POPULATION_CELL_SHAPE: tuple[int, ...] = (
-    len(RECENCY_MONTHS),  # recency 1..12
-    len(HISTORY_SEGMENTS),
-    2,  # mens
-    2,  # womens
-    2,  # newbie
-    len(ZIP_CODES),
-    len(CHANNELS),
-)
 _ROW_SUM_TOLERANCE = 1e-6
 
 
@@ -124,53 +108,12 @@ def _check_names(owner: str, name: str, names: Sequence[str], expected_length: i
 
 
 @dataclass(frozen=True, eq=False)
-class PopulationModel:
-    """Fitted model of a new customer's Hillstrom covariates (aggregated, no raw rows).
-
-    Parameters
-    ----------
-    cell_probabilities
-        Joint probability of the categorical covariates, shape
-        :data:`POPULATION_CELL_SHAPE` = (recency 1..12, history segment, mens,
-        womens, newbie, zip_code, channel); sums to one.
-    history_quantiles
-        Quantiles of ``history`` (dollars) within each history segment at the
-        evenly spaced levels ``linspace(0, 1, Q)``, shape ``(7, Q)``, each row
-        non-decreasing.  History is drawn by linear interpolation between them.
-    """
-
-    cell_probabilities: np.ndarray
-    history_quantiles: np.ndarray
-
-    def __post_init__(self) -> None:
-        owner = "PopulationModel"
-        cells = _as_float_array(owner, "cell_probabilities", self.cell_probabilities, POPULATION_CELL_SHAPE)
-        _check_probabilities(owner, "cell_probabilities", cells)
-        if abs(cells.sum() - 1.0) > _ROW_SUM_TOLERANCE:
-            raise ParameterError(
-                f"{owner}.cell_probabilities: received a table summing to {cells.sum():.8f}, expected 1."
-            )
-        quantiles = np.asarray(self.history_quantiles, dtype=np.float64)
-        if quantiles.ndim != 2 or quantiles.shape[0] != len(HISTORY_SEGMENTS) or quantiles.shape[1] < 2:
-            raise ParameterError(
-                f"{owner}.history_quantiles: received shape {quantiles.shape}, expected "
-                f"({len(HISTORY_SEGMENTS)}, Q) with Q >= 2."
-            )
-        quantiles = _as_float_array(owner, "history_quantiles", quantiles, quantiles.shape)
-        if np.any(np.diff(quantiles, axis=1) < 0) or np.any(quantiles < 0):
-            raise ParameterError(
-                f"{owner}.history_quantiles: expected non-negative, non-decreasing quantiles in every row."
-            )
-        object.__setattr__(self, "cell_probabilities", cells)
-        object.__setattr__(self, "history_quantiles", quantiles)
-
-
-@dataclass(frozen=True, eq=False)
 class DynamicsParameters:
     """One calibrated parameter set of the weekly dynamics (docs/architecture.md, "The week of a customer").
 
-    K hidden states, A actions (action 0 is "no action"), G = 7 history
-    segments, C = ``len(COVARIATE_NAMES)`` covariates, R carryover levels.
+    K hidden states, A actions (action 0 is "no action"), and from the
+    population model: G segments, C covariates and S start profiles (recency
+    levels); R carryover levels.
 
     Axis order: the three response arrays are ``(R, A, G)``, action before
     segment, because that is how the artifact stores them (``draws/<name>`` is
@@ -185,7 +128,7 @@ class DynamicsParameters:
     transition
         ``A`` (the HMM's): (K, K) weekly transition matrix without e-mail; rows sum to 1.
     initial_state_by_recency
-        (12, K) distribution of the hidden state at week 0 given recency 1..12 months.
+        (S, K) distribution of the hidden state at week 0 by start profile (recency level).
     purchase_prob
         ``pi``: (K,) weekly purchase probability per state, strictly in (0, 1).
     visit_prob
@@ -212,13 +155,16 @@ class DynamicsParameters:
     state_names, action_names
         Names of the K states and A actions.
     purchase_segment_offset, visit_segment_offset
-        (G,) logit offsets of each history segment's level (default zeros).
+        (G,) logit offsets of each segment's level (default zeros).
     purchase_recency_offset, visit_recency_offset
-        (12,) logit offsets of the level by recency (1..12 months) at week 0, so the
+        (S,) logit offsets of the level by start profile (recency level) at week 0, so the
         simulated control rates by recency equal the trial's (default zeros).
     carryover_levels
         The R carryover ratios ``rho`` the three response arrays were solved for, increasing
         (docs/calibration.md); a scenario's ``carryover`` picks one (:meth:`response_at`).
+    visits_follow_purchases
+        True when the trial had no visit column: the visit channel is not calibrated, and a
+        customer visits exactly in the weeks they purchase (the visit tables are ignored).
     """
 
     transition: np.ndarray
@@ -242,6 +188,7 @@ class DynamicsParameters:
     purchase_recency_offset: np.ndarray | None = None
     visit_recency_offset: np.ndarray | None = None
     carryover_levels: tuple[float, ...] = (1.5,)
+    visits_follow_purchases: bool = False
 
     def __post_init__(self) -> None:
         owner = "DynamicsParameters"
@@ -250,8 +197,13 @@ class DynamicsParameters:
             raise ParameterError(f"{owner}.transition: received shape {transition.shape}, expected (K, K).")
         n_states = transition.shape[0]
         n_actions = len(tuple(self.action_names))
-        n_segments = len(HISTORY_SEGMENTS)
-        n_cov = len(COVARIATE_NAMES)
+        if not isinstance(self.population, PopulationModel):
+            raise ParameterError(
+                f"{owner}.population: received {type(self.population).__name__}, expected a PopulationModel."
+            )
+        n_segments = self.population.n_segments
+        n_cov = self.population.n_covariates
+        n_starts = self.population.n_starts
 
         def arr(name: str, shape: tuple[int, ...]) -> np.ndarray:
             value = _as_float_array(owner, name, getattr(self, name), shape)
@@ -260,7 +212,7 @@ class DynamicsParameters:
 
         _check_rows_sum_to_one(owner, "transition", arr("transition", (n_states, n_states)))
         _check_rows_sum_to_one(
-            owner, "initial_state_by_recency", arr("initial_state_by_recency", (len(RECENCY_MONTHS), n_states))
+            owner, "initial_state_by_recency", arr("initial_state_by_recency", (n_starts, n_states))
         )
         _check_open_probabilities(owner, "purchase_prob", arr("purchase_prob", (n_states,)))
         _check_open_probabilities(owner, "visit_prob", arr("visit_prob", (n_states,)))
@@ -271,8 +223,8 @@ class DynamicsParameters:
         for name, size in (
             ("purchase_segment_offset", n_segments),
             ("visit_segment_offset", n_segments),
-            ("purchase_recency_offset", len(RECENCY_MONTHS)),
-            ("visit_recency_offset", len(RECENCY_MONTHS)),
+            ("purchase_recency_offset", n_starts),
+            ("visit_recency_offset", n_starts),
         ):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.zeros(size))
@@ -293,10 +245,6 @@ class DynamicsParameters:
             object.__setattr__(self, name, float(value))
         if self.spend_log_sd <= 0:
             raise ParameterError(f"{owner}.spend_log_sd: received {self.spend_log_sd!r}, expected a value > 0.")
-        if not isinstance(self.population, PopulationModel):
-            raise ParameterError(
-                f"{owner}.population: received {type(self.population).__name__}, expected a PopulationModel."
-            )
         object.__setattr__(self, "state_names", _check_names(owner, "state_names", self.state_names, n_states))
         object.__setattr__(self, "action_names", _check_names(owner, "action_names", self.action_names, n_actions))
 

@@ -137,6 +137,7 @@ class CustomerPopulationVectorEnv(NamedActionsAndObservations, VectorEnv):
         self.contact_rules = ContactRules(self.assumptions, self._selector.actions)
         self._observations = ObservationBuffer(
             self.num_envs,
+            self._selector.draws.mean.population,
             self._selector.action_names,
             self.assumptions.horizon,
             self.assumptions.fatigue_stocks,

@@ -176,10 +176,13 @@ def compile_response(parameters: DynamicsParameters, assumptions: ScenarioAssump
 
     visit_level = logit(parameters.visit_prob)
     purchase_level = parameters.purchase_offset + logit(parameters.purchase_prob)
+    purchase_logit = purchase_level + by_key(purchase_effect)[..., None]
+    # Without a calibrated visit channel a visit happens exactly with a purchase (the kernel ties the draws).
+    visit_logit = purchase_logit if parameters.visits_follow_purchases else visit_level + by_key(visit_effect)[..., None]
     return ResponseTables(
         transition=tilted_transition(parameters.transition, by_key(tilt)),
-        visit_logit=visit_level + by_key(visit_effect)[..., None],
-        purchase_logit=purchase_level + by_key(purchase_effect)[..., None],
+        visit_logit=visit_logit,
+        purchase_logit=purchase_logit,
         unsubscribe=np.where(emails[:, None], unsubscribe_probability(assumptions, fatigue)[None, :], 0.0),
         next_fatigue=next_fatigue(emails[:, None], fatigue[None, :], assumptions).astype(np.int64),
         action_cost=np.asarray(assumptions.action_costs, dtype=np.float64),

@@ -19,7 +19,6 @@ from journeygym.baselines.metrics import (
 )
 from journeygym.baselines.scoring import CHURN_WINDOW, ScoringModels, churn_labels, ltv_labels, response_labels
 from journeygym.baselines.logged_data import simulate_logged_data
-from journeygym.envs.observation import observation_columns
 from journeygym.experiments.campaign_logs import campaign_settings, logged_data
 from journeygym.experiments.cell_spec import HOLDOUT, CellSpec, derived_seed
 
@@ -52,7 +51,7 @@ def scoring_metrics(
     use the held-out rows of subscribed customers that received the arm or
     no action; errors against the true effect need the log's truth columns.
     """
-    columns = [c.name for c in observation_columns(models.action_names_)]
+    columns = list(models.observation_names_)
     out: dict[str, Any] = {}
     rng = np.random.default_rng(random_state)
 

@@ -375,10 +375,10 @@ def contact_profile(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         weeks[key] = weeks.get(key, 0) + w
     if by == "state":
         labels = list(frame["state_names"].iloc[0])
-    else:
-        from journeygym.envs.covariates import HISTORY_SEGMENTS
-
-        labels = list(HISTORY_SEGMENTS)
+    elif "segment_names" in frame.columns:
+        labels = list(frame["segment_names"].iloc[0])
+    else:  # results written before the segment names were recorded
+        labels = [f"segment {g}" for g in range(len(frame["contacts_by_segment"].iloc[0]))]
     rows = []
     for (setting, policy), contacts in records.items():
         rates = np.divide(contacts, weeks[(setting, policy)], out=np.full_like(contacts, np.nan), where=weeks[(setting, policy)] > 0)

@@ -23,8 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeygym.baselines.logged_data.schema import LoggedDataError, check_propensities, propensity_columns
-from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.baselines.logged_data.schema import (
+    LoggedDataError,
+    check_propensities,
+    log_observation_names,
+    propensity_columns,
+)
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
 __all__ = ["LoggedEpisodes", "OPEInputError", "episodes_from_frame"]
@@ -54,6 +58,8 @@ class LoggedEpisodes:
         ``(N, H)`` bool, True where a week was logged.
     action_names
         The log's action set, action 0 first.
+    observation_names
+        The D observation columns, in order (the env's ``observation_names`` without a frequency cap's column).
     customer_ids
         ``(N,)`` the customers' ids, in the arrays' order.
     propensities_estimated
@@ -70,6 +76,7 @@ class LoggedEpisodes:
     behavior_probabilities: np.ndarray | None
     mask: np.ndarray
     action_names: tuple[str, ...]
+    observation_names: tuple[str, ...]
     customer_ids: np.ndarray
     propensities_estimated: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -92,7 +99,7 @@ class LoggedEpisodes:
     @property
     def subscribed(self) -> np.ndarray:
         """``(N, H)`` bool: the customer could be e-mailed that week (unsubscribed customers only get action 0)."""
-        column = observation_column_index(self.action_names)["subscribed"]
+        column = self.observation_names.index("subscribed")
         return self.observations[:, :, column] > 0.5
 
     @property
@@ -145,7 +152,18 @@ def _action_names(frame: pd.DataFrame, action_names: Sequence[str] | None) -> tu
 
 
 def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
-    obs_names = [c.name for c in observation_columns(names)]
+    if missing := [c for c in ("customer_id", "week", "action", "reward") if c not in frame.columns]:
+        raise OPEInputError(
+            f"log: missing columns {missing}; expected at least customer_id, week, the observation columns, action and "
+            "reward (the logged-data schema; propensity_<action> columns are optional)."
+        )
+    obs_names = log_observation_names(frame)
+    if any(f"last_action_{name}" not in obs_names for name in names) or "subscribed" not in obs_names:
+        raise OPEInputError(
+            f"log: its observation columns {obs_names[:6]}{' ...' if len(obs_names) > 6 else ''} lack "
+            f"{[f'last_action_{n}' for n in names if f'last_action_{n}' not in obs_names] + (['subscribed'] if 'subscribed' not in obs_names else [])}; "
+            f"expected a journeygym observation for the actions {list(names)} between 'week' and 'action'."
+        )
     required = ["customer_id", "week", *obs_names, "action", "reward"]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -271,6 +289,7 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
         behavior_probabilities=None,
         mask=mask,
         action_names=names,
+        observation_names=tuple(obs_names),
         customer_ids=customer[starts].astype(np.int64),
         metadata=dict(frame.attrs.get("journeygym", {})),
     )

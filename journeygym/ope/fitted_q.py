@@ -46,7 +46,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-from journeygym.envs.observation import observation_column_index
+from journeygym.envs.observation import column_positions
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.target import checked_target_array
 
@@ -198,6 +198,7 @@ class FittedQ:
     q_values: np.ndarray
     state_values: np.ndarray
     action_names: tuple[str, ...]
+    observation_names: tuple[str, ...]
     gamma: float
     method: Literal["evaluation", "iteration"]
     encoding: str
@@ -229,7 +230,7 @@ class FittedQ:
             raise ValueError(
                 f"FittedQ.predict: received week {week!r}, expected an integer in [0, {self.horizon - 1}]."
             )
-        columns = observation_column_index(self.action_names)
+        columns = column_positions(self.observation_names)
         array = np.asarray(observations)
         width = len(columns) + self.n_state_features
         if array.ndim != 2 or array.shape[1] != width or array.dtype.kind not in "fiu":
@@ -320,7 +321,7 @@ def _fit_backward(
         prototype.set_params(n_actions=episodes.n_actions)
     inputs = _with_state_features(episodes, state_features)
     n, horizon, n_actions = episodes.n_customers, episodes.horizon, episodes.n_actions
-    subscribed_column = observation_column_index(episodes.action_names)["subscribed"]
+    subscribed_column = episodes.observation_names.index("subscribed")
     q_values = np.zeros((n, horizon, n_actions))
     state_values = np.zeros((n, horizon))
     regressors: list[Any] = [None] * horizon
@@ -343,6 +344,7 @@ def _fit_backward(
         q_values=q_values,
         state_values=state_values,
         action_names=episodes.action_names,
+        observation_names=episodes.observation_names,
         gamma=float(gamma),
         method=method,
         encoding=encoding,

@@ -95,6 +95,7 @@ def episode_buffers(episodes: LoggedEpisodes) -> list[Any]:
 def episodes_from_minari(
     read: Sequence[Any],
     action_names: tuple[str, ...],
+    observation_names: tuple[str, ...],
     *,
     log_metadata: dict[str, Any],
     propensities_estimated: bool,
@@ -108,6 +109,8 @@ def episodes_from_minari(
         The episodes, in the dataset's order.
     action_names
         The dataset's actions; its observations must have the matching columns.
+    observation_names
+        The observation's column names, in order.
     log_metadata, propensities_estimated
         What the dataset's record says of the log.
     source
@@ -162,6 +165,7 @@ def episodes_from_minari(
         behavior_probabilities=None,
         mask=mask,
         action_names=action_names,
+        observation_names=observation_names,
         customer_ids=customer_ids,
         metadata=log_metadata,
     )

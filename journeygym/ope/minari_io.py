@@ -45,8 +45,7 @@ import pandas as pd
 from gymnasium import spaces
 
 import journeygym
-from journeygym.envs.observation import observation_columns
-from journeygym.envs.observation import observation_space as journey_observation_space
+from journeygym.envs.observation import ObservationColumn, observation_space as journey_observation_space
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
 from journeygym.ope.minari_episodes import episode_buffers, episodes_from_minari
 
@@ -119,11 +118,11 @@ def _as_episodes(episodes_or_frame: Any) -> LoggedEpisodes:
         )
     if episodes.n_customers == 0:
         raise OPEInputError("export_minari: received episodes of 0 customers; expected at least one.")
-    expected = len(observation_columns(episodes.action_names))
+    expected = len(episodes.observation_names)
     if episodes.observations.shape[2] != expected:
         raise OPEInputError(
-            f"export_minari: the observations have {episodes.observations.shape[2]} columns; expected {expected}, the "
-            f"journeygym observation for the actions {list(episodes.action_names)}."
+            f"export_minari: the observations have {episodes.observations.shape[2]} columns; expected {expected}, one "
+            f"per observation name {list(episodes.observation_names)[:4]} ..."
         )
     if not np.issubdtype(np.asarray(episodes.customer_ids).dtype, np.integer):
         raise OPEInputError(
@@ -138,7 +137,8 @@ def _spaces(
 ) -> tuple[spaces.Space, spaces.Space]:
     """The dataset's spaces: the given ones, checked against the episodes, else the log's own."""
     dimension, n_actions = episodes.observations.shape[2], episodes.n_actions
-    observation = journey_observation_space(episodes.action_names) if given_observation is None else given_observation
+    own = journey_observation_space([ObservationColumn(name, "") for name in episodes.observation_names])
+    observation = own if given_observation is None else given_observation
     action = spaces.Discrete(n_actions) if given_action is None else given_action
     if not isinstance(observation, spaces.Box) or observation.shape != (dimension,):
         raise OPEInputError(
@@ -174,7 +174,7 @@ def _record(episodes: LoggedEpisodes) -> dict[str, Any]:
         "record_version": _RECORD_VERSION,
         "journeygym_version": journeygym.__version__,
         "action_names": list(episodes.action_names),
-        "observation_columns": [c.name for c in observation_columns(episodes.action_names)],
+        "observation_columns": list(episodes.observation_names),
         "propensities": _propensity_source(episodes),
         "propensities_estimated": bool(episodes.propensities_estimated),
         "final_observation": "repeats the last logged observation (a log does not record the next one)",
@@ -332,8 +332,21 @@ def _dataset_action_names(
     return names
 
 
-def _check_dataset_spaces(dataset: Any, names: tuple[str, ...], dataset_id: str) -> None:
-    dimension = len(observation_columns(names))
+def _dataset_observation_names(
+    record: dict[str, Any] | None, observation_names: Sequence[str] | None, dataset_id: str
+) -> tuple[str, ...]:
+    if observation_names is not None:
+        return tuple(observation_names)
+    if record and record.get("observation_columns"):
+        return tuple(record["observation_columns"])
+    raise OPEInputError(
+        f"load_minari: dataset {dataset_id!r} has no {METADATA_KEY!r} record naming its observation columns "
+        "(export_minari did not write it); pass observation_names=(...) with one name per column, in order."
+    )
+
+
+def _check_dataset_spaces(dataset: Any, names: tuple[str, ...], observation_names: tuple[str, ...], dataset_id: str) -> None:
+    dimension = len(observation_names)
     observation, action = dataset.observation_space, dataset.action_space
     if not isinstance(observation, spaces.Box) or observation.shape != (dimension,):
         raise OPEInputError(
@@ -353,6 +366,7 @@ def load_minari(
     *,
     data_path: str | os.PathLike[str] | None = None,
     action_names: Sequence[str] | None = None,
+    observation_names: Sequence[str] | None = None,
 ) -> LoggedEpisodes:
     """Read a Minari dataset (one episode per customer) back as :class:`LoggedEpisodes`.
 
@@ -367,6 +381,9 @@ def load_minari(
         :func:`export_minari` did not write (then ``infos["customer_id"]``, if
         absent, becomes the episode index, and ``infos["propensity"]`` counts
         as logged).
+    observation_names
+        The observation's column names; required for a dataset that
+        :func:`export_minari` did not write (default: the record's).
 
     Returns
     -------
@@ -399,11 +416,13 @@ def load_minari(
         dataset = minari.load_dataset(dataset_id)
     record = dataset.storage.metadata.get(METADATA_KEY)
     names = _dataset_action_names(record, action_names, dataset_id)
-    _check_dataset_spaces(dataset, names, dataset_id)
+    obs_names = _dataset_observation_names(record, observation_names, dataset_id)
+    _check_dataset_spaces(dataset, names, obs_names, dataset_id)
 
     return episodes_from_minari(
         list(dataset.iterate_episodes()),
         names,
+        obs_names,
         log_metadata=dict(record.get("log", {})) if record else {},
         propensities_estimated=bool(record.get("propensities_estimated")) if record else False,
         source=f"load_minari: dataset {dataset_id!r}",

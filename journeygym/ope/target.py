@@ -68,7 +68,7 @@ def target_probabilities(policy: Any, episodes: LoggedEpisodes) -> np.ndarray:
             "evaluation needs a policy that acts on observations."
         )
     n, horizon, n_actions = episodes.n_customers, episodes.horizon, episodes.n_actions
-    policy.bind_actions(episodes.action_names)
+    policy.bind_actions(episodes.action_names, episodes.observation_names)
     subscribed = episodes.subscribed
     out = np.empty((n, horizon, n_actions))
     for week in range(horizon):

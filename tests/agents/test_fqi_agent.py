@@ -12,11 +12,11 @@ from journeygym.agents.registry import make, training_mode
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.rollout import rollout
 from journeygym.baselines.simple import RandomPolicy
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 from journeygym.ope.episodes import OPEInputError
 
-COLUMNS = observation_column_index(DEFAULT_ACTION_NAMES)
+COLUMNS = default_observation_index(DEFAULT_ACTION_NAMES)
 
 
 @pytest.fixture(scope="module")

@@ -158,7 +158,7 @@ def test_the_bound_is_above_the_exact_value_of_budget_feasible_schedules():
     )
     start = np.eye(parameters.n_states)[state.hidden_state]
     never = expected_schedule_outcome(parameters, assumptions, state, np.zeros(assumptions.horizon, int), start)
-    for arm in (np.ones(n, int), np.full(n, 2), 1 + state.womens):
+    for arm in (np.ones(n, int), np.full(n, 2), 1 + (state.profile % 2)):
         schedule = _rotation(n, assumptions.horizon, 10, arm)
         assert (np.count_nonzero(schedule, axis=1) <= n // 10).all()  # the weekly budget of 100 per 1,000
         value = expected_schedule_outcome(parameters, assumptions, state, schedule, start).reward.sum(axis=0).mean()

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import journeygym
+from journeygym.testing import default_observation_names
 from journeygym.baselines.logged_data import (
     LOGGED_DATA_SCHEMA_VERSION,
     METADATA_KEY,
@@ -35,8 +36,8 @@ ACTIONS = DEFAULT_ACTION_NAMES
 
 def test_schema_columns_order_and_types(small_log: pd.DataFrame) -> None:
     truth = ["true_hidden_state"] + [f"true_{kind}_{a}" for a in ACTIONS[1:] for kind in ("effect", "logged_effect")]
-    assert list(small_log.columns[: len(logged_data_columns(ACTIONS))]) == logged_data_columns(ACTIONS)
-    assert sorted(small_log.columns[len(logged_data_columns(ACTIONS)) :]) == sorted(truth)
+    assert list(small_log.columns[: len(logged_data_columns(default_observation_names(ACTIONS), ACTIONS))]) == logged_data_columns(default_observation_names(ACTIONS), ACTIONS)
+    assert sorted(small_log.columns[len(logged_data_columns(default_observation_names(ACTIONS), ACTIONS)) :]) == sorted(truth)
     assert len(small_log) == 400 * SMALL_HORIZON
     assert small_log["customer_id"].is_monotonic_increasing
     assert small_log.groupby("customer_id")["week"].apply(lambda w: list(w) == list(range(SMALL_HORIZON))).all()

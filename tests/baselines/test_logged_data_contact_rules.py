@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeygym.testing import default_observation_names
 from journeygym.baselines.logged_data import (
     RandomizedBehavior,
     delivered_propensities,
@@ -58,7 +59,7 @@ def _assert_calibrated(log: pd.DataFrame, rows: np.ndarray) -> None:
 
 def test_budget_log_records_the_delivered_action(budget_log):
     validate_logged_data(budget_log)
-    assert list(budget_log.columns) == [*logged_data_columns(ACTIONS), "requested_action"]
+    assert list(budget_log.columns) == [*logged_data_columns(default_observation_names(ACTIONS), ACTIONS), "requested_action"]
     assert budget_log["requested_action"].dtype == np.int64
     delivered = budget_log["action"] != 0
     # A delivered action is the requested one; the rest were thinned (or never requested).
@@ -85,7 +86,7 @@ def test_budget_log_propensities_are_those_of_the_delivered_action(budget_log):
 
 def test_capped_log_has_the_cap_column_and_never_breaks_the_cap(capped_log):
     validate_logged_data(capped_log)
-    observation_end = logged_data_columns(ACTIONS).index("action")
+    observation_end = logged_data_columns(default_observation_names(ACTIONS), ACTIONS).index("action")
     assert capped_log.columns[observation_end] == CAP_COLUMN and capped_log[CAP_COLUMN].dtype == np.float32
     barred = capped_log[CAP_COLUMN].to_numpy() > 0
     np.testing.assert_array_equal(
@@ -115,7 +116,7 @@ def test_capped_log_round_trips(tmp_path, capped_log):
 
 def test_log_without_rules_is_unchanged(synthetic_draws):
     log = simulate_logged_data(40, 1, artifact=synthetic_draws, horizon=4)
-    assert list(log.columns) == logged_data_columns(ACTIONS)
+    assert list(log.columns) == logged_data_columns(default_observation_names(ACTIONS), ACTIONS)
     np.testing.assert_allclose(log.loc[log["subscribed"] > 0.5, PROPENSITIES].to_numpy(), 1 / 3)
 
 

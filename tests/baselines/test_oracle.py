@@ -167,7 +167,7 @@ def test_exact_policy_evaluation_matches_simulation(synthetic_draws, action):
     env = _population(synthetic_draws, 20_000, seed=1)
     state = env.state
     exact = solve_oracle(env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit, fixed_action=action)
-    belief = env.parameters.initial_state_by_recency[state.recency - 1]
+    belief = env.parameters.initial_state_by_recency[state.start]
     simulated = rollout(ConstantPolicy(action), n_customers=20_000, seed=1, artifact=synthetic_draws, horizon=20)
     difference = simulated.returns - exact.expected_values(belief)
     assert abs(difference.mean()) < 4 * difference.std() / np.sqrt(difference.size)

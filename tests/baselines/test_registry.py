@@ -48,11 +48,14 @@ def test_biweekly_mens_e_mails_everyone_in_even_weeks_only() -> None:
     """The cadence policy reads the week from the observation's week_fraction column."""
     import numpy as np
 
-    from journeygym.envs.observation import N_STATIC_COLUMNS
+    from journeygym.testing import default_observation_names
 
-    observations = np.zeros((52, N_STATIC_COLUMNS + 10), dtype=np.float32)
-    observations[:, N_STATIC_COLUMNS] = np.arange(52) / 52
-    actions = make_policy("biweekly_mens").bind_actions(DEFAULT_ACTION_NAMES).act(observations)
+    names = default_observation_names()
+    week_column = names.index("week_fraction")
+
+    observations = np.zeros((52, len(names)), dtype=np.float32)
+    observations[:, week_column] = np.arange(52) / 52
+    actions = make_policy("biweekly_mens").bind_actions(DEFAULT_ACTION_NAMES, names).act(observations)
     np.testing.assert_array_equal(actions, np.where(np.arange(52) % 2 == 0, 1, 0))
     with pytest.raises(ValueError, match="every=0"):
         make_policy("biweekly_mens").__class__(1, 0)

@@ -18,10 +18,10 @@ from journeygym.baselines.scoring import (
     ltv_labels,
     response_labels,
 )
-from journeygym.envs.observation import observation_columns
+from journeygym.testing import default_observation_columns
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
-COLUMNS = [c.name for c in observation_columns(DEFAULT_ACTION_NAMES)]
+COLUMNS = [c.name for c in default_observation_columns(DEFAULT_ACTION_NAMES)]
 
 
 def _tiny_log() -> pd.DataFrame:
@@ -62,7 +62,7 @@ def test_ltv_label_is_missing_for_truncated_customers() -> None:
 
 
 def test_observation_features_accepts_tables_and_arrays(small_log: pd.DataFrame) -> None:
-    features = ObservationFeatures(["fatigue", "recency"]).fit()
+    features = ObservationFeatures(["fatigue", "recency"], COLUMNS).fit()
     from_table = features.transform(small_log.head(20))
     from_array = features.transform(small_log[COLUMNS].head(20).to_numpy(np.float32))
     np.testing.assert_array_equal(from_table, from_array)
@@ -71,9 +71,9 @@ def test_observation_features_accepts_tables_and_arrays(small_log: pd.DataFrame)
     with pytest.raises(ValueError, match="expected \\(n, 23\\)"):
         features.transform(np.zeros((2, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="unknown or no columns"):
-        ObservationFeatures(["recency", "hidden_state"]).fit()
+        ObservationFeatures(["recency", "hidden_state"], COLUMNS).fit()
     with pytest.raises(NotFittedError):
-        ObservationFeatures().transform(np.zeros((1, 23)))
+        ObservationFeatures(None, COLUMNS).transform(np.zeros((1, 23)))
 
 
 def test_fitted_models_predict_in_range(fitted_models: ScoringModels, small_log: pd.DataFrame) -> None:

@@ -17,10 +17,10 @@ from journeygym.baselines.targeting import (
     ScorePolicy,
     operating_point_grid,
 )
-from journeygym.envs.observation import observation_columns
+from journeygym.testing import default_observation_columns
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES, ScenarioAssumptions
 
-COLUMNS = [c.name for c in observation_columns(DEFAULT_ACTION_NAMES)]
+COLUMNS = [c.name for c in default_observation_columns(DEFAULT_ACTION_NAMES)]
 SUBSCRIBED = COLUMNS.index("subscribed")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow
+from journeygym.datasets.transactions import CDNOW_FILENAME, load_cdnow
 from journeygym.calibration.weekly import weekly_observations
 
 

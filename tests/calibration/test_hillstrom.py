@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from journeygym.errors import DataValidationError
-from journeygym.calibration.hillstrom import (
+from journeygym.datasets.hillstrom import (
     ARMS,
     DATA_DIR_ENV,
     HILLSTROM_COLUMNS,
@@ -18,7 +18,7 @@ from journeygym.calibration.hillstrom import (
     load_hillstrom,
     verify_sha256,
 )
-from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
+from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES
 from journeygym.files import sha256_of_file
 
 HEADER = ",".join(HILLSTROM_COLUMNS)

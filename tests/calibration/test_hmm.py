@@ -342,7 +342,7 @@ def test_sample_shapes_and_reproducibility():
 
 
 def test_fit_on_weekly_sequences_keeps_three_symbols():
-    from journeygym.calibration.transactions import load_transactions
+    from journeygym.datasets.transactions import load_transactions
     from journeygym.calibration.weekly import weekly_observations
 
     log = load_transactions(pd.DataFrame({

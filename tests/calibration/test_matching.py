@@ -87,7 +87,7 @@ def test_carryover_counts_agree_with_the_exact_schedule_of_the_simulator(synthet
     eta, alpha, _ = params.response_at(scenario.carryover)
     g = 3
     members = customers.segment == g
-    belief = params.initial_state_by_recency[customers.recency[members] - 1]
+    belief = params.initial_state_by_recency[customers.start[members]]
     visit_logit = np.log(params.visit_prob) - np.log1p(-params.visit_prob) + customers.visit_covariate_logit[members, None]
     short, long = CarryoverExperiment(belief, params.transition, visit_logit[None]).incremental(np.array([eta[1, g]]), np.array([alpha[1, g]]))
     never = expected_schedule_outcome(params, scenario, customers, np.zeros(52, dtype=np.int64))
@@ -140,7 +140,7 @@ def test_exact_two_week_probability_agrees_with_the_kernel(synthetic_draws):
     n = 200_000
     state = initial_population(tables, draw_reset_noise(rng, n))
     segment, covariate_logit = state.segment.copy(), state.purchase_covariate_logit.copy()
-    belief = params.initial_state_by_recency[state.recency - 1]
+    belief = params.initial_state_by_recency[state.start]
     converted = np.zeros(n, dtype=bool)
     for action in (1, 0):
         converted |= step_population(state, np.full(n, action), tables, draw_step_noise(rng, n)).purchased

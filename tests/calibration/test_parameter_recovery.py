@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.hillstrom import ARMS, load_hillstrom
+from journeygym.datasets.hillstrom import ARMS, load_hillstrom
 from journeygym.calibration.hmm import PurchaseHMM
 from journeygym.calibration.pipeline import HMM_STATES, fit_hidden_state_model, fit_uplift_model
 from journeygym.calibration.recovery import (
@@ -31,7 +31,7 @@ from journeygym.calibration.recovery import (
     true_state_purchase_probabilities,
     true_two_week_uplift,
 )
-from journeygym.calibration.transactions import load_transactions
+from journeygym.datasets.transactions import load_transactions
 from journeygym.calibration.uplift import ConvergenceWarning, trial_from_hillstrom
 from journeygym.calibration.weekly import weekly_observations
 from journeygym.envs.artifact import load_artifact

@@ -11,7 +11,7 @@ import pytest
 from journeygym.calibration.effects import MatchedEffects
 from journeygym.calibration.pipeline import assemble_draws, calibrate, calibration_config
 from journeygym.calibration.uplift import UpliftPriors
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, RECENCY_MONTHS
+from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, HISTORY_SEGMENTS, RECENCY_MONTHS
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.records import config_hash
 from journeygym.testing import synthetic_parameters
@@ -58,7 +58,8 @@ def test_assembled_draws_hold_the_responses_in_the_artifact_layout() -> None:
     spend_log_means = rng.normal(4.4, 0.1, size=(N_DRAWS, len(HISTORY_SEGMENTS)))
     draws = assemble_draws(
         hmm, reference.initial_state_by_recency, effects, SimpleNamespace(log_sd=0.8), spend_log_means,
-        reference.population, ScenarioAssumptions(carryover=1.5),
+        SimpleNamespace(population=reference.population, arm_ids=reference.action_names, has_visit=True),
+        ScenarioAssumptions(carryover=1.5),
     )
     assert len(draws) == N_DRAWS
     for name in ("engagement_tilt", "visit_response", "purchase_response"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from journeygym.envs.artifact import load_artifact
-from journeygym.calibration.hillstrom import load_hillstrom
+from journeygym.datasets.hillstrom import load_hillstrom
 from journeygym.calibration.validation import (
     REQUIRED_COVERAGE,
     coverage,

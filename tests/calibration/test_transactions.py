@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from journeygym.errors import DataValidationError, DataWarning
-from journeygym.calibration.transactions import (
+from journeygym.datasets.transactions import (
     OUTLYING_MIN_ROWS,
     load_cdnow,
     load_transactions,

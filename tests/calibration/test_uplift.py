@@ -13,7 +13,7 @@ import pytest
 from scipy.special import expit
 
 from journeygym.errors import DataValidationError
-from journeygym.calibration.hillstrom import HILLSTROM_FILENAME, load_hillstrom
+from journeygym.datasets.hillstrom import HILLSTROM_FILENAME, load_hillstrom
 from journeygym.calibration.uplift import (
     BayesianUpliftModel,
     ConvergenceError,
@@ -29,7 +29,7 @@ from journeygym.calibration.uplift import (
 )
 from journeygym.calibration.uplift import estimator as estimator_module
 from journeygym.cli.uplift import format_report
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS
+from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, HISTORY_SEGMENTS
 
 #: True log-odds effects of the synthetic trial, (segment, arm).
 TRUE_EFFECTS = np.array([[1.0, 0.0], [0.4, 0.0]])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.transactions import load_transactions
+from journeygym.datasets.transactions import load_transactions
 from journeygym.datasets.log import MIN_LINKED_SHARE, load_dataset, load_log
 from journeygym.datasets.reading import file_sha256
 from journeygym.errors import DataValidationError

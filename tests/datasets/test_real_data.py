@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeygym.calibration.hillstrom import HILLSTROM_SHA256
-from journeygym.calibration.transactions import CDNOW_FILENAME, load_cdnow
+from journeygym.datasets.hillstrom import HILLSTROM_SHA256
+from journeygym.datasets.transactions import CDNOW_FILENAME, load_cdnow
 from journeygym.datasets import builtin_spec, example_spec, load_dataset, load_log, load_trial
-from journeygym.envs.covariates import WEEKS_PER_MONTH
+from journeygym.datasets.hillstrom_columns import WEEKS_PER_MONTH
 
 CDNOW_SHA256 = "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef"
 INFORMATION_FILES = ("information_trial.csv", "complete_journey_baskets.csv")

@@ -9,7 +9,7 @@ import pytest
 from journeygym.datasets.encoding import MAX_LEVELS
 from journeygym.datasets.reading import file_sha256
 from journeygym.datasets.trial import MIN_ARM_ROWS, load_trial
-from journeygym.envs.covariates import WEEKS_PER_MONTH
+from journeygym.datasets.hillstrom_columns import WEEKS_PER_MONTH
 from journeygym.errors import DataValidationError
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from journeygym.envs import CustomerJourneyEnv, CustomerPopulationVectorEnv
 from journeygym.envs.actions import ActionKind, ActionSpec, ActionTable, action_table
-from journeygym.envs.observation import observation_columns
+from journeygym.testing import default_observation_columns
 
 
 @given(n_arms=st.integers(1, 8), cost=st.floats(0.0, 5.0))
@@ -39,7 +39,7 @@ def test_action_zero_must_be_no_action_and_the_only_one():
 def test_both_env_faces_name_their_actions_and_observation_columns(synthetic_draws):
     single = CustomerJourneyEnv(artifact=synthetic_draws)
     population = CustomerPopulationVectorEnv(num_envs=3, artifact=synthetic_draws)
-    expected_columns = tuple(column.name for column in observation_columns(synthetic_draws.mean.action_names))
+    expected_columns = tuple(column.name for column in default_observation_columns(synthetic_draws.mean.action_names))
     for env in (single, population):
         assert env.unwrapped.action_names == synthetic_draws.mean.action_names
         assert env.unwrapped.action_names[0] == "no_action"

@@ -61,7 +61,7 @@ def test_failed_save_keeps_the_existing_artifact(synthetic_draws, tmp_path, monk
 
 
 def test_draws_with_their_own_population_are_refused_not_dropped(synthetic_draws, tmp_path):
-    other = dataclasses.replace(synthetic_draws.mean.population, history_quantiles=synthetic_draws.mean.population.history_quantiles * 2)
+    other = dataclasses.replace(synthetic_draws.mean.population, continuous_quantiles=synthetic_draws.mean.population.continuous_quantiles * 2)
     draws = dataclasses.replace(
         synthetic_draws, draws=(dataclasses.replace(synthetic_draws.draws[0], population=other), *synthetic_draws.draws[1:])
     )
@@ -73,7 +73,7 @@ def test_draws_with_their_own_population_are_refused_not_dropped(synthetic_draws
 def test_shipped_default_artifact_loads():
     draws = load_artifact()
     assert len(draws) >= 1
-    assert draws.metadata["format"] == "journeygym-artifact/2"
+    assert draws.metadata["format"] == "journeygym-artifact/3"
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_invalid_recorded_assumptions_are_an_artifact_error(artifact_file):
     [
         ("{not json", r"metadata\.json entry that is not JSON \(Expecting property name"),
         ("[1, 2]", r"metadata\.json entry holding a JSON list, expected a JSON object"),
-        ('{"format": "journeygym-artifact/2"}', r"metadata\.json without the key\(s\) \['state_names'"),
+        ('{"format": "journeygym-artifact/3"}', r"metadata\.json without the key\(s\) \['state_names'"),
     ],
 )
 def test_metadata_that_is_not_the_json_object_is_an_artifact_error_naming_the_file(artifact_file, capsys, entry, expected):

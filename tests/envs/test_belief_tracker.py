@@ -15,7 +15,7 @@ import pytest
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.kernel import WEEKS_SINCE_CAP
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 
 HORIZON = 12
@@ -81,7 +81,7 @@ def population(synthetic_draws):
 def _second_week(env, first: np.ndarray, *, action: int, visited: bool, purchased: bool) -> np.ndarray:
     """The week-1 observation of a customer whose week 0 is ``first``, written column by column."""
     names = env.parameters.action_names
-    column = observation_column_index(names)
+    column = default_observation_index(names)
     row = first.copy()
     row[column["week_fraction"]] = 1.0 / HORIZON
     for event, happened in (("purchase", purchased), ("visit", visited)):
@@ -108,7 +108,7 @@ def test_a_purchase_week_raises_and_a_silent_week_lowers_the_engaged_states(popu
     tracker = BeliefTracker(params, scenario)
     n = len(weeks)
     start = tracker.observe(np.repeat(first[None, :], n, axis=0))
-    prior = params.initial_state_by_recency[state.recency[customer] - 1]
+    prior = params.initial_state_by_recency[state.start[customer]]
     np.testing.assert_allclose(start, np.repeat(prior[None, :], n, axis=0), rtol=1e-12)
 
     belief = tracker.observe(np.stack(list(weeks.values())))
@@ -143,7 +143,7 @@ def test_the_filter_follows_a_simulated_sequence_week_by_week(population):
     n = observations.shape[0]
     tracker = BeliefTracker(params, scenario)
     state = env.state
-    by_hand = params.initial_state_by_recency[state.recency - 1].copy()
+    by_hand = params.initial_state_by_recency[state.start].copy()
     np.testing.assert_allclose(tracker.observe(observations), by_hand, rtol=1e-12)
     segment = state.segment.copy()
     visit_logit, purchase_logit = state.visit_covariate_logit.copy(), state.purchase_covariate_logit.copy()
@@ -175,7 +175,7 @@ def test_every_fatigue_level_is_read_back_from_the_observation(population):
     env, observations = population
     params, scenario, state = env.parameters, env.assumptions, env.state
     customer, action = 0, 1
-    column = observation_column_index(params.action_names)
+    column = default_observation_index(params.action_names)
     stocks = scenario.fatigue_stocks
     levels = np.arange(scenario.max_fatigue + 1)
     first = np.repeat(observations[customer][None, :], levels.size, axis=0)
@@ -184,7 +184,7 @@ def test_every_fatigue_level_is_read_back_from_the_observation(population):
     tracker = BeliefTracker(params, scenario)
     tracker.observe(first)
     belief = tracker.observe(second)
-    prior = params.initial_state_by_recency[state.recency[customer] - 1]
+    prior = params.initial_state_by_recency[state.start[customer]]
     by_hand = np.stack(
         [
             _bayes_week(

@@ -130,7 +130,7 @@ def test_without_rules_the_env_is_the_kernel_bit_for_bit(synthetic_draws):
     rng = copy.deepcopy(env.np_random)
     state = env.state.copy()
     tables = env._selector.tables
-    buffer = ObservationBuffer(n, env.parameters.action_names, weeks, env.assumptions.fatigue_stocks)
+    buffer = ObservationBuffer(n, env.parameters.population, env.parameters.action_names, weeks, env.assumptions.fatigue_stocks)
     buffer.write_static(state)
     np.testing.assert_array_equal(observation, buffer.write_dynamic(state))
     actions = np.random.default_rng(3).integers(0, 3, (weeks, n))
@@ -202,6 +202,6 @@ def test_policies_under_one_budget_meet_the_same_customers(synthetic_draws):
     womens_obs, womens_state, womens_info = first_week(2)
     np.testing.assert_array_equal(mens_obs, womens_obs)
     np.testing.assert_array_equal(mens_state.hidden_state, womens_state.hidden_state)
-    np.testing.assert_array_equal(mens_state.history, womens_state.history)
+    np.testing.assert_array_equal(mens_state.continuous, womens_state.continuous)
     assert mens_info["thinned"].sum() == n - math.floor(0.3 * n)
     np.testing.assert_array_equal(mens_info["thinned"], womens_info["thinned"])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from journeygym.envs import CustomerPopulationVectorEnv
 from journeygym.envs.contact_rules import ContactRules
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 from journeygym.envs.parameters import MAX_CAP_WEEKS, ScenarioAssumptions
 from journeygym.testing import make_synthetic_draws
 
@@ -124,14 +124,14 @@ def test_rules_hold_every_week(budget, cap, kind, seed, n, weeks, email_rate, u0
         # The observation's cap column, from each customer's delivered history.
         if cap:
             k, w = cap
-            column = observation[:, observation_column_index(names, frequency_cap=True)["weeks_until_email_allowed"]]
+            column = observation[:, default_observation_index(names, frequency_cap=True)["weeks_until_email_allowed"]]
             waits = [
                 _brute_force_wait([week + 1 - t for t in np.flatnonzero(delivered_history[: week + 1, i])], k, w)
                 for i in range(n)
             ]
             np.testing.assert_allclose(column, np.array(waits) / (w - 1) if w > 1 else 0.0, rtol=1e-6)
         else:
-            assert observation.shape[1] == len(observation_column_index(names))
+            assert observation.shape[1] == len(default_observation_index(names))
 
 
 @settings(max_examples=60, deadline=None)

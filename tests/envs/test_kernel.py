@@ -163,21 +163,19 @@ def test_initial_population_matches_the_population_model(synthetic_draws, tables
     rng = np.random.default_rng(5)
     n = 200_000
     state = initial_population(tables, draw_reset_noise(rng, n))
-    cells = synthetic_draws.mean.population.cell_probabilities
-    expected_segment = cells.sum(axis=(0, 2, 3, 4, 5, 6))
+    population = synthetic_draws.mean.population
+    expected_segment = np.bincount(population.segment, weights=population.weights, minlength=7)
     observed = np.bincount(state.segment, minlength=7) / n
     np.testing.assert_allclose(observed, expected_segment, atol=4 * np.sqrt(0.25 / n))
-    quantiles = synthetic_draws.mean.population.history_quantiles
+    quantiles = population.continuous_quantiles
     for g in range(7):
-        history = state.history[state.segment == g]
+        history = state.continuous[state.segment == g]
         assert quantiles[g, 0] <= history.min() and history.max() <= quantiles[g, -1]
         assert abs(np.median(history) - quantiles[g, 5]) < 0.05 * (quantiles[g, -1] - quantiles[g, 0])
 
 
 def test_static_logits_carry_the_segment_and_recency_offsets(synthetic_draws):
     """Each customer's static logit is gamma . x~ plus its segment's and its recency month's offsets."""
-    from journeygym.envs.covariates import design_matrix
-
     rng = np.random.default_rng(8)
     params = synthetic_draws.mean.replace(
         purchase_segment_offset=rng.normal(0, 0.5, 7),
@@ -186,10 +184,10 @@ def test_static_logits_carry_the_segment_and_recency_offsets(synthetic_draws):
         visit_recency_offset=rng.normal(0, 0.5, 12),
     )
     state = initial_population(compile_tables(params, ScenarioAssumptions()), draw_reset_noise(rng, 2000))
-    centred = design_matrix(state.recency, state.history, state.mens, state.womens, state.newbie, state.zip_code, state.channel) - params.covariate_means
+    centred = params.population.design_of(state.profile, state.continuous) - params.covariate_means
     for logits, effects, by_segment, by_recency in (
         (state.purchase_covariate_logit, params.purchase_covariate_effects, params.purchase_segment_offset, params.purchase_recency_offset),
         (state.visit_covariate_logit, params.visit_covariate_effects, params.visit_segment_offset, params.visit_recency_offset),
     ):
-        expected = centred @ effects + by_segment[state.segment] + by_recency[state.recency - 1]
+        expected = centred @ effects + by_segment[state.segment] + by_recency[state.start]
         np.testing.assert_allclose(logits, expected, rtol=1e-12, atol=1e-12)

@@ -9,11 +9,11 @@ from gymnasium.vector import AutoresetMode
 
 import journeygym
 from journeygym.envs import ActionError, CustomerJourneyEnv, CustomerPopulationVectorEnv
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 
 
 def _week_fraction(envs: CustomerPopulationVectorEnv, observations: np.ndarray) -> np.ndarray:
-    return observations[:, observation_column_index(envs.parameters.action_names)["week_fraction"]]
+    return observations[:, default_observation_index(envs.parameters.action_names)["week_fraction"]]
 
 
 def test_make_vec_returns_the_population_env(synthetic_draws):

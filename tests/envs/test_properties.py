@@ -15,10 +15,10 @@ from journeygym.envs.kernel import (
     step_customer,
     step_population,
 )
-from journeygym.envs.observation import DynamicColumnWriter, observation_column_index, observation_space, write_static_columns
+from journeygym.envs.observation import DynamicColumnWriter, ObservationBuffer
 from journeygym.envs.parameters import ScenarioAssumptions
 
-from journeygym.testing import make_synthetic_draws
+from journeygym.testing import default_observation_index, make_synthetic_draws
 
 DRAWS = make_synthetic_draws()
 
@@ -46,11 +46,11 @@ def test_kernel_invariants(scenario, seed, n, weeks):
     tables = compile_tables(DRAWS.mean, scenario)
     rng = np.random.default_rng(seed)
     state = initial_population(tables, draw_reset_noise(rng, n))
-    space = observation_space(DRAWS.mean.action_names)
-    space_fatigue_column = observation_column_index(DRAWS.mean.action_names)["fatigue"]
-    obs = np.zeros((n, space.shape[0]), dtype=np.float32)
-    writer = DynamicColumnWriter(obs, max(scenario.horizon, weeks), scenario.fatigue_stocks, 3)
-    write_static_columns(state, obs)
+    buffer = ObservationBuffer(n, DRAWS.mean.population, DRAWS.mean.action_names, max(scenario.horizon, weeks), scenario.fatigue_stocks)
+    space, obs = buffer.space, buffer.array
+    space_fatigue_column = default_observation_index(DRAWS.mean.action_names)["fatigue"]
+    buffer.write_static(state)
+    writer = buffer
     stocks, memory = scenario.fatigue_stocks, scenario.fatigue_memory
     for _ in range(weeks):
         was_subscribed = state.subscribed.copy()
@@ -72,7 +72,7 @@ def test_kernel_invariants(scenario, seed, n, weeks):
         for p in (outcome.purchase_prob, outcome.visit_prob):
             assert ((p >= 0) & (p <= 1)).all()
         assert ((state.hidden_state >= 0) & (state.hidden_state < 5)).all()
-        writer.write(state)
+        writer.write_dynamic(state)
         assert space.contains(obs[0])
         # The fatigue column is the stock over the top level's stock.
         np.testing.assert_allclose(obs[:, space_fatigue_column], stocks[state.fatigue] / stocks[-1], rtol=1e-6)
@@ -87,10 +87,9 @@ def test_hidden_state_never_reaches_the_observation(seed, n):
     observations = []
     for hidden in (np.zeros(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)):
         state.hidden_state = hidden
-        obs = np.zeros((n, 23), dtype=np.float32)
-        write_static_columns(state, obs)
-        DynamicColumnWriter(obs, 52, ScenarioAssumptions().fatigue_stocks, 3).write(state)
-        observations.append(obs)
+        buffer = ObservationBuffer(n, DRAWS.mean.population, DRAWS.mean.action_names, 52, ScenarioAssumptions().fatigue_stocks)
+        buffer.write_static(state)
+        observations.append(buffer.write_dynamic(state).copy())
     np.testing.assert_array_equal(*observations)
 
 
@@ -107,10 +106,11 @@ def test_scalar_step_equals_the_vector_kernel_bit_for_bit(scenario, seed, weeks,
     rng = np.random.default_rng(seed)
     vector = initial_population(tables, draw_reset_noise(rng, 1))
     scalar = CustomerState.from_population(vector)
-    vector_obs = np.zeros((1, observation_space(DRAWS.mean.action_names).shape[0]), dtype=np.float32)
+    n_static = len(DRAWS.mean.population.static_columns)
+    vector_obs = np.zeros((1, len(default_observation_index(DRAWS.mean.action_names))), dtype=np.float32)
     scalar_obs = vector_obs.copy()
-    vector_writer = DynamicColumnWriter(vector_obs, scenario.horizon, scenario.fatigue_stocks, 3)
-    scalar_writer = DynamicColumnWriter(scalar_obs, scenario.horizon, scenario.fatigue_stocks, 3)
+    vector_writer = DynamicColumnWriter(vector_obs, n_static, scenario.horizon, scenario.fatigue_stocks, 3)
+    scalar_writer = DynamicColumnWriter(scalar_obs, n_static, scenario.horizon, scenario.fatigue_stocks, 3)
     for week in range(weeks):
         action = int(rng.integers(0, 3))
         noise = draw_step_noise(rng, 1)

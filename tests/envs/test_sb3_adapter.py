@@ -6,7 +6,7 @@ import numpy as np
 from stable_baselines3 import PPO
 
 from journeygym.envs import JourneyVecEnv
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 
 
 def test_terminal_observation_and_truncation_flags(synthetic_draws):
@@ -19,7 +19,7 @@ def test_terminal_observation_and_truncation_flags(synthetic_draws):
     assert dones.all() and rewards.dtype == np.float32
     assert all(info["TimeLimit.truncated"] for info in infos)
     assert all(info["terminal_observation"].shape == obs.shape[1:] for info in infos)
-    week_fraction = observation_column_index(venv.population.parameters.action_names)["week_fraction"]
+    week_fraction = default_observation_index(venv.population.parameters.action_names)["week_fraction"]
     np.testing.assert_allclose(obs[:, week_fraction], 0.0)  # the reset that followed the truncation
 
 

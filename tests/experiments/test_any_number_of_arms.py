@@ -70,7 +70,7 @@ def test_the_oracle_solves_every_arm_and_beats_each_constant(draws):
     env = CustomerPopulationVectorEnv(num_envs=300, artifact=draws, horizon=8)
     env.reset(seed=1)
     state = env.state
-    belief = env.parameters.initial_state_by_recency[state.recency - 1]
+    belief = env.parameters.initial_state_by_recency[state.start]
     optimal = solve_oracle(env.parameters, env.assumptions, state.segment, state.purchase_covariate_logit)
     assert set(np.unique(optimal.actions)) <= set(range(len(env.action_names)))
     for action in range(len(env.action_names)):

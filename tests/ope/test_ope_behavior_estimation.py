@@ -9,8 +9,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from journeygym.testing import default_observation_names
 from journeygym.baselines.logged_data import simulate_logged_data
-from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.testing import default_observation_columns, default_observation_index
 from journeygym.ope import (
     BehaviorModel,
     LoggedEpisodes,
@@ -32,8 +33,8 @@ def state_log(
 ) -> LoggedEpisodes:
     """Customers with a binary state in ``recency`` whose action follows ``behavior[state]``; no propensities."""
     rng = np.random.default_rng(seed)
-    columns = observation_column_index(NAMES)
-    observations = np.zeros((n, horizon, len(observation_columns(NAMES))), dtype=np.float32)
+    columns = default_observation_index(NAMES)
+    observations = np.zeros((n, horizon, len(default_observation_columns(NAMES))), dtype=np.float32)
     state = rng.integers(0, 2, size=(n, horizon))
     subscribed = rng.random((n, horizon)) >= unsubscribed
     observations[:, :, columns["recency"]] = state
@@ -49,6 +50,7 @@ def state_log(
         behavior_probabilities=None,
         mask=np.ones((n, horizon), dtype=bool),
         action_names=NAMES,
+        observation_names=default_observation_names(NAMES),
         customer_ids=np.arange(n, dtype=np.int64),
     )
 
@@ -57,7 +59,7 @@ def test_recovers_a_state_dependent_behavior():
     episodes = state_log(6_000, 3, seed=0, unsubscribed=0.2)
     estimated = estimate_behavior_policy(episodes)
     assert estimated.propensities_estimated
-    state = episodes.observations[:, :, observation_column_index(NAMES)["recency"]].astype(int)
+    state = episodes.observations[:, :, default_observation_index(NAMES)["recency"]].astype(int)
     decisions = episodes.subscribed
     # 14,400 decisions, about 7,200 per state: each probability within ~4 standard errors (0.006).
     np.testing.assert_allclose(estimated.behavior_probabilities[decisions], BEHAVIOR[state[decisions]], atol=0.025)

@@ -8,15 +8,16 @@ import pytest
 import torch
 from tiny_mdp import ACTION_NAMES, BEHAVIOR, HORIZON, REWARD, TO_ONE, simulate
 
+from journeygym.testing import default_observation_names
 from journeygym.agents.cql import DiscreteCQLPolicy, allowed_actions
 from journeygym.agents.registry import make, training_mode
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.registry import make_policy
 from journeygym.baselines.rollout import rollout
-from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.testing import default_observation_columns, default_observation_index
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
-COLUMNS = observation_column_index(ACTION_NAMES)
+COLUMNS = default_observation_index(ACTION_NAMES)
 #: Small, fast settings for the tiny logs (a wide Huber threshold: the mean, not a median, of the TD targets).
 QUICK = {
     "gradient_steps": 1500,
@@ -41,7 +42,7 @@ def as_frame(episodes: LoggedEpisodes) -> pd.DataFrame:
     """The episodes as a table in the logged-data schema (with propensity columns naming the actions)."""
     n, horizon, _ = episodes.observations.shape
     frame = pd.DataFrame(
-        episodes.observations.reshape(n * horizon, -1), columns=[c.name for c in observation_columns(ACTION_NAMES)]
+        episodes.observations.reshape(n * horizon, -1), columns=[c.name for c in default_observation_columns(ACTION_NAMES)]
     )
     frame.insert(0, "customer_id", np.repeat(episodes.customer_ids, horizon))
     frame.insert(1, "week", np.tile(np.arange(horizon), n))
@@ -133,6 +134,7 @@ def unsubscribe_log(n: int, seed: int) -> pd.DataFrame:
         behavior_probabilities=probabilities,
         mask=np.ones((n, 2), dtype=bool),
         action_names=ACTION_NAMES,
+        observation_names=default_observation_names(ACTION_NAMES),
         customer_ids=np.arange(n),
     )
     return as_frame(episodes)

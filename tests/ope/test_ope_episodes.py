@@ -71,7 +71,7 @@ def test_a_log_from_another_action_set_is_refused(frame):
     with pytest.raises(OPEInputError, match="another action set"):
         episodes_from_frame(frame, action_names=("no_action", "email"))
     renamed = frame.rename(columns={"propensity_womens_email": "propensity_sms"})
-    with pytest.raises(OPEInputError, match="missing columns"):
+    with pytest.raises(OPEInputError, match=r"lack \['last_action_sms'\]"):
         episodes_from_frame(renamed)
 
 

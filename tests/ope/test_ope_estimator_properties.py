@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeygym.envs.observation import observation_columns
+from journeygym.testing import default_observation_names
+from journeygym.testing import default_observation_columns
 from journeygym.ope.episodes import LoggedEpisodes
 from journeygym.ope.estimators import ESTIMATORS, estimate_all
 from journeygym.ope.formulas import cumulative_ratios
@@ -30,12 +31,13 @@ def random_log(seed: int, n: int, horizon: int, n_actions: int, deterministic_ta
     else:
         target = rng.dirichlet(np.ones(n_actions), size=(n, horizon))
     episodes = LoggedEpisodes(
-        observations=np.zeros((n, horizon, len(observation_columns(names))), dtype=np.float32),
+        observations=np.zeros((n, horizon, len(default_observation_columns(names))), dtype=np.float32),
         actions=actions,
         rewards=np.where(mask, rng.normal(size=(n, horizon)) * rng.exponential(size=(n, 1)), 0.0),
         behavior_probabilities=behavior,
         mask=mask,
         action_names=names,
+        observation_names=default_observation_names(names),
         customer_ids=np.arange(n),
     )
     q_values = np.where(mask[:, :, None], rng.normal(size=(n, horizon, n_actions)), 0.0)

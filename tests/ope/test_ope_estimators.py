@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tiny_mdp import BEHAVIOR, HORIZON, INITIAL, REWARD, TO_ONE, TablePolicy, simulate, true_value
 
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 from journeygym.ope.episodes import LoggedEpisodes
 from journeygym.ope.estimators import ESTIMATORS, IMPORTANCE_ESTIMATORS, estimate, estimate_all
 from journeygym.ope.formulas import cumulative_ratios
@@ -27,7 +27,7 @@ def exact_q_table(table: np.ndarray, gamma: float) -> np.ndarray:
 
 def states(episodes: LoggedEpisodes) -> np.ndarray:
     """``(N, H)`` the tiny MDP's state of every logged week."""
-    return episodes.observations[:, :, observation_column_index(episodes.action_names)["recency"]].round().astype(int)
+    return episodes.observations[:, :, default_observation_index(episodes.action_names)["recency"]].round().astype(int)
 
 
 def q_values_from(table_q: np.ndarray, episodes: LoggedEpisodes) -> np.ndarray:

@@ -11,12 +11,12 @@ from tiny_mdp import BEHAVIOR, HORIZON, REWARD, TO_ONE, TablePolicy, simulate, t
 from sklearn.linear_model import Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from journeygym.envs.observation import observation_column_index
+from journeygym.testing import default_observation_index
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.fitted_q import FittedQ, fit_q_evaluation, fit_q_iteration
 from journeygym.ope.target import target_probabilities
 
-COLUMNS = observation_column_index(("no_action", "email"))
+COLUMNS = default_observation_index(("no_action", "email"))
 #: Exact tabular regression: a tree without depth limit ends in leaves of identical (state, action) features.
 TABULAR = DecisionTreeRegressor()
 DETERMINISTIC = np.array([[[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])

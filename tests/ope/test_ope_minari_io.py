@@ -16,10 +16,12 @@ from gymnasium import spaces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeygym.testing import default_observation_names
 from journeygym import ENV_ID
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.baselines.logged_data.schema import propensity_columns
-from journeygym.envs.observation import observation_columns, observation_space
+from journeygym.envs.observation import observation_space
+from journeygym.testing import default_observation_columns
 from journeygym.ope import LoggedEpisodes, OPEInputError, episodes_from_frame, export_minari, load_minari
 from journeygym.ope.minari_io import DATASETS_PATH_ENV, METADATA_KEY
 
@@ -119,12 +121,12 @@ def test_minari_sees_one_truncated_episode_per_customer(log, tmp_path, monkeypat
     dataset = minari.load_dataset("journeygym/layout-v0")
     assert dataset.total_episodes == episodes.n_customers
     assert dataset.total_steps == int(episodes.mask.sum())
-    assert dataset.observation_space == observation_space(episodes.action_names)
+    assert dataset.observation_space == observation_space(default_observation_columns(episodes.action_names))
     assert dataset.action_space == spaces.Discrete(3)
     record = dataset.storage.metadata[METADATA_KEY]
     assert record["action_names"] == list(episodes.action_names)
     assert record["propensities"] == "logged" and record["propensities_estimated"] is False
-    assert record["observation_columns"] == [c.name for c in observation_columns(episodes.action_names)]
+    assert record["observation_columns"] == [c.name for c in default_observation_columns(episodes.action_names)]
     for i in (0, 7, 199):
         episode, length = dataset[i], int(episodes.mask[i].sum())
         assert episode.observations.shape == (length + 1, 23)
@@ -163,7 +165,7 @@ def test_any_ragged_log_round_trips(lengths, with_propensities, seed):
     probabilities = rng.dirichlet(np.ones(2), size=(n, horizon))
     actions = np.where(mask, (rng.random((n, horizon)) < probabilities[:, :, 1]).astype(np.int64), 0)
     probabilities[~mask] = [1.0, 0.0]
-    observations = rng.random((n, horizon, len(observation_columns(names)))).astype(np.float32)
+    observations = rng.random((n, horizon, len(default_observation_columns(names)))).astype(np.float32)
     fill = np.minimum(np.arange(horizon)[None, :], np.array(lengths)[:, None] - 1)
     episodes = LoggedEpisodes(
         observations=np.take_along_axis(observations, fill[:, :, None], axis=1),
@@ -172,6 +174,7 @@ def test_any_ragged_log_round_trips(lengths, with_propensities, seed):
         behavior_probabilities=None,
         mask=mask,
         action_names=names,
+        observation_names=default_observation_names(names),
         customer_ids=rng.permutation(10 * n)[:n].astype(np.int64),
         metadata={"seed": seed},
     )
@@ -261,9 +264,12 @@ def test_a_dataset_of_another_action_set_or_observation_is_refused(log, tmp_path
         )
     with pytest.raises(OPEInputError, match="no 'journeygym' record .* pass action_names"):
         load_minari("other/cartpole-v0", data_path=tmp_path)
+    with pytest.raises(OPEInputError, match="no 'journeygym' record naming its observation columns"):
+        load_minari("other/cartpole-v0", data_path=tmp_path, action_names=("no_action", "email"))
+    names = default_observation_names(("no_action", "email"))
     wrong_dimension = r"observation space Box\(-1.0, 1.0, \(4,\), float32\); expected a Box of shape \(22,\)"
     with pytest.raises(OPEInputError, match=wrong_dimension):
-        load_minari("other/cartpole-v0", data_path=tmp_path, action_names=("no_action", "email"))
+        load_minari("other/cartpole-v0", data_path=tmp_path, action_names=("no_action", "email"), observation_names=names)
 
 
 def test_bad_export_input_is_refused(log, tmp_path):
@@ -271,7 +277,7 @@ def test_bad_export_input_is_refused(log, tmp_path):
     with pytest.raises(OPEInputError, match="received ndarray; expected LoggedEpisodes or a pandas DataFrame"):
         export_minari(episodes.observations, "journeygym/log-v0", data_path=tmp_path)
     with pytest.raises(OPEInputError, match=r"does not fit the log's 23 observation columns"):
-        export_minari(episodes, "log-v0", data_path=tmp_path, observation_space=observation_space(("a", "b")))
+        export_minari(episodes, "log-v0", data_path=tmp_path, observation_space=observation_space(default_observation_columns(("a", "b"))))
     with pytest.raises(OPEInputError, match=r"expected Discrete\(3\)"):
         export_minari(episodes, "journeygym/log-v0", data_path=tmp_path, action_space=spaces.Discrete(2))
     gap = episodes.mask.copy()

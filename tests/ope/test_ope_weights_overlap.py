@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from journeygym.testing import default_observation_names
 from journeygym.baselines.simple import ConstantPolicy
-from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.testing import default_observation_columns, default_observation_index
 from journeygym.ope import (
     LoggedEpisodes,
     OPEInputError,
@@ -26,8 +27,8 @@ def make_episodes(actions, behavior, mask=None, subscribed=None) -> LoggedEpisod
     """Episodes of ``(N, H)`` actions with ``(N, H, A)`` behavior probabilities (A = 2)."""
     actions = np.asarray(actions, dtype=np.int64)
     n, horizon = actions.shape
-    columns = observation_column_index(NAMES)
-    observations = np.zeros((n, horizon, len(observation_columns(NAMES))), dtype=np.float32)
+    columns = default_observation_index(NAMES)
+    observations = np.zeros((n, horizon, len(default_observation_columns(NAMES))), dtype=np.float32)
     observations[:, :, columns["subscribed"]] = 1.0 if subscribed is None else np.asarray(subscribed, dtype=np.float32)
     observations[:, :, columns["week_fraction"]] = np.arange(horizon) / horizon
     return LoggedEpisodes(
@@ -37,6 +38,7 @@ def make_episodes(actions, behavior, mask=None, subscribed=None) -> LoggedEpisod
         behavior_probabilities=np.asarray(behavior, dtype=np.float64),
         mask=np.ones((n, horizon), dtype=bool) if mask is None else np.asarray(mask, dtype=bool),
         action_names=NAMES,
+        observation_names=default_observation_names(NAMES),
         customer_ids=np.arange(n, dtype=np.int64),
     )
 

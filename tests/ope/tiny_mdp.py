@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from journeygym.testing import default_observation_names
 from journeygym.baselines.base import Policy
-from journeygym.envs.observation import observation_column_index, observation_columns
+from journeygym.testing import default_observation_columns, default_observation_index
 from journeygym.ope.episodes import LoggedEpisodes
 
 ACTION_NAMES = ("no_action", "email")
@@ -36,7 +37,7 @@ class TablePolicy(Policy):
     name: str = "table"
 
     def action_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
-        columns = observation_column_index(ACTION_NAMES)
+        columns = default_observation_index(ACTION_NAMES)
         state = observations[:, columns["recency"]].round().astype(int)
         week = np.rint(observations[:, columns["week_fraction"]] * HORIZON).astype(int)
         return self.table[week, state]
@@ -58,8 +59,8 @@ def true_value(table: np.ndarray, gamma: float = 1.0) -> float:
 def simulate(n: int, seed: int, behavior: np.ndarray = BEHAVIOR) -> LoggedEpisodes:
     """``n`` logged episodes of the tiny MDP under ``behavior`` (S, A), with exact propensities."""
     rng = np.random.default_rng(seed)
-    columns = observation_column_index(ACTION_NAMES)
-    observations = np.zeros((n, HORIZON, len(observation_columns(ACTION_NAMES))), dtype=np.float32)
+    columns = default_observation_index(ACTION_NAMES)
+    observations = np.zeros((n, HORIZON, len(default_observation_columns(ACTION_NAMES))), dtype=np.float32)
     observations[:, :, columns["subscribed"]] = 1.0
     actions = np.empty((n, HORIZON), dtype=np.int64)
     rewards = np.empty((n, HORIZON))
@@ -79,6 +80,7 @@ def simulate(n: int, seed: int, behavior: np.ndarray = BEHAVIOR) -> LoggedEpisod
         behavior_probabilities=probabilities,
         mask=np.ones((n, HORIZON), dtype=bool),
         action_names=ACTION_NAMES,
+        observation_names=default_observation_names(ACTION_NAMES),
         customer_ids=np.arange(n, dtype=np.int64),
     )
 

@@ -136,11 +136,11 @@ class EpsilonGreedyBehavior:
         self.policy = policy
         self.epsilon = float(epsilon)
 
-    def bind_actions(self, action_names: Sequence[str]) -> None:
-        """Hand the env's actions to the policy (an arm policy resolves its arm's number)."""
+    def bind_actions(self, action_names: Sequence[str], observation_names: Sequence[str] | None = None) -> None:
+        """Hand the env's actions (and observation columns) to the policy (an arm policy resolves its arm's number)."""
         bind = getattr(self.policy, "bind_actions", None)
         if callable(bind):
-            bind(action_names)
+            bind(action_names, observation_names)
 
     def _policy_probabilities(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
         probabilities = getattr(self.policy, "action_probabilities", None)

@@ -15,8 +15,10 @@ column                     dtype     meaning
 ``customer_id``            int64     customer identifier, unique within the table
 ``week``                   int64     week t, 0 .. H-1
 *observation columns*      float32   the observation before the week's action, one
-                                     column per :func:`observation_columns` name, in
-                                     that order (23 columns for the three default actions)
+                                     column per observation name of the env that
+                                     simulated the log (its ``observation_names``), in
+                                     that order: every column between ``week`` and
+                                     ``action`` (23 on the default artifact)
 ``action``                 int64     the action delivered in week t (0 = no action)
 ``propensity_<action>``    float64   probability that the behavior policy delivers
                                      ``<action>`` given the observation; one column per
@@ -62,13 +64,11 @@ validation does not require (logs without them stay valid, same schema version):
 * ``requested_action`` (int64), after ``draw``: the action the behavior asked
   for, present when the scenario sets any contact rule;
 * ``weeks_until_email_allowed`` (float32), after the other observation columns:
-  the observation's frequency-cap column
-  (``observation_columns(action_names, frequency_cap=True)``), present when the
-  scenario sets a cap.
+  the observation's frequency-cap column, present when the scenario sets a cap.
 
 Parquet files carry, under the metadata key ``journeygym.logged_data``, a JSON
 record with the schema version, package version, config hash, seed, horizon,
-action names and the behavior policy.
+action names, observation names and the behavior policy.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 
 import journeygym
-from journeygym.envs.observation import observation_columns
+from journeygym.envs.observation import CAP_COLUMN
 from journeygym.files import atomic_write_bytes
 from journeygym.records import config_hash
 
@@ -94,6 +94,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "LoggedDataError",
     "check_propensities",
+    "log_observation_names",
     "logged_data_columns",
     "propensity_columns",
     "read_logged_data",
@@ -118,12 +119,12 @@ def propensity_columns(action_names: Sequence[str]) -> list[str]:
     return [f"propensity_{name}" for name in action_names]
 
 
-def logged_data_columns(action_names: Sequence[str]) -> list[str]:
+def logged_data_columns(observation_names: Sequence[str], action_names: Sequence[str]) -> list[str]:
     """The required columns of a logged-data table, in order."""
     return [
         "customer_id",
         "week",
-        *(c.name for c in observation_columns(tuple(action_names))),
+        *(name for name in observation_names if name != CAP_COLUMN.name),
         "action",
         *propensity_columns(action_names),
         *OUTCOME_COLUMNS,
@@ -137,6 +138,30 @@ def _action_names_of(frame: pd.DataFrame) -> list[str]:
         meta = frame.attrs.get("journeygym", {})
         names = list(meta.get("action_names", []))
     return names
+
+
+def log_observation_names(frame: pd.DataFrame) -> list[str]:
+    """The observation columns of a log: as its metadata records them, else every column between ``week`` and ``action``.
+
+    The frequency cap's ``weeks_until_email_allowed`` is not among them (the
+    policies evaluated on a log see the columns without it).
+
+    Raises
+    ------
+    LoggedDataError
+        When the table has neither the record nor the ``week`` and ``action`` columns.
+    """
+    recorded = frame.attrs.get("journeygym", {}).get("observation_names")
+    if recorded:
+        return [name for name in recorded if name != CAP_COLUMN.name]
+    columns = list(frame.columns)
+    if "week" not in columns or "action" not in columns or columns.index("action") < columns.index("week"):
+        raise LoggedDataError(
+            f"logged data: cannot find the observation columns; received columns {columns[:8]}"
+            f"{' ...' if len(columns) > 8 else ''}, expected the observation columns between 'week' and 'action' "
+            "(customer_id, week, <observation columns>, action, ...), or the record of a log that journeygym wrote."
+        )
+    return [c for c in columns[columns.index("week") + 1 : columns.index("action")] if c != CAP_COLUMN.name]
 
 
 def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -173,7 +198,7 @@ def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) 
             "logged data: found no propensity_<action> columns for at least two actions; expected one per action, "
             "e.g. propensity_no_action, propensity_mens_email, propensity_womens_email."
         )
-    expected = logged_data_columns(names)
+    expected = logged_data_columns(log_observation_names(frame), names)
     missing = [c for c in expected if c not in frame.columns]
     if missing:
         raise LoggedDataError(
@@ -290,6 +315,7 @@ def write_logged_data(
         "seed": chosen_seed,
         "schema_version": LOGGED_DATA_SCHEMA_VERSION,
         "action_names": _action_names_of(frame),
+        "observation_names": log_observation_names(frame),
     }
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
     metadata = dict(table.schema.metadata or {})

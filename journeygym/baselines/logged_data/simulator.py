@@ -27,7 +27,6 @@ import pandas as pd
 from journeygym.baselines.logged_data.behavior import BehaviorPolicy, RandomizedBehavior, sample_actions
 from journeygym.baselines.logged_data.ground_truth import two_week_purchase_effects
 from journeygym.baselines.logged_data.schema import LOGGED_DATA_SCHEMA_VERSION, OUTCOME_COLUMNS, propensity_columns
-from journeygym.envs.observation import observation_columns
 from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
@@ -171,11 +170,11 @@ def _simulate_episode(
     n_actions = len(action_names)
     bind = getattr(behavior, "bind_actions", None)
     if callable(bind):
-        bind(action_names)
+        bind(action_names, env.observation_names)
     n_weeks = env.assumptions.horizon
     rules = env.contact_rules
-    logged_columns = observation_columns(action_names, frequency_cap=rules.has_cap)
-    subscribed_column = [c.name for c in logged_columns].index("subscribed")
+    logged_columns = env.observation_names
+    subscribed_column = logged_columns.index("subscribed")
     behavior_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6C6F67]))
 
     obs = np.empty((n_weeks, n_customers, observations.shape[1]), dtype=np.float32)
@@ -238,7 +237,7 @@ def _simulate_episode(
     }
     flat_obs = customer_major(obs)
     for j, column in enumerate(logged_columns):
-        columns[column.name] = flat_obs[:, j]
+        columns[column] = flat_obs[:, j]
     columns["action"] = customer_major(actions)
     flat_propensities = customer_major(propensities)
     for a, name in enumerate(propensity_columns(action_names)):
@@ -256,6 +255,7 @@ def _simulate_episode(
         "schema_version": LOGGED_DATA_SCHEMA_VERSION,
         "horizon": n_weeks,
         "action_names": list(action_names),
+        "observation_names": list(logged_columns),
         "behavior": behavior.describe(),
         "seed": int(seed),
         "scenario": to_jsonable(env.assumptions.to_dict()),

@@ -32,7 +32,7 @@ class HeldOutSplit:
 def split_at_cutoff(full: WeeklySequences, train: WeeklySequences, n_test_weeks: int) -> HeldOutSplit:
     """Align a full-window and a training-window coding of the same customers.
 
-    Both must come from :func:`~journeygym.calibration.transactions.weekly_observations`
+    Both must come from :func:`~journeygym.datasets.transactions.weekly_observations`
     with the same start rule and median amount; the test weeks are the
     ``n_test_weeks`` weeks of ``full`` that follow each customer's training weeks.
     """

@@ -2,7 +2,7 @@
 
 Two models of a binary outcome ``y`` in a trial with a control arm (0) and
 treatment arms ``1..A``, customers in segments ``0..G-1`` and covariates ``x``
-(raw design, e.g. :func:`journeygym.envs.covariates.design_matrix`):
+(raw design, e.g. :func:`journeygym.datasets.hillstrom_columns.design_matrix`):
 
 ``pooled``
     ``logit P(y = 1) = alpha + x_std . beta_std + tau[arm]`` with one log-odds

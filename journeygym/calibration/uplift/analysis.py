@@ -13,7 +13,7 @@ from journeygym.calibration.uplift.estimator import BayesianUpliftModel, OnFailu
 from journeygym.calibration.uplift.model import UpliftPriors
 from journeygym.calibration.uplift.tables import require_columns, trial_from_frame
 from journeygym.calibration.uplift.trial import UpliftTrial
-from journeygym.envs.covariates import HISTORY_SEGMENTS
+from journeygym.datasets.hillstrom_columns import HISTORY_SEGMENTS
 
 __all__ = ["SEED_003_REFERENCE", "SeedConfig", "analyze_trial", "seed_003_config"]
 
@@ -115,7 +115,7 @@ def seed_003_config(table: pd.DataFrame) -> SeedConfig:
     Parameters
     ----------
     table
-        Output of :func:`journeygym.calibration.hillstrom.load_hillstrom` (all
+        Output of :func:`journeygym.datasets.hillstrom.load_hillstrom` (all
         64,000 rows).
     """
     required = ("recency", "history", "mens", "womens", "newbie", "segment_idx", "arm", "conversion")

@@ -12,9 +12,10 @@ import pandas as pd
 from journeygym.arguments import option_setting
 from journeygym.errors import DataValidationError
 from journeygym.calibration.uplift.trial import UpliftTrial
-from journeygym.envs.covariates import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.calibration.inputs import CalibrationTrial
+from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
 
-__all__ = ["require_columns", "trial_from_frame", "trial_from_hillstrom"]
+__all__ = ["require_columns", "trial_from_calibration", "trial_from_frame", "trial_from_hillstrom"]
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
@@ -228,7 +229,7 @@ def trial_from_hillstrom(
     Parameters
     ----------
     table
-        Output of :func:`journeygym.calibration.hillstrom.load_hillstrom`.
+        Output of :func:`journeygym.datasets.hillstrom.load_hillstrom`.
     outcome
         ``"visit"`` or ``"conversion"``.
     arms
@@ -239,7 +240,7 @@ def trial_from_hillstrom(
     -------
     UpliftTrial
         Segments are the seven history segments; covariates are
-        :func:`journeygym.envs.covariates.design_matrix` (``COVARIATE_NAMES``).
+        :func:`journeygym.datasets.hillstrom_columns.design_matrix` (``COVARIATE_NAMES``).
     """
     if outcome not in ("visit", "conversion"):
         raise DataValidationError(f"trial_from_hillstrom: outcome must be 'visit' or 'conversion'; received {outcome!r}.")
@@ -262,5 +263,27 @@ def trial_from_hillstrom(
         covariate_names=COVARIATE_NAMES,
         arm_names=arm_names,
         segment_names=HISTORY_SEGMENTS,
+        outcome_name=outcome,
+    )
+
+
+def trial_from_calibration(trial: CalibrationTrial, outcome: str) -> UpliftTrial:
+    """A calibration trial (:class:`~journeygym.calibration.inputs.CalibrationTrial`) as an :class:`UpliftTrial` of ``outcome``.
+
+    Segments, covariates and arm names are the trial's; ``outcome`` is one it recorded.
+    """
+    if outcome not in trial.outcomes:
+        raise DataValidationError(
+            f"trial_from_calibration: received outcome {outcome!r}, expected one the trial recorded: {list(trial.outcomes)}."
+        )
+    frame = trial.frame
+    return UpliftTrial(
+        outcome=frame[outcome].to_numpy(),
+        arm=frame["arm"].to_numpy(),
+        segment=frame["segment_idx"].to_numpy(),
+        covariates=trial.design,
+        covariate_names=tuple(trial.covariate_names),
+        arm_names=tuple(trial.arm_labels),
+        segment_names=tuple(trial.segment_labels),
         outcome_name=outcome,
     )

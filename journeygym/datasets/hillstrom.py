@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.envs.covariates import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES
+from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES
 from journeygym.errors import DataValidationError
 from journeygym.files import sha256_of_file
 
@@ -307,7 +307,7 @@ def _resolve_path(source: str | os.PathLike[str] | None) -> Path:
 
 def _download_hint() -> str:
     return (
-        "To get the file, call journeygym.calibration.hillstrom.download_hillstrom(cache_dir) "
+        "To get the file, call journeygym.datasets.hillstrom.download_hillstrom(cache_dir) "
         f"or download {HILLSTROM_URL}."
     )
 
