@@ -56,6 +56,15 @@ DEFAULT_CONTACT_SHARES: tuple[float, ...] = (9 / 10, 1 / 2, 1 / 4, 1 / 16)
 DEFAULT_BUDGETS: tuple[float, ...] = (9 / 10, 1 / 2, 1 / 4, 1 / 16)
 
 
+def _log_assumptions(logged_data: pd.DataFrame, n_actions: int) -> ScenarioAssumptions:
+    """The margin and costs of the scenario a log records, else the defaults with one cost (0.05) per arm."""
+    recorded = logged_data.attrs.get("journeygym", {}).get("scenario") or {}
+    costs = recorded.get("action_costs")
+    if costs is None or len(costs) != n_actions:
+        costs = (0.0,) + (0.05,) * (n_actions - 1)
+    return ScenarioAssumptions(action_costs=tuple(float(c) for c in costs), margin=float(recorded.get("margin", 0.30)))
+
+
 class ScorePolicy(Policy):
     """A policy that e-mails customers whose expected net gain clears an operating point.
 
@@ -86,6 +95,8 @@ class ScorePolicy(Policy):
         budget: float | None = None,
     ) -> None:
         self.models = models
+        #: Whether the margin and costs were given; otherwise :meth:`fit` takes them from the log's scenario.
+        self._assumptions_given = assumptions is not None
         self.assumptions = assumptions if assumptions is not None else ScenarioAssumptions()
         self.set_operating_point(threshold, budget)
         self.tuning_: list[dict[str, Any]] | None = None
@@ -111,6 +122,8 @@ class ScorePolicy(Policy):
         """
         if self.models is None or not hasattr(self.models, "action_names_"):
             self.models = ScoringModels(components=self.components, **model_options).fit(logged_data)
+        if not self._assumptions_given:
+            self.assumptions = _log_assumptions(logged_data, len(self.models.action_names_))
         return self
 
     def _fitted_models(self) -> ScoringModels:

@@ -106,13 +106,17 @@ def match_effects(
     frame = trial.frame
     outcomes = trial.outcomes
     n_draws = uplift_draws["conversion"].shape[0]
-    covariates = trial.design
+    if trial.match_on_population:
+        covariates, segment, month = _population_sample(trial, rng)
+        control = np.ones(segment.size, dtype=bool)  # the targets are the trial's control rates; these are the simulator's customers
+    else:
+        covariates = trial.design
+        month = frame["start_idx"].to_numpy()
+        segment = frame["segment_idx"].to_numpy()
+        control = frame["arm"].to_numpy() == 0
     covariate_means = covariates.mean(axis=0)
     centred = covariates - covariate_means
-    month = frame["start_idx"].to_numpy()
     belief = initial_by_start[month]
-    segment = frame["segment_idx"].to_numpy()
-    control = frame["arm"].to_numpy() == 0
     gamma = {outcome: _without_recency(covariate_effect_draws[outcome], trial) for outcome in outcomes}
     state_logit = logit(purchase_prob)  # the visit level, like the purchase level, starts from the HMM's logits
     arms = tuple(range(1, trial.n_arms + 1))
@@ -127,9 +131,10 @@ def match_effects(
 
     overall = rng.choice(np.flatnonzero(control), size=min(MATCHING_CUSTOMERS_OVERALL, control.sum()), replace=False)
     zeros = np.zeros(n_draws)
+    control_rate = {outcome: frame.loc[frame["arm"] == 0, outcome].mean() for outcome in outcomes}
     levels_matched = {
         outcome: match_level(
-            belief[overall], transition, event_logits(overall, outcome, zeros), np.full(n_draws, frame.loc[control, outcome].mean()), weeks
+            belief[overall], transition, event_logits(overall, outcome, zeros), np.full(n_draws, control_rate[outcome]), weeks
         )
         for outcome in ("conversion", "visit") if outcome in outcomes
     }
@@ -228,6 +233,14 @@ def match_effects(
         clipped=clipped,
         cells=pd.DataFrame(cells),
     )
+
+
+def _population_sample(trial: CalibrationTrial, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design rows, segments and start profiles of as many customers as the trial, drawn from its population model."""
+    population = trial.population
+    profile = rng.choice(population.weights.size, size=len(trial.frame), p=population.weights)
+    design = population.design_of(profile, np.zeros(profile.size))
+    return design, population.segment[profile], population.start[profile]
 
 
 def segment_control_rate_draws(trial: CalibrationTrial, outcome: str, n_draws: int, rng: np.random.Generator) -> np.ndarray:

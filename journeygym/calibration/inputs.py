@@ -53,6 +53,10 @@ class CalibrationTrial:
     start_source
         ``"recency"``: each start profile's week-0 state is the filter's belief given its
         weeks since the last purchase; ``"log"``: one profile, the log's state distribution.
+    match_on_population
+        True: the levels and responses are matched on customers drawn from :attr:`population`
+        (the customers the simulator draws), False: on the trial's own rows (the built-in
+        trial, whose cell population reproduces them).
     """
 
     frame: pd.DataFrame
@@ -69,6 +73,7 @@ class CalibrationTrial:
     window_weeks: int
     population: PopulationModel
     start_source: str = "recency"
+    match_on_population: bool = False
 
     @property
     def has_visit(self) -> bool:

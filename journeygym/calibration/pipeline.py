@@ -462,7 +462,6 @@ def artifact_metadata(
         "label": f"calibrated on {inputs.label}, {config['n_draws']} posterior draws",
         "calibrated": True,
         "data_sha256": inputs.checksums,
-        "data_paths": inputs.data_paths,
         "actions": ActionTable.of_emails(tuple(trial.arm_ids), tuple(trial.arm_costs), tuple(trial.arm_labels)).records(),
         "assumption_labels": dict(labels),
         "choices": list(inputs.choices),
@@ -486,8 +485,9 @@ def artifact_metadata(
         "validation_coverage_by_recency": coverage(validation.by_recency) if validation.by_recency is not None else None,
         "timings_s": timings,
     }
-    if inputs.dataset is not None:
+    if inputs.dataset is not None:  # the built-in data set is found through --data-dir instead
         metadata["dataset"] = inputs.dataset
+        metadata["data_paths"] = inputs.data_paths
     return metadata
 
 

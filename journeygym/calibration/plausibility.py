@@ -51,6 +51,8 @@ class EmailYear:
     purchase_ratio: float
     two_week_margin: float
     year_margin: float
+    #: Incremental visits of the single e-mail within the trial's window (the ratio is undefined unless > 0).
+    window_visits: float = 1.0
 
     @property
     def margin_ratio(self) -> float:
@@ -79,6 +81,7 @@ def email_year(
         purchase_ratio=float(purchases.sum() / purchases[:window].sum()),
         two_week_margin=float(margin[:window].sum()),
         year_margin=float(margin.sum()),
+        window_visits=float(visits[:window].sum()),
     )
 
 
@@ -93,13 +96,21 @@ class PlausibilityReport:
         return np.array([getattr(year, name) for year in self.years])
 
     @property
+    def _defined(self) -> np.ndarray:
+        """Draws whose single e-mail adds visits within the window: the carryover ratio is defined (and was matched) there."""
+        return self._values("window_visits") > 0
+
+    @property
     def worst_carryover_error(self) -> float:
-        """Largest relative error of the realized visit carryover ratio over the draws."""
-        return float(np.max(np.abs(self._values("visit_ratio") / self.carryover - 1.0)))
+        """Largest relative error of the realized visit carryover ratio over the draws where it is defined (0 if none)."""
+        errors = np.abs(self._values("visit_ratio")[self._defined] / self.carryover - 1.0)
+        return float(errors.max()) if errors.size else 0.0
 
     def checks(self) -> list[tuple[str, str, bool]]:
         """``(check, measured, passed)`` rows."""
-        visit, purchase = self._values("visit_ratio"), self._values("purchase_ratio")
+        defined = self._defined
+        undefined = int((~defined).sum())
+        visit, purchase = self._values("visit_ratio")[defined], self._values("purchase_ratio")
         margin_ratio = self._values("margin_ratio")
         two_week, year = self._values("two_week_margin"), self._values("year_margin")
         median_ratio = float(np.median(margin_ratio))
@@ -109,8 +120,11 @@ class PlausibilityReport:
 
         return [
             (
-                f"single-e-mail visit carryover ratio within {CARRYOVER_TOLERANCE:.0%} of rho = {self.carryover:g}, every draw",
-                f"{visit.min():.4f} to {visit.max():.4f} (worst error {self.worst_carryover_error:.3%}); purchase ratio {span(purchase, '.3f')}",
+                f"single-e-mail visit carryover ratio within {CARRYOVER_TOLERANCE:.0%} of rho = {self.carryover:g}, every draw "
+                "with an effect",
+                (f"{visit.min():.4f} to {visit.max():.4f} (worst error {self.worst_carryover_error:.3%})" if visit.size else "no draw")
+                + (f"; {undefined} of {defined.size} draws add no visits within the window (ratio undefined, not checked)" if undefined else "")
+                + f"; purchase ratio {span(purchase, '.3f')}",
                 self.worst_carryover_error <= CARRYOVER_TOLERANCE,
             ),
             (

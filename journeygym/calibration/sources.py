@@ -172,6 +172,9 @@ def _standard_trial(dataset: Dataset, seed: int) -> CalibrationTrial:
         window_weeks=window,
         population=population,
         start_source="recency" if data.recency_weeks is not None else "log",
+        # The population's profiles average the trial's customers; matching on them keeps the simulator's
+        # own customers on the matched rates and carryover.
+        match_on_population=True,
     )
 
 

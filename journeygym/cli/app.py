@@ -29,6 +29,7 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "run": ("journeygym.cli.run", "run_command", "run an experiment config or preset (quick, full, sensitivity, offline, budgets)"),
     "report": ("journeygym.cli.report", "report_command", "rebuild the report of a results directory"),
     "ope": ("journeygym.cli.ope", "ope_command", "off-policy evaluation: estimate policies' returns from a campaign log"),
+    "simulate-log": ("journeygym.cli.simulate_log", "simulate_log_command", "simulate a campaign log from an artifact (for ope)"),
 }
 
 
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="carryover ratios rho to solve the e-mail responses for, comma-separated, each >= 1 and including the "
         f"default {DEFAULT_CARRYOVER:g} (default {','.join(f'{v:g}' for v in DEFAULT_CARRYOVER_LEVELS)})",
     )
+    calibrate.add_argument(
+        "--sampler-draws", type=positive_int, default=None,
+        help="posterior samples per chain of the uplift models (default 1000; fewer for a quick preview, which may not converge)",
+    )
+    calibrate.add_argument("--sampler-tune", type=positive_int, default=None, help="tuning steps per chain (default 600)")
+    calibrate.add_argument("--sampler-chains", type=positive_int, default=None, help="chains (default 4)")
     add_spec_flags(calibrate)
     calibrate.set_defaults(handler=_calibrate)
 

@@ -39,7 +39,12 @@ def calibrate_command(args: argparse.Namespace) -> int:
     spec = spec_from_arguments(args)
     print(f"loading the trial {spec.trial.path} and the log {spec.log.path}")
     inputs = calibration_inputs(spec, seed=args.seed)
-    result = calibrate(inputs, n_draws=args.draws, seed=args.seed, carryover_levels=args.carryover)
+    sampler = {
+        name: value
+        for name, value in (("draws", args.sampler_draws), ("tune", args.sampler_tune), ("chains", args.sampler_chains))
+        if value is not None
+    }
+    result = calibrate(inputs, n_draws=args.draws, seed=args.seed, carryover_levels=args.carryover, sampler_kwargs=sampler or None)
     save_artifact(result.draws, out)
     report = write_calibration_report(result, out, seed=args.seed)
     print(f"wrote {out} ({len(result.draws)} draws) and {report}")

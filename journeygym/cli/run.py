@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", default=None, help="results directory (default: the config's output_dir, else results/<name>)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in the results directory")
+    parser.add_argument(
+        "--artifact", default=None, help="run on this parameter artifact (e.g. your own, from journeygym calibrate) instead of the config's"
+    )
     parser.add_argument("--workers", type=int, default=None, help="override n_workers")
     parser.add_argument("--backend", choices=("local", "ray"), default=None, help="override backend")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 def _resume_command(args: argparse.Namespace, output: Path) -> str:
     """The command line that continues this run."""
     words = ["journeygym", "run", args.config, "--out", str(output)]
+    if args.artifact is not None:
+        words += ["--artifact", args.artifact]
     if args.workers is not None:
         words += ["--workers", str(args.workers)]
     if args.backend is not None:
@@ -79,7 +84,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     if args.backend is not None:
         overrides["backend"] = args.backend
     try:
-        config = load_config(args.config, overrides=overrides)
+        config = load_config(args.config, overrides=overrides, artifact=args.artifact)
     except ConfigError as exc:
         print(f"journeygym run: error: {exc}", file=sys.stderr)
         return 2

@@ -62,6 +62,8 @@ available, policy names, training budgets) run here, once the form is valid.
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib.util
 import itertools
 import math
@@ -349,6 +351,27 @@ def _from_file(file: ConfigFile) -> ExperimentConfig:
     )
 
 
+#: Arm templates of policy names: the artifact's first arm, and one policy per arm.
+ARM_TEMPLATES: tuple[str, ...] = ("{first_arm}", "{each_arm}")
+
+
+def _with_arms(config: ExperimentConfig) -> ExperimentConfig:
+    """The config with its policies' arm templates (:data:`ARM_TEMPLATES`) filled from the artifact's arms."""
+    if not any(t in text for p in config.policies for text in (p.name, p.kind) for t in ARM_TEMPLATES):
+        return config
+    from journeygym.envs.actions import arm_names
+    from journeygym.envs.artifact import load_parameters
+
+    arms = arm_names(load_parameters(config.artifact).mean.action_names)
+    policies = []
+    for policy in config.policies:
+        chosen = arms if "{each_arm}" in policy.name or "{each_arm}" in policy.kind else arms[:1]
+        for arm in chosen:
+            fill = {"first_arm": arm, "each_arm": arm}
+            policies.append(dataclasses.replace(policy, name=policy.name.format(**fill), kind=policy.kind.format(**fill)))
+    return dataclasses.replace(config, policies=tuple(policies))
+
+
 class _Checker:
     """Collects problems with their key paths."""
 
@@ -468,8 +491,18 @@ def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
                       f"{list(ESTIMATORS)}.")
 
 
-def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None) -> ExperimentConfig:
+def load_config(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    artifact: str | os.PathLike[str] | None = None,
+) -> ExperimentConfig:
     """Read and validate a config: a preset name, a YAML file, or a mapping.
+
+    Policy names may name arms by template: ``{first_arm}`` is the artifact's first
+    arm (``always_{first_arm}`` is ``always_mens`` on the shipped artifact) and
+    ``{each_arm}`` gives one policy per arm; the presets use them, so they run on
+    any artifact.
 
     Parameters
     ----------
@@ -477,6 +510,8 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
         A preset name (:data:`PRESETS`), a path to a YAML file, or an already parsed mapping.
     overrides
         Top-level keys replacing the file's (e.g. ``{"output_dir": "out"}``).
+    artifact
+        A parameter artifact replacing the file's ``scenario.artifact``.
 
     Raises
     ------
@@ -504,10 +539,14 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, overrides
         keys = list(ConfigFile.model_fields)[:6]
         raise ConfigError([("", f"received {describe(raw)}, expected a YAML mapping with keys such as {keys}.")], label)
     raw = {**raw, **dict(overrides or {})}
+    if artifact is not None:
+        scenario = raw.get("scenario")
+        raw["scenario"] = {**(scenario if isinstance(scenario, Mapping) else {}), "artifact": str(artifact)}
     try:
         config = _from_file(ConfigFile.model_validate(raw))
     except ValidationError as exc:
         raise ConfigError(problems_of(exc), label) from None
+    config = _with_arms(config)
     check = _Checker()
     _validate_semantics(config, check)
     if check.problems:
