@@ -333,6 +333,13 @@ def _recursion(episodes: LoggedEpisodes, rho: np.ndarray, clip: float, predict: 
         if rows.size == 0:
             break  # trailing weeks without rows: nothing to learn or to weigh
         targets = ratios[rows, week - 1] * rho[rows, week - 1]
+        if not np.any(targets > 0.0):
+            raise OPEInputError(
+                f"state ratios: in week {week - 1} none of the {rows.size} customers logged in week {week} took an "
+                "action the target policy would take where it would be (every w_t rho_t is 0), so every ratio of "
+                f"week {week} is 0 and the log cannot evaluate this policy with the marginal estimators. Use a log "
+                "whose behavior explores the target's actions."
+            )
         if np.ptp(targets) == 0.0:  # constant (e.g. the target is the behavior): so is its regression
             raw = np.full(rows.size, targets[0])
         else:

@@ -225,7 +225,7 @@ def test_every_week_s_ratios_are_non_negative_with_mean_one(log, learner: str, c
     try:
         found = fit_state_ratios(episodes, target, learner=learner, clip=clip, state_features=state)
     except OPEInputError as exc:  # a deterministic target that no logged customer follows through a week
-        assert "every learned ratio of a week is 0" in str(exc)
+        assert "so every ratio of week" in str(exc)
         return
     assert np.all(found.ratios >= 0) and np.all(found.ratios[~episodes.mask] == 1.0)
     for week in range(episodes.horizon):
@@ -298,7 +298,7 @@ def test_a_target_no_logged_customer_follows_is_refused(log) -> None:
     episodes, _ = log
     never_logged = 1 - episodes.actions  # the action the log did not take, every week: no customer follows it
     target = np.eye(2)[never_logged]
-    with pytest.raises(OPEInputError, match="every learned ratio of a week is 0"):
+    with pytest.raises(OPEInputError, match=r"in week 0 none of the 60 customers logged in week 1 took an action the target"):
         fit_state_ratios(episodes, target)
 
 
