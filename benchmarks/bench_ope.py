@@ -2,9 +2,10 @@
 
 Simulates a log (``simulate_logged_data(20000, 0, params=[0, 1, 2, 3])``, the
 Hillstrom-like randomized behavior), reads it as episodes, and times, for each
-of 8 target policies, ``estimate_all`` (dm, is, wis, pdis, wpdis, dr, wdr, magic with
-``--bootstrap`` replicates and the concentration bounds) on a random Q-hat array
-standing in for fitted-Q evaluation, whose fitting is not timed here.  The
+of 8 target policies, ``estimate_all`` (dm, is, wis, pdis, wpdis, dr, wdr, magic, mis, mdr
+with ``--bootstrap`` replicates and the concentration bounds) on a random Q-hat array
+standing in for fitted-Q evaluation and random state ratios standing in for the ratio
+learner (timed by ``bench_ope_marginal.py``), whose fitting is not timed here.  The
 target policies' action probabilities are computed first and timed apart.
 Target: all estimators except fitted-Q for the 8 policies in <= 30 s on 2 cores.
 Then fitted-Q evaluation (the default regressor, one thread) is timed for the
@@ -68,7 +69,9 @@ def main() -> None:
     episodes = episodes_from_frame(simulate_logged_data(args.customers, 0, params=[0, 1, 2, 3], artifact=args.artifact))
     print(f"log: {episodes.n_customers:,} customers x {episodes.horizon} weeks, simulated and read in "
           f"{time.perf_counter() - start:.1f} s")
-    q_values = np.random.default_rng(0).normal(size=(episodes.n_customers, episodes.horizon, episodes.n_actions))
+    rng = np.random.default_rng(0)
+    q_values = rng.normal(size=(episodes.n_customers, episodes.horizon, episodes.n_actions))
+    state_ratios = rng.exponential(size=(episodes.n_customers, episodes.horizon))
     total_estimators = total_targets = 0.0
     for policy in policies():
         start = time.perf_counter()
@@ -76,7 +79,7 @@ def main() -> None:
         targets_seconds = time.perf_counter() - start
         start = time.perf_counter()
         found = estimate_all(
-            episodes, target, q_values, policy_name=policy.name, n_bootstrap=args.bootstrap,
+            episodes, target, q_values, policy_name=policy.name, n_bootstrap=args.bootstrap, state_ratios=state_ratios,
             reward_lower_bound=REWARD_LOWER_BOUND,
         )
         seconds = time.perf_counter() - start

@@ -42,6 +42,7 @@ __all__ = ["ope_command", "read_log"]
 
 def _parser() -> argparse.ArgumentParser:
     from journeygym.ope.estimators import ESTIMATORS
+    from journeygym.ope.ratios import DEFAULT_RATIO_CLIP, DEFAULT_RATIO_LEARNER, RATIO_LEARNERS
 
     parser = argparse.ArgumentParser(
         prog="journeygym ope",
@@ -61,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fqe-features", choices=("observation", "belief"), default="observation",
         help="fitted-Q on the observation (default), or on it and the artifact model's belief over the hidden state",
+    )
+    parser.add_argument(
+        "--ratio-learner", choices=RATIO_LEARNERS, default=DEFAULT_RATIO_LEARNER,
+        help=f"learner of the per-week state ratios of mis and mdr (default {DEFAULT_RATIO_LEARNER}: boosted trees on the "
+        "observation; binned: the belief's expected state and the fatigue, binned)",
+    )
+    parser.add_argument(
+        "--ratio-clip", type=float, default=DEFAULT_RATIO_CLIP,
+        help=f"largest state ratio kept before each week's normalization to mean 1 (default {DEFAULT_RATIO_CLIP:g}; inf: none)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -146,6 +156,13 @@ def _tables(record: dict[str, Any]) -> str:
     ]
     if settings["propensities_estimated"]:
         lines.append("The log has no propensities: every estimate uses propensities estimated from the log.")
+    if "ratio_learner" in settings:
+        clip = settings["ratio_clip"]
+        clipped = "not clipped" if clip is None else f"clipped at {clip:g}"
+        lines.append(
+            f"mis and mdr: per-week state ratios learned by {settings['ratio_learner']}, {clipped}, and normalized to "
+            "mean 1 each week."
+        )
     lines.append("")
     header = f"{'policy':<16}{'estimator':<10}{'estimate':>10}{'interval':>22}{'LB (t)':>10}{'LB (conc.)':>12}"
     truth = record.get("truth") or {}
@@ -200,6 +217,8 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             fqe_model=args.fqe_model,
             fqe_features=args.fqe_features,
             artifact=args.artifact,
+            ratio_learner=args.ratio_learner,
+            ratio_clip=args.ratio_clip,
             n_bootstrap=args.bootstrap,
             confidence=args.confidence,
             reward_lower_bound=args.reward_lower_bound,

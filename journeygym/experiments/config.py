@@ -41,11 +41,13 @@ evaluation size and where and how to run.  Example (every key shown; only
       epsilon: 0.2                # exploration of an epsilon-greedy behavior
       customers: 20000            # customers of each offline log
       logging_seeds: 1            # logs per (setting, seed)
-      estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr, magic
+      estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr, magic, mis, mdr
       bootstrap: 200              # bootstrap resamples of customers
       confidence: 0.95            # level of intervals and lower bounds
       fqe_model: null             # regressor of fitted-Q evaluation; null = the measured default
       fqe_features: observation   # fitted-Q on the observation, or on it and the model's belief (belief)
+      ratio_learner: regression   # state ratios of mis and mdr: boosted trees on the observation, or binned belief
+      ratio_clip: null            # largest state ratio kept before each week's normalization; null = the default
     backend: local                # local (processes) or ray
     n_workers: 2
     ray_address: null             # backend ray: address of a running cluster; null = start a local one

@@ -513,7 +513,9 @@ class OfflineSection(_Section):
     )
     customers: _Customers = Field(20_000, description="logged customers of each offline log (one season each)")
     logging_seeds: _count("a number of logs") = Field(1, description="logs per (setting, seed), each with its own seed")
-    estimators: Optional[list[_Text]] = Field(None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr, magic)")
+    estimators: Optional[list[_Text]] = Field(
+        None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr, magic, mis, mdr)"
+    )
     bootstrap: _count("a number of bootstrap resamples") = Field(200, description="bootstrap resamples of customers")
     confidence: _probability("the level of intervals and lower bounds") = Field(0.95, description="level of intervals and lower bounds")
     fqe_model: Optional[_Text] = Field(None, description="regressor of fitted-Q evaluation; null = the measured default")
@@ -524,6 +526,16 @@ class OfflineSection(_Section):
         description="what fitted-Q regresses on: the observation alone, or with the calibrated model's belief over "
         "the hidden state appended (belief)",
     )
+    ratio_learner: Annotated[
+        Literal["regression", "binned"], _expect("one of ['regression', 'binned']", choices=("regression", "binned"))
+    ] = Field(
+        "regression",
+        description="learner of the per-week state ratios of mis and mdr: boosted trees on the observation "
+        "(regression), or the belief's expected state and the fatigue, binned (binned)",
+    )
+    ratio_clip: Annotated[
+        Optional[float], Field(strict=False, gt=1.0), _expect("a number > 1 or null (the package's default)", bounded=False)
+    ] = Field(None, description="largest state ratio kept before each week's normalization to mean 1; null = the default")
 
 
 # ------------------------------------------------------------------------ the file

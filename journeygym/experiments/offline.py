@@ -66,6 +66,11 @@ def offline_log(spec: CellSpec, index: int) -> pd.DataFrame:
     return frame
 
 
+def _ratio_options(offline: Mapping[str, Any]) -> dict[str, Any]:
+    """The state-ratio learner and clip level of the section (the package's defaults where it leaves them out)."""
+    return {key: offline[key] for key in ("ratio_learner", "ratio_clip") if offline.get(key) is not None}
+
+
 def offline_records(policy: Policy, spec: CellSpec) -> list[dict[str, Any]]:
     """One record per (logging seed, estimator) with the estimate and the true value on the log's customers."""
     from journeygym.ope.episodes import episodes_from_frame
@@ -95,6 +100,7 @@ def offline_records(policy: Policy, spec: CellSpec) -> list[dict[str, Any]]:
             fqe_model=offline.get("fqe_model"),
             fqe_features=offline.get("fqe_features", "observation"),
             artifact=spec.artifact,
+            **_ratio_options(offline),
             n_bootstrap=int(offline["bootstrap"]),
             confidence=float(offline["confidence"]),
             seed=spec.seed,

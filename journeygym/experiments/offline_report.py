@@ -154,6 +154,21 @@ def _figure(long: pd.DataFrame, path: Path) -> Path | None:
     return path
 
 
+def _ratios_sentence(long: pd.DataFrame) -> str:
+    """How the marginal estimators' state ratios were learned and clipped ("" when no record has them)."""
+    if "ratio_learner" not in long.columns:
+        return ""
+    marginal = long.dropna(subset=["ratio_learner"])
+    if marginal.empty:
+        return ""
+    clips = marginal["ratio_clip"] if "ratio_clip" in marginal.columns else pd.Series([None] * len(marginal))
+    shown = sorted({"none" if pd.isna(c) else f"{float(c):g}" for c in clips})
+    return (
+        f"mis and mdr: per-week state ratios learned by {', '.join(sorted(set(marginal['ratio_learner'])))}, clipped at "
+        f"{', '.join(shown)} and normalized to mean 1 each week (not refit in the bootstrap). "
+    )
+
+
 def _settings_line(long: pd.DataFrame) -> str:
     first = long.iloc[0]
     behavior = first["behavior"] if first["behavior"] == "uniform" else f"{first['behavior']} epsilon-greedy (epsilon {first['epsilon']:g})"
@@ -161,6 +176,7 @@ def _settings_line(long: pd.DataFrame) -> str:
     return (
         f"Logs: {int(first['log_customers']):,} customers x the horizon, behavior {behavior}, {logs} log(s) per seed. "
         "True values: each policy rolled out in the simulator on the log's own customers. "
+        + _ratios_sentence(long)
         + ("Propensities ESTIMATED from the log. " if bool(long.get("propensities_estimated", pd.Series([False])).any()) else "")
     )
 

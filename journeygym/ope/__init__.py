@@ -8,8 +8,10 @@ direct method by fitted-Q evaluation (:mod:`journeygym.ope.fitted_q`, on
 the observation, or also on the calibrated model's belief over the hidden
 state, :mod:`journeygym.ope.belief`),
 importance sampling in its trajectory-wise, per-decision and self-normalized
-forms, and the doubly robust estimators (per-decision, weighted, and MAGIC's
-blend of truncations), each with a bootstrap interval over
+forms, the doubly robust estimators (per-decision, weighted, and MAGIC's
+blend of truncations), and the marginal importance sampling and doubly robust
+estimators on per-week state-distribution ratios learned from the log
+(:mod:`journeygym.ope.ratios`), each with a bootstrap interval over
 customers and, for the importance-sampling ones, high-confidence lower bounds
 (:mod:`journeygym.ope.bounds`).  A simulated log has what no real log has, the
 true value of every policy on the same customers (:mod:`journeygym.ope.truth`),
@@ -36,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "check_support": "journeygym.ope.target",
     "ESTIMATORS": "journeygym.ope.estimators",
     "IMPORTANCE_ESTIMATORS": "journeygym.ope.estimators",
+    "MARGINAL_ESTIMATORS": "journeygym.ope.estimators",
     "MODEL_ESTIMATORS": "journeygym.ope.estimators",
     "Estimate": "journeygym.ope.estimators",
     "estimate": "journeygym.ope.estimators",
@@ -59,6 +62,9 @@ _EXPORTS: dict[str, str] = {
     "evaluate_policies": "journeygym.ope.evaluate",
     "export_minari": "journeygym.ope.minari_io",
     "load_minari": "journeygym.ope.minari_io",
+    "RATIO_LEARNERS": "journeygym.ope.ratios",
+    "StateRatios": "journeygym.ope.ratios",
+    "fit_state_ratios": "journeygym.ope.ratios",
     "FittedQ": "journeygym.ope.fitted_q",
     "fit_q_evaluation": "journeygym.ope.fitted_q",
     "fit_q_iteration": "journeygym.ope.fitted_q",
@@ -81,6 +87,7 @@ if TYPE_CHECKING:
     from journeygym.ope.estimators import (
         ESTIMATORS,
         IMPORTANCE_ESTIMATORS,
+        MARGINAL_ESTIMATORS,
         MODEL_ESTIMATORS,
         Estimate,
         estimate,
@@ -89,6 +96,7 @@ if TYPE_CHECKING:
     from journeygym.ope.evaluate import OPEResult, PolicyEvaluation, evaluate_policies
     from journeygym.ope.minari_io import export_minari, load_minari
     from journeygym.ope.fitted_q import FittedQ, fit_q_evaluation, fit_q_iteration
+    from journeygym.ope.ratios import RATIO_LEARNERS, StateRatios, fit_state_ratios
     from journeygym.ope.target import check_support, target_probabilities
     from journeygym.ope.truth import TrueValue, true_values, true_values_of_log
     from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios

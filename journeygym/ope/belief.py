@@ -42,7 +42,7 @@ import numpy as np
 
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 
-__all__ = ["FQE_FEATURES", "belief_features", "check_fqe_features", "state_features"]
+__all__ = ["FQE_FEATURES", "belief_features", "check_fqe_features"]
 
 #: What fitted-Q evaluation regresses on: the observation alone, or with the filter's belief over z appended.
 FQE_FEATURES: tuple[str, ...] = ("belief", "observation")
@@ -103,7 +103,3 @@ def check_fqe_features(features: Any) -> str:
         raise OPEInputError(f"fqe_features: received {features!r}, expected one of {list(FQE_FEATURES)}.")
     return str(features)
 
-
-def state_features(episodes: LoggedEpisodes, features: str, artifact: Any = None, scenario: Any = None) -> np.ndarray | None:
-    """The extra features fitted-Q evaluation appends to the observation: the belief, or None for ``"observation"``."""
-    return belief_features(episodes, artifact, scenario) if check_fqe_features(features) == "belief" else None

@@ -13,11 +13,16 @@
 * ``magic``, MAGIC (Thomas & Brunskill 2016): the blend of the doubly robust
   estimators truncated after 0..H weeks of importance-weighted correction
   that minimizes their estimated mean squared error; under little overlap it
-  stays close to ``dm``, under much it moves to ``dr``.
+  stays close to ``dm``, under much it moves to ``dr``;
+* ``mis``, marginalized importance sampling (Xie, Ma & Wang 2019), and
+  ``mdr``, the doubly robust estimator on the same ratios (Kallus & Uehara
+  2020): ``pdis`` and ``dr`` with each week's state-distribution ratio
+  ``w_t(s_t)`` (:mod:`journeygym.ope.ratios`) times the week's single-step
+  ratio in place of the product of every ratio so far.
 
 Each :class:`Estimate` carries a bootstrap interval over customers
-(:mod:`journeygym.ope.bootstrap`; the Q-hat is not refit and MAGIC's weights
-are not chosen again per replicate), a
+(:mod:`journeygym.ope.bootstrap`; the Q-hat and the state ratios are not refit
+and MAGIC's weights are not chosen again per replicate), a
 one-sided Student-t lower bound for the estimators that are means of
 per-customer terms, and for ``is`` and ``pdis`` the high-confidence bound of
 Thomas, Theocharous & Ghavamzadeh (2015) (:mod:`journeygym.ope.bounds`), valid
@@ -38,20 +43,23 @@ from journeygym.messages import did_you_mean
 from journeygym.ope.bootstrap import bootstrap_values, percentile_interval
 from journeygym.ope.bounds import concentration_lower_bound, student_t_lower_bound
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
-from journeygym.ope.target import checked_target_array
 from journeygym.ope.formulas import (
     ESTIMATORS,
     IMPORTANCE_ESTIMATORS,
+    MARGINAL_ESTIMATORS,
     MEAN_ESTIMATORS,
     MODEL_ESTIMATORS,
     estimator_terms,
     reweighted_log,
 )
+from journeygym.ope.ratios import StateRatios
+from journeygym.ope.target import checked_target_array
 
 __all__ = [
     "CONCENTRATION_ESTIMATORS",
     "ESTIMATORS",
     "IMPORTANCE_ESTIMATORS",
+    "MARGINAL_ESTIMATORS",
     "MEAN_ESTIMATORS",
     "MODEL_ESTIMATORS",
     "Estimate",
@@ -82,7 +90,8 @@ class Estimate:
     lower_bound_t
         One-sided Student-t lower bound at ``confidence`` on the per-customer
         terms (``dm``, ``is``, ``pdis``, ``dr``, ``magic`` with its blending
-        weights held fixed); None for the self-normalized estimators.
+        weights held fixed, ``mis`` and ``mdr`` with their state ratios held
+        fixed); None for the self-normalized estimators.
     lower_bound_concentration
         High-confidence lower bound (Thomas et al. 2015) for ``is`` and
         ``pdis`` when ``reward_lower_bound`` was given; None otherwise.
@@ -91,6 +100,11 @@ class Estimate:
     propensities_estimated
         True when the log's propensities were estimated, not logged: the
         importance weights, intervals and bounds are then approximate.
+    ratio_learner, ratio_clip
+        For ``mis`` and ``mdr``: the learner of the state ratios
+        (:data:`~journeygym.ope.ratios.RATIO_LEARNERS`, or ``"given"`` for
+        ratios passed as an array) and their clip level (None when given as
+        an array); None for the other estimators.
     """
 
     estimator: str
@@ -108,6 +122,8 @@ class Estimate:
     reward_lower_bound: float | None
     seed: int
     propensities_estimated: bool
+    ratio_learner: str | None = None
+    ratio_clip: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready Python values."""
@@ -156,7 +172,14 @@ def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _check_options(
-    names: tuple[str, ...], episodes: Any, q_values: Any, gamma: float, n_bootstrap: int, confidence: float, seed: int
+    names: tuple[str, ...],
+    episodes: Any,
+    q_values: Any,
+    state_ratios: Any,
+    gamma: float,
+    n_bootstrap: int,
+    confidence: float,
+    seed: int,
 ) -> None:
     check_estimators(names)
     needs_model = [name for name in names if name in MODEL_ESTIMATORS]
@@ -164,6 +187,13 @@ def _check_options(
         raise OPEInputError(
             f"estimators {needs_model} need q_values, the (N, H, A) fitted Q-hat at every logged observation "
             f"(fitted-Q evaluation); pass q_values or use only {list(IMPORTANCE_ESTIMATORS)}."
+        )
+    needs_ratios = [name for name in names if name in MARGINAL_ESTIMATORS]
+    if needs_ratios and state_ratios is None:
+        raise OPEInputError(
+            f"estimators {needs_ratios} need state_ratios, the per-week state-distribution ratios w_t(s_t) at every "
+            "logged week; learn them with journeygym.ope.fit_state_ratios(episodes, target) and pass them, or drop "
+            f"{needs_ratios}."
         )
     if not isinstance(episodes, LoggedEpisodes):
         raise OPEInputError(
@@ -186,6 +216,25 @@ def _check_options(
         raise OPEInputError(f"confidence: received {confidence!r}, expected a level in (0, 1), e.g. 0.95.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise OPEInputError(f"seed: received {seed!r}, expected a non-negative integer.")
+
+
+def _check_state_ratios(state_ratios: Any, episodes: LoggedEpisodes) -> tuple[np.ndarray, str, float | None]:
+    """The ``(N, H)`` ratios, the learner's name and the clip level, from a :class:`StateRatios` or an array."""
+    if isinstance(state_ratios, StateRatios):
+        array, learner, clip = state_ratios.ratios, state_ratios.learner, state_ratios.clip
+    else:
+        array, learner, clip = state_ratios, "given", None
+    expected = (episodes.n_customers, episodes.horizon)
+    array = np.asarray(array, dtype=np.float64)
+    if array.shape != expected:
+        raise OPEInputError(
+            f"state_ratios: received shape {array.shape}, expected {expected} (customers, weeks): the ratio "
+            "w_t(s_t) at every logged week, from journeygym.ope.fit_state_ratios on the same log."
+        )
+    logged = array[episodes.mask]
+    if not np.isfinite(logged).all() or np.any(logged < 0):
+        raise OPEInputError("state_ratios: received non-finite or negative ratios on logged weeks; expected ratios >= 0.")
+    return np.where(episodes.mask, array, 0.0), learner, clip
 
 
 def _check_reward_lower_bound(reward_lower_bound: Any, episodes: LoggedEpisodes) -> float | None:
@@ -218,6 +267,7 @@ def estimate_all(
     *,
     policy_name: str,
     estimators: Sequence[str] | None = None,
+    state_ratios: StateRatios | np.ndarray | None = None,
     gamma: float = 1.0,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
@@ -239,8 +289,14 @@ def estimate_all(
     policy_name
         The target policy's name, copied into each :class:`Estimate`.
     estimators
-        Names from :data:`ESTIMATORS`; default all of them with ``q_values``,
-        else :data:`IMPORTANCE_ESTIMATORS`.
+        Names from :data:`ESTIMATORS`; default every one whose inputs are
+        given (:data:`IMPORTANCE_ESTIMATORS`, with ``q_values`` also the
+        model estimators, with ``state_ratios`` also the marginal ones).
+    state_ratios
+        The per-week state-distribution ratios ``w_t(s_t)`` (needed by
+        :data:`MARGINAL_ESTIMATORS`): a :class:`~journeygym.ope.ratios.StateRatios`
+        (:func:`~journeygym.ope.ratios.fit_state_ratios`), whose learner and clip
+        level the estimates record, or an ``(N, H)`` array used as given.
     gamma
         Discount in (0, 1]; 1.0 is the undiscounted return.
     n_bootstrap
@@ -263,22 +319,30 @@ def estimate_all(
     ------
     OPEInputError
         For an unknown estimator (with the closest name), a model estimator
-        without ``q_values``, episodes without propensities or with fewer than 2
+        without ``q_values``, a marginal one without ``state_ratios``, episodes without propensities or with fewer than 2
         customers, arrays of the wrong shape or not finite, target
         probabilities that do not sum to 1, options out of range, or a
         ``reward_lower_bound`` above a logged reward.
     """
     if estimators is None:
-        estimators = ESTIMATORS if q_values is not None else IMPORTANCE_ESTIMATORS
+        estimators = tuple(
+            name
+            for name in ESTIMATORS
+            if (q_values is not None or name not in MODEL_ESTIMATORS)
+            and (state_ratios is not None or name not in MARGINAL_ESTIMATORS)
+        )
     names = (estimators,) if isinstance(estimators, str) else tuple(estimators)
-    _check_options(names, episodes, q_values, gamma, n_bootstrap, confidence, seed)
+    _check_options(names, episodes, q_values, state_ratios, gamma, n_bootstrap, confidence, seed)
     target = checked_target_array(target, episodes)
     if q_values is not None:
         q_values = _check_array("q_values", q_values, episodes)
+    ratios, ratio_learner, ratio_clip = (None, None, None)
+    if state_ratios is not None:
+        ratios, ratio_learner, ratio_clip = _check_state_ratios(state_ratios, episodes)
     shift = _check_reward_lower_bound(reward_lower_bound, episodes)
 
     bootstrap_stream, split_stream = np.random.SeedSequence(seed).spawn(2)
-    log = reweighted_log(episodes, target, q_values, float(gamma))
+    log = reweighted_log(episodes, target, q_values, float(gamma), ratios)
     terms = {name: estimator_terms(name, log) for name in dict.fromkeys(names)}
     replicates = bootstrap_values(terms, n_bootstrap, np.random.default_rng(bootstrap_stream))
     concentration: dict[str, float] = {}
@@ -310,6 +374,8 @@ def estimate_all(
             reward_lower_bound=shift,
             seed=int(seed),
             propensities_estimated=bool(episodes.propensities_estimated),
+            ratio_learner=ratio_learner if name in MARGINAL_ESTIMATORS else None,
+            ratio_clip=ratio_clip if name in MARGINAL_ESTIMATORS else None,
         )
     return results
 
@@ -321,6 +387,7 @@ def estimate(
     q_values: np.ndarray | None = None,
     *,
     policy_name: str,
+    state_ratios: StateRatios | np.ndarray | None = None,
     gamma: float = 1.0,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
@@ -337,6 +404,7 @@ def estimate(
         q_values,
         policy_name=policy_name,
         estimators=(estimator,),
+        state_ratios=state_ratios,
         gamma=gamma,
         n_bootstrap=n_bootstrap,
         confidence=confidence,

@@ -19,7 +19,15 @@ Notation (all arrays ``(N, H)``, padding weeks contribute nothing):
 * ``rho_t = pi(a_t | s_t) / mu(a_t | s_t)``, 1 in padding;
 * ``w_{0:t} = prod_{u <= t} rho_u`` (:func:`cumulative_ratios`), ``w_{0:-1} = 1``;
 * ``gamma^t r_t``, 0 in padding;
-* ``Q-hat_t(s_t, a_t)`` and ``V-hat_t(s_t) = sum_a pi(a | s_t) Q-hat_t(s_t, a)``, 0 in padding.
+* ``Q-hat_t(s_t, a_t)`` and ``V-hat_t(s_t) = sum_a pi(a | s_t) Q-hat_t(s_t, a)``, 0 in padding;
+* ``u_t = w_t(s_t) rho_t``, the marginal state-action ratio: the week's state-distribution ratio
+  ``w_t(s) = d_t^pi(s) / d_t^mu(s)`` (learned by :mod:`journeygym.ope.ratios`) times the week's
+  single-step ratio; ``u_{-1} = 1``.
+
+The marginal estimators are the per-decision ones with ``u_t`` in place of the
+cumulative product ``w_{0:t}``: both have the expectation of ``w_{0:t}`` given
+``(s_t, a_t)``, so ``mis`` is ``pdis`` and ``mdr`` is ``dr`` with the product's
+variance over the whole history replaced by a ratio of one week's states.
 
 References
 ----------
@@ -30,6 +38,10 @@ reinforcement learning*, ICML (per-decision doubly robust).
 Thomas & Brunskill (2016), *Data-efficient off-policy policy evaluation for
 reinforcement learning*, ICML (weighted doubly robust; MAGIC, the blend of
 truncated doubly robust estimators).
+Xie, Ma & Wang (2019), *Towards optimal off-policy evaluation for reinforcement
+learning with marginalized importance sampling*, NeurIPS (``mis``).
+Kallus & Uehara (2020), *Double reinforcement learning for efficient
+off-policy evaluation in Markov decision processes*, JMLR (``mdr``).
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from journeygym.ope.weights import cumulative_weights, importance_ratios
 __all__ = [
     "ESTIMATORS",
     "IMPORTANCE_ESTIMATORS",
+    "MARGINAL_ESTIMATORS",
     "MEAN_ESTIMATORS",
     "MODEL_ESTIMATORS",
     "EstimatorTerms",
@@ -57,15 +70,19 @@ __all__ = [
 ]
 
 #: Every estimator, by name: direct method, importance sampling (trajectory-wise, self-normalized, per-decision,
-#: weighted per-decision) and doubly robust (per-decision, weighted, and MAGIC's blend of truncations).
-ESTIMATORS: tuple[str, ...] = ("dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic")
-#: The estimators that need only the propensities (no value model).
+#: weighted per-decision), doubly robust (per-decision, weighted, and MAGIC's blend of truncations), and the
+#: marginal ones on per-week state-distribution ratios (importance sampling and doubly robust).
+ESTIMATORS: tuple[str, ...] = ("dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic", "mis", "mdr")
+#: The estimators that need only the propensities (no value model, no state ratios).
 IMPORTANCE_ESTIMATORS: tuple[str, ...] = ("is", "wis", "pdis", "wpdis")
 #: The estimators that need a fitted Q-hat (``q_values``).
-MODEL_ESTIMATORS: tuple[str, ...] = ("dm", "dr", "wdr", "magic")
+MODEL_ESTIMATORS: tuple[str, ...] = ("dm", "dr", "wdr", "magic", "mdr")
+#: The estimators that need the per-week state-distribution ratios (``state_ratios``).
+MARGINAL_ESTIMATORS: tuple[str, ...] = ("mis", "mdr")
 #: The estimators that are means of per-customer terms (the others are ratios of sums).  MAGIC's
-#: terms are a mean for its blending weights, which are chosen on the same log.
-MEAN_ESTIMATORS: tuple[str, ...] = ("dm", "is", "pdis", "dr", "magic")
+#: terms are a mean for its blending weights, which are chosen on the same log; the marginal ones
+#: for their state ratios, which are learned on the same log.
+MEAN_ESTIMATORS: tuple[str, ...] = ("dm", "is", "pdis", "dr", "magic", "mis", "mdr")
 #: MAGIC's bias estimate of a truncation is its distance to this central interval of the full ``dr``.  Thomas &
 #: Brunskill take a bootstrap interval; a normal one from the per-customer terms needs no resampling, and the
 #: ``dr`` terms are a mean over customers.
@@ -152,6 +169,8 @@ class ReweightedLog:
         ``Q-hat_t(s_t, a_t)``, or None without a value model.
     state_values
         ``V-hat_t(s_t) = sum_a pi(a | s_t) Q-hat_t(s_t, a)``, or None without a value model.
+    marginal
+        ``u_t = w_t(s_t) rho_t``, the state ratio times the week's ratio, or None without state ratios.
     """
 
     cumulative: np.ndarray
@@ -159,6 +178,7 @@ class ReweightedLog:
     discounted_rewards: np.ndarray
     logged_q: np.ndarray | None
     state_values: np.ndarray | None
+    marginal: np.ndarray | None = None
 
     def shifted(self, reward_lower_bound: float) -> ReweightedLog:
         """The same log with every week's reward (padding included) shifted by ``-reward_lower_bound``.
@@ -171,22 +191,50 @@ class ReweightedLog:
 
 
 def reweighted_log(
-    episodes: LoggedEpisodes, target: np.ndarray, q_values: np.ndarray | None, gamma: float
+    episodes: LoggedEpisodes,
+    target: np.ndarray,
+    q_values: np.ndarray | None,
+    gamma: float,
+    state_ratios: np.ndarray | None = None,
 ) -> ReweightedLog:
-    """Weights, discounted rewards and model values of a log for one target (inputs already checked)."""
+    """Weights, discounted rewards and model values of a log for one target (inputs already checked).
+
+    ``state_ratios`` are the ``(N, H)`` per-week state-distribution ratios ``w_t(s_t)``
+    (:mod:`journeygym.ope.ratios`), needed by :data:`MARGINAL_ESTIMATORS` only.
+    """
     discount = gamma ** np.arange(episodes.horizon, dtype=np.float64)
-    logged_q = state_values = None
+    logged_q = state_values = marginal = None
     if q_values is not None:
         q_values = np.where(episodes.mask[:, :, None], q_values, 0.0)
         logged_q = np.take_along_axis(q_values, episodes.actions[:, :, None], axis=2)[:, :, 0]
         state_values = np.einsum("nha,nha->nh", target, q_values)
+    if state_ratios is not None:
+        marginal = np.where(episodes.mask, state_ratios * importance_ratios(episodes, target), 0.0)
     return ReweightedLog(
         cumulative=cumulative_ratios(episodes, target),
         discount=discount,
         discounted_rewards=np.where(episodes.mask, episodes.rewards, 0.0) * discount,
         logged_q=logged_q,
         state_values=state_values,
+        marginal=marginal,
     )
+
+
+def _previous(weights: np.ndarray) -> np.ndarray:
+    """``(N, H)`` the weights of the week before (1 before week 0)."""
+    return np.concatenate([np.ones_like(weights[:, :1]), weights[:, :-1]], axis=1)
+
+
+def _doubly_robust_parts(weights: np.ndarray, log: ReweightedLog) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, H)`` corrections ``gamma^t u_t (r_t - Q-hat_t)`` and baselines ``gamma^t u_{t-1} V-hat_t``.
+
+    ``u`` is ``weights``: the cumulative ``w_{0:t}`` for ``dr``, the marginal
+    ``w_t(s_t) rho_t`` for ``mdr``.  Their sum over weeks telescopes to
+    ``V-hat_0(s_0) + sum_t gamma^t u_t (r_t + gamma V-hat_{t+1}(s_{t+1}) - Q-hat_t(s_t, a_t))``.
+    """
+    corrections = weights * (log.discounted_rewards - log.discount * log.logged_q)
+    baselines = _previous(weights) * (log.discount * log.state_values)
+    return corrections, baselines
 
 
 def truncated_doubly_robust(log: ReweightedLog) -> np.ndarray:
@@ -196,9 +244,7 @@ def truncated_doubly_robust(log: ReweightedLog) -> np.ndarray:
     the importance-weighted corrections of the first ``j`` weeks and the model's
     value from week ``j`` on.  Column 0 is ``dm``'s terms, column H ``dr``'s.
     """
-    previous = np.concatenate([np.ones_like(log.cumulative[:, :1]), log.cumulative[:, :-1]], axis=1)
-    corrections = log.cumulative * (log.discounted_rewards - log.discount * log.logged_q)
-    baselines = previous * (log.discount * log.state_values)
+    corrections, baselines = _doubly_robust_parts(log.cumulative, log)
     zeros = np.zeros_like(corrections[:, :1])
     corrected = np.cumsum(np.concatenate([zeros, corrections], axis=1), axis=1)
     return corrected + np.cumsum(np.concatenate([baselines, zeros], axis=1), axis=1)
@@ -258,26 +304,37 @@ def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
       each of the two parts per week divided by N, or by ``sum_i w_{0:t}`` and ``sum_i w_{0:t-1}``.
     * ``magic``: ``sum_j x_j g_j`` over the truncations of :func:`truncated_doubly_robust`, with
       :func:`magic_weights` ``x`` chosen on the log.
+    * ``mis``: ``sum_t gamma^t u_t r_t`` with ``u_t = w_t(s_t) rho_t`` (``pdis`` with ``u_t`` for
+      ``w_{0:t}``; Xie, Ma & Wang 2019), divided by N.
+    * ``mdr``: ``sum_t gamma^t [u_t (r_t - Q-hat_t(s_t, a_t)) + u_{t-1} V-hat_t(s_t)]`` (``dr`` with
+      ``u_t`` for ``w_{0:t}``), divided by N: Kallus & Uehara's (2020) double reinforcement learning
+      form ``V-hat_0(s_0) + sum_t gamma^t u_t (r_t + gamma V-hat_{t+1}(s_{t+1}) - Q-hat_t(s_t, a_t))``.
+      Unbiased when the ratios are the true ones (whatever Q-hat), or when Q-hat is the target's true
+      Q in a Markov state (whatever the ratios: each week's temporal-difference error then has mean 0
+      given ``(s_t, a_t)``).  The state-ratio form ``w_t(s_t) [rho_t (r_t - Q-hat_t) + V-hat_t]``
+      would also need the ratios to satisfy the recursion ``w_{t+1}(s') = E[w_t rho_t | s_{t+1} = s']``
+      for its model terms to cancel, so it is not doubly robust in the ratios; this one is.
     """
     if name in MODEL_ESTIMATORS and (log.logged_q is None or log.state_values is None):
         raise OPEInputError(f"estimator {name!r} needs q_values (a fitted Q-hat); none were given.")
+    if name in MARGINAL_ESTIMATORS and log.marginal is None:
+        raise OPEInputError(f"estimator {name!r} needs state_ratios (per-week state-distribution ratios); none were given.")
     if name == "dm":
         return EstimatorTerms(log.state_values[:, :1].copy(), None)
     if name in ("is", "wis"):
         final = log.cumulative[:, -1:]
         numerators = final * log.discounted_rewards.sum(axis=1, keepdims=True)
         return _mean(numerators) if name == "is" else EstimatorTerms(numerators, final)
-    if name in ("pdis", "wpdis"):
-        numerators = log.cumulative * log.discounted_rewards
-        return _mean(numerators) if name == "pdis" else EstimatorTerms(numerators, log.cumulative)
-    if name in ("dr", "wdr"):
-        previous = np.concatenate([np.ones_like(log.cumulative[:, :1]), log.cumulative[:, :-1]], axis=1)
-        corrections = log.cumulative * (log.discounted_rewards - log.discount * log.logged_q)
-        baselines = previous * (log.discount * log.state_values)
-        numerators = np.concatenate([corrections, baselines], axis=1)
-        if name == "dr":
+    if name in ("pdis", "wpdis", "mis"):
+        weights = log.marginal if name == "mis" else log.cumulative
+        numerators = weights * log.discounted_rewards
+        return EstimatorTerms(numerators, log.cumulative) if name == "wpdis" else _mean(numerators)
+    if name in ("dr", "wdr", "mdr"):
+        weights = log.marginal if name == "mdr" else log.cumulative
+        numerators = np.concatenate(_doubly_robust_parts(weights, log), axis=1)
+        if name != "wdr":
             return _mean(numerators)
-        return EstimatorTerms(numerators, np.concatenate([log.cumulative, previous], axis=1))
+        return EstimatorTerms(numerators, np.concatenate([log.cumulative, _previous(log.cumulative)], axis=1))
     if name == "magic":
         truncated = truncated_doubly_robust(log)
         # A truncation equal to the one before adds nothing (no weight, or padding, that far): keep the first.

@@ -11,6 +11,7 @@ import pytest
 
 from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
 from journeygym.cli import main
+from journeygym.ope.ratios import DEFAULT_RATIO_CLIP
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_estimates_and_assessment_as_json(log_path, capsys):
     record = json.loads(capsys.readouterr().out)
     assert [p["policy"] for p in record["policies"]] == ["never", "random", "always_mens"]
     first = record["policies"][0]["estimates"]
-    assert set(first) == {"dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic"}
+    assert set(first) == {"dm", "is", "wis", "pdis", "wpdis", "dr", "wdr", "magic", "mis", "mdr"}
     for estimate in first.values():
         assert all(np.isfinite(estimate[key]) for key in ("low", "value", "high"))
         assert estimate["low"] <= estimate["high"]
@@ -44,6 +45,21 @@ def test_fitted_q_on_the_filter_belief_is_recorded(log_path, capsys):
     plain = json.loads(capsys.readouterr().out)
     assert with_belief["settings"]["fqe_features"] == "belief" and plain["settings"]["fqe_features"] == "observation"
     assert with_belief["policies"][0]["estimates"]["dm"]["value"] != plain["policies"][0]["estimates"]["dm"]["value"]
+
+
+def test_the_state_ratios_learner_and_clip_are_recorded(log_path, capsys):
+    path, _ = log_path
+    args = ["ope", str(path), "--policies", "never", "always_mens", "--estimators", "mis", "mdr", "--bootstrap", "5"]
+    assert main([*args, "--ratio-learner", "binned", "--ratio-clip", "12", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["settings"]["ratio_learner"] == "binned" and record["settings"]["ratio_clip"] == 12.0
+    for entry in record["policies"]:
+        assert entry["state_ratios"]["learner"] == "binned" and entry["state_ratios"]["clip"] == 12.0
+        assert {e["ratio_clip"] for e in entry["estimates"].values()} == {12.0}
+    assert main(args) == 0
+    assert f"mis and mdr: per-week state ratios learned by regression, clipped at {DEFAULT_RATIO_CLIP:g}" in capsys.readouterr().out
+    assert main([*args, "--ratio-clip", "0.5"]) == 2
+    assert "ratio_clip: received 0.5, expected a number > 1" in capsys.readouterr().err
 
 
 def test_a_log_without_propensities_is_marked_estimated(log_path, tmp_path, capsys):

@@ -27,6 +27,10 @@ def test_offline_section_problems_are_reported_with_their_keys(tiny):
     assert "did you mean 'oracle'" in names["offline.behavior"]
     assert "did you mean 'wdr'" in names["offline.estimators[1]"]
     assert "hidden state" in problems(tiny(offline={"behavior": "oracle"}))["offline.behavior"]
+    ratios = problems(tiny(offline={"ratio_learner": "binnd", "ratio_clip": 0.5}))
+    assert "did you mean 'binned'" in ratios["offline.ratio_learner"]
+    assert "expected a number > 1" in ratios["offline.ratio_clip"]
+    assert "did you mean 'mdr'" in problems(tiny(offline={"estimators": ["mis", "mdrr"]}))["offline.estimators[1]"]
     assert "would log untrained" in problems(tiny(offline={"behavior": "ppo"}))["offline.behavior"]
 
 
@@ -43,7 +47,10 @@ def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, 
             policies=["never", "random", "always_mens", "oracle"],
             seeds=[0],
             evaluation={"customers": 100, "draws": 1},
-            offline={"customers": 300, "logging_seeds": 2, "bootstrap": 20, "estimators": ["dm", "pdis", "dr"]},
+            offline={
+                "customers": 300, "logging_seeds": 2, "bootstrap": 20, "estimators": ["dm", "pdis", "dr", "mdr"],
+                "ratio_learner": "binned", "ratio_clip": 20,
+            },
         )
     )
     result = run_experiment(config, tmp_path / "run", progress=False)
@@ -51,8 +58,11 @@ def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, 
     assert set(long["policy"]) == {"never", "random", "always_mens", "oracle"}
     assert set(long["logging_seed"]) == {0, 1}
     estimated = long[long["estimator"].notna()]
-    assert set(estimated["estimator"]) == {"dm", "pdis", "dr"}
-    assert len(estimated) == 3 * 3 * 2  # policies x estimators x logs
+    assert set(estimated["estimator"]) == {"dm", "pdis", "dr", "mdr"}
+    assert len(estimated) == 3 * 4 * 2  # policies x estimators x logs
+    marginal = estimated["estimator"] == "mdr"
+    assert (estimated.loc[marginal, "ratio_learner"] == "binned").all() and (estimated.loc[marginal, "ratio_clip"] == 20).all()
+    assert estimated.loc[~marginal, "ratio_learner"].isna().all()
     assert long.loc[long["policy"] == "oracle", "estimator"].isna().all()  # the oracle: its true value only
     # Same customers in every cell: the log is shared, so never's truth is the same number in each record.
     assert estimated.loc[estimated["policy"] == "never"].groupby("logging_seed")["true_value"].nunique().eq(1).all()
@@ -61,6 +71,7 @@ def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, 
     assert (random_pdis["low"] <= random_pdis["high"]).all()
     text = report_text(result.output_dir)
     assert "Offline benchmark" in text and "spearman" in text.lower()
+    assert "mis and mdr: per-week state ratios learned by binned, clipped at 20" in text
     markdown = (result.output_dir / "report" / "report.md").read_text()
     assert "## Offline benchmark" in markdown and (result.output_dir / "report" / "offline.png").is_file()
     # With several settings, the text and the report both head each setting's table.
@@ -70,3 +81,11 @@ def test_every_cell_carries_its_offline_records_and_the_report_shows_them(tiny, 
     assert headings == ["Setting 0", "Setting 1"]
     rerun = run_experiment(config, tmp_path / "again", progress=False)
     assert json.loads(rerun.table["offline"].dropna().iloc[0])["records"] == json.loads(result.table["offline"].dropna().iloc[0])["records"]
+
+
+def test_the_config_s_ratio_learners_and_default_are_the_package_s():
+    from journeygym.experiments.config import config_json_schema
+    from journeygym.ope.ratios import DEFAULT_RATIO_LEARNER, RATIO_LEARNERS
+
+    learner = config_json_schema()["$defs"]["OfflineSection"]["properties"]["ratio_learner"]
+    assert learner["enum"] == list(RATIO_LEARNERS) and learner["default"] == DEFAULT_RATIO_LEARNER

@@ -16,7 +16,7 @@ ACTIONS = ("no_action", "mens", "womens")
 
 
 def random_log(seed: int, n: int, horizon: int, n_actions: int, deterministic_target: bool):
-    """A log with random lengths, propensities, rewards, a random target and Q-hat."""
+    """A log with random lengths, propensities, rewards, a random target, Q-hat and state ratios."""
     rng = np.random.default_rng(seed)
     names = ACTIONS[:n_actions]
     lengths = rng.integers(1, horizon + 1, size=n)
@@ -41,7 +41,8 @@ def random_log(seed: int, n: int, horizon: int, n_actions: int, deterministic_ta
         customer_ids=np.arange(n),
     )
     q_values = np.where(mask[:, :, None], rng.normal(size=(n, horizon, n_actions)), 0.0)
-    return episodes, target, q_values
+    ratios = rng.exponential(size=(n, horizon))
+    return episodes, target, q_values, ratios
 
 
 logs = st.builds(
@@ -57,11 +58,12 @@ logs = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(log=logs, gamma=st.sampled_from([1.0, 0.9, 0.5]))
 def test_estimates_do_not_depend_on_customer_order(log, gamma: float) -> None:
-    episodes, target, q_values = log
+    episodes, target, q_values, ratios = log
     order = np.random.default_rng(0).permutation(episodes.n_customers)
-    found = estimate_all(episodes, target, q_values, policy_name="p", gamma=gamma, n_bootstrap=5)
+    found = estimate_all(episodes, target, q_values, policy_name="p", state_ratios=ratios, gamma=gamma, n_bootstrap=5)
     shuffled = estimate_all(
-        episodes.subset(order), target[order], q_values[order], policy_name="p", gamma=gamma, n_bootstrap=5
+        episodes.subset(order), target[order], q_values[order], policy_name="p", state_ratios=ratios[order],
+        gamma=gamma, n_bootstrap=5,
     )
     for name in ESTIMATORS:
         assert np.isclose(found[name].value, shuffled[name].value, rtol=1e-10, atol=1e-10)
@@ -72,7 +74,7 @@ def test_estimates_do_not_depend_on_customer_order(log, gamma: float) -> None:
 @settings(max_examples=60, deadline=None)
 @given(log=logs, gamma=st.sampled_from([1.0, 0.7]))
 def test_self_normalized_estimators_stay_within_the_logged_rewards(log, gamma: float) -> None:
-    episodes, target, _ = log
+    episodes, target, _, _ = log
     found = estimate_all(episodes, target, policy_name="p", estimators=["wis", "wpdis"], gamma=gamma, n_bootstrap=5)
     discounted = episodes.rewards * gamma ** np.arange(episodes.horizon)
     cumulative = cumulative_ratios(episodes, target)
@@ -93,9 +95,9 @@ def test_self_normalized_estimators_stay_within_the_logged_rewards(log, gamma: f
 @settings(max_examples=40, deadline=None)
 @given(log=logs, seed=st.integers(0, 1_000))
 def test_bootstrap_interval_contains_the_estimate_and_is_reproducible(log, seed: int) -> None:
-    episodes, target, q_values = log
-    found = estimate_all(episodes, target, q_values, policy_name="p", n_bootstrap=200, seed=seed)
-    again = estimate_all(episodes, target, q_values, policy_name="p", n_bootstrap=200, seed=seed)
+    episodes, target, q_values, ratios = log
+    found = estimate_all(episodes, target, q_values, policy_name="p", state_ratios=ratios, n_bootstrap=200, seed=seed)
+    again = estimate_all(episodes, target, q_values, policy_name="p", state_ratios=ratios, n_bootstrap=200, seed=seed)
     for name, result in found.items():
         assert result == again[name]
         assert result.low <= result.high and result.standard_error >= 0

@@ -127,8 +127,8 @@ def test_weighted_estimators_converge_to_the_true_value(tiny_target) -> None:
         assert result.standard_error < 0.02
 
 
-def _padded(episodes: LoggedEpisodes, target: np.ndarray, q_values: np.ndarray, extra: int):
-    """The episodes with ``extra`` padding weeks whose target and Q-hat are deliberately not neutral."""
+def _padded(episodes: LoggedEpisodes, target: np.ndarray, q_values: np.ndarray, ratios: np.ndarray, extra: int):
+    """The episodes with ``extra`` padding weeks whose target, Q-hat and state ratios are deliberately not neutral."""
     n = episodes.n_customers
 
     def pad(array: np.ndarray, fill: float) -> np.ndarray:
@@ -146,16 +146,18 @@ def _padded(episodes: LoggedEpisodes, target: np.ndarray, q_values: np.ndarray, 
     )
     padded_target = pad(target, 0.5)
     padded_target[:, HORIZON:] = [0.25, 0.75]
-    return padded, padded_target, pad(q_values, 3.0)
+    return padded, padded_target, pad(q_values, 3.0), pad(ratios, 5.0)
 
 
 def test_padding_weeks_contribute_nothing(tiny_target) -> None:
     episodes = simulate(200, seed=7)
     target = target_probabilities(tiny_target, episodes)
     q_values = q_values_from(exact_q_table(tiny_target.table, 0.9) - 0.3, episodes)
-    padded = _padded(episodes, target, q_values, extra=2)
-    plain = estimate_all(episodes, target, q_values, policy_name="tiny", gamma=0.9, reward_lower_bound=-4.0)
-    with_padding = estimate_all(*padded, policy_name="tiny", gamma=0.9, reward_lower_bound=-4.0)
+    ratios = 0.5 + states(episodes)
+    *padded, padded_ratios = _padded(episodes, target, q_values, ratios, extra=2)
+    options = dict(policy_name="tiny", gamma=0.9, reward_lower_bound=-4.0)
+    plain = estimate_all(episodes, target, q_values, state_ratios=ratios, **options)
+    with_padding = estimate_all(*padded, state_ratios=padded_ratios, **options)
     for name in ESTIMATORS:
         a, b = plain[name], with_padding[name]
         for field in ("value", "low", "high", "standard_error", "lower_bound_t"):
@@ -171,6 +173,7 @@ def test_episodes_of_different_lengths_average_their_own_terms(tiny_target) -> N
     episodes = simulate(300, seed=8)
     target = target_probabilities(tiny_target, episodes)
     q_values = q_values_from(exact_q_table(tiny_target.table, 1.0) * 0.5, episodes)
+    ratios = 0.5 + states(episodes)
     short = np.arange(300) < 120
     # Cut the first 120 customers after two weeks: their third week becomes padding.
     mask = episodes.mask.copy()
@@ -192,19 +195,20 @@ def test_episodes_of_different_lengths_average_their_own_terms(tiny_target) -> N
         behavior_probabilities=episodes.behavior_probabilities[short, :2],
         mask=episodes.mask[short, :2],
     )
-    names = ["dm", "is", "pdis", "dr"]
-    found = estimate_all(ragged, target, q_values, policy_name="t", estimators=names, n_bootstrap=2)
-    shorter = estimate_all(
-        two_weeks, target[short, :2], q_values[short, :2], policy_name="t", estimators=names, n_bootstrap=2
-    )
-    full = estimate_all(
-        episodes.subset(~short), target[~short], q_values[~short], policy_name="t", estimators=names, n_bootstrap=2
-    )
+    names = ["dm", "is", "pdis", "dr", "mis", "mdr"]
+    options = dict(policy_name="t", estimators=names, n_bootstrap=2)
+    found = estimate_all(ragged, target, q_values, state_ratios=ratios, **options)
+    shorter = estimate_all(two_weeks, target[short, :2], q_values[short, :2], state_ratios=ratios[short, :2], **options)
+    full = estimate_all(episodes.subset(~short), target[~short], q_values[~short], state_ratios=ratios[~short], **options)
     for name in names:
         expected = (120 * shorter[name].value + 180 * full[name].value) / 300
         assert found[name].value == pytest.approx(expected, rel=1e-12), name
-    alone = estimate_all(ragged.subset(short), target[short], q_values[short], policy_name="t", n_bootstrap=20)
-    shorter = estimate_all(two_weeks, target[short, :2], q_values[short, :2], policy_name="t", n_bootstrap=20)
+    alone = estimate_all(
+        ragged.subset(short), target[short], q_values[short], state_ratios=ratios[short], policy_name="t", n_bootstrap=20
+    )
+    shorter = estimate_all(
+        two_weeks, target[short, :2], q_values[short, :2], state_ratios=ratios[short, :2], policy_name="t", n_bootstrap=20
+    )
     for name in ESTIMATORS:
         assert alone[name].value == pytest.approx(shorter[name].value, rel=1e-12), name
         assert alone[name].high == pytest.approx(shorter[name].high, rel=1e-12), name
@@ -214,7 +218,7 @@ def test_same_seed_same_numbers_and_estimate_matches_estimate_all(tiny_target) -
     episodes = simulate(400, seed=9)
     target = target_probabilities(tiny_target, episodes)
     q_values = q_values_from(exact_q_table(tiny_target.table, 1.0), episodes)
-    options = dict(policy_name="tiny", n_bootstrap=50, reward_lower_bound=-4.0, seed=3)
+    options = dict(policy_name="tiny", n_bootstrap=50, reward_lower_bound=-4.0, seed=3, state_ratios=0.5 + states(episodes))
     first = estimate_all(episodes, target, q_values, **options)
     again = estimate_all(episodes, target, q_values, **options)
     assert [r.as_dict() for r in first.values()] == [r.as_dict() for r in again.values()]
