@@ -24,7 +24,10 @@ customers by the policy's preference for e-mailing them.
 
 Training logs (TensorBoard and ``progress.csv``) go to ``tensorboard_log`` when set;
 ``rollout/ep_rew_mean`` is the mean return of the last population of training
-customers (with ``training_reward="expected"``, their expected return).
+customers (with ``training_reward="expected"``, their expected return).  The
+learning curve (:mod:`journeygym.agents.learning_curves`) is the greedy policy's
+return on fixed validation customers at a few checkpoints: ``learning_curve_``
+after ``fit``, ``learning_curve.json`` in a saved agent, ``eval/`` in the logs.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 import journeygym
-from journeygym.agents.features import find_population_env
+from journeygym.agents.devices import check_device
+from journeygym.agents.features import find_population_env, with_belief
 from journeygym.agents.lagrangian import (
     Calibration,
     ContactTarget,
@@ -54,6 +59,7 @@ from journeygym.agents.lagrangian import (
     resolve_contact_target,
     validation_request_rate,
 )
+from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, LearningCurve, evaluate_checkpoint
 from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.belief import BeliefTracker
@@ -94,7 +100,12 @@ class SB3Agent:
     tensorboard_log
         Directory for TensorBoard and CSV training logs (None: no logs).
     device
-        Torch device (default ``"cpu"``: the networks are small).
+        Torch device: ``"cpu"`` (default: the networks are small), ``"auto"`` (a GPU when torch
+        sees one) or ``"cuda"``; see :mod:`journeygym.agents.devices`.
+    learning_curve
+        Settings of the learning curve measured during training (:class:`~journeygym.agents.learning_curves.CurveSettings`
+        or a mapping of its keys: ``checkpoints``, ``customers``, ``episodes``, ``seed``; default: its
+        defaults), or None for none.
     verbose
         SB3 verbosity.
     email_price
@@ -168,9 +179,12 @@ class SB3Agent:
         calibration_customers: int = 1024,
         rate_signal: str | None = None,
         training_budget: str = "lifted",
+        learning_curve: CurveSettings | Mapping[str, Any] | None = CurveSettings(),
         **algorithm_kwargs: Any,
     ) -> None:
         owner = type(self).__name__
+        self.device = check_device(device, owner)
+        self.learning_curve = CurveSettings.of(learning_curve, owner)
         self.email_price = check_email_price(email_price, owner)
         self.contact_target = check_contact_target(contact_target, owner)
         step = self.default_price_step if price_step is None else price_step
@@ -198,7 +212,6 @@ class SB3Agent:
         self.training_reward = training_reward
         self.normalize_reward = bool(normalize_reward)
         self.tensorboard_log = None if tensorboard_log is None else str(tensorboard_log)
-        self.device = device
         self.verbose = verbose
         self.algorithm_kwargs = dict(algorithm_kwargs)
         self.model: BaseAlgorithm | None = None
@@ -213,6 +226,8 @@ class SB3Agent:
         self.price_record: dict[str, Any] | None = None
         self._wrapper: EmailPriceWrapper | None = None
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        #: The learning curve of the last ``fit`` (None without one, or when the env is not a JourneyVecEnv).
+        self.learning_curve_: LearningCurve | None = None
 
     @property
     def priced(self) -> bool:
@@ -241,6 +256,8 @@ class SB3Agent:
             "belief_features": self.belief_features,
             "training_reward": self.training_reward,
             "normalize_reward": self.normalize_reward,
+            "device": self.device,
+            "learning_curve": None if self.learning_curve is None else self.learning_curve.to_dict(),
             **self.defaults,
             **self.algorithm_kwargs,
         }
@@ -317,7 +334,7 @@ class SB3Agent:
             Path(self.tensorboard_log).mkdir(parents=True, exist_ok=True)
             formats = ["csv", "tensorboard"] + (["stdout"] if self.verbose else [])
             self.model.set_logger(configure(self.tensorboard_log, formats))
-        callback = None
+        callbacks = []
         if target is not None:
             from journeygym.agents.sb3_wrappers import DualAscentCallback
 
@@ -326,8 +343,14 @@ class SB3Agent:
                 self._wrapper, target, self.price_step, self._network_preferences, subscribed,
                 signal=self.rate_signal, **self._dual_schedule(horizon, kwargs),
             )
-        self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callback)
+            callbacks.append(callback)
+        validation = self._curve_callback(env_factory, total_timesteps) if population is not None else None
+        if validation is not None:
+            callbacks.append(validation[0])
+        self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callbacks or None)
         env.close()
+        if validation is not None:
+            validation[1].close()
         if self._wrapper is not None:
             self.final_email_price = float(self._wrapper.email_price)
         if target is not None:
@@ -341,6 +364,26 @@ class SB3Agent:
                     uncalibrated_rate=result.uncalibrated_rate, calibration_rollouts=result.evaluations,
                 )
         return self
+
+    def _curve_callback(self, env_factory: EnvFactory, total_timesteps: int) -> tuple[Any, Any] | None:
+        """The learning-curve callback and its validation env (None without a curve)."""
+        self.learning_curve_ = None
+        settings = self.learning_curve
+        if settings is None:
+            return None
+        from journeygym.agents.sb3_wrappers import LearningCurveCallback
+
+        validation_env = find_population_env(env_factory(settings.customers))
+        belief = None
+        if self.belief_features:
+            belief = (self._belief_model.mean, self._belief_model.assumptions)
+        policy = CheckpointPolicy(self.name, self._network_preferences, belief)
+        curve = self.learning_curve_ = LearningCurve(settings)
+
+        def evaluate() -> tuple[float, float]:
+            return evaluate_checkpoint(validation_env, policy, settings)
+
+        return LearningCurveCallback(evaluate, settings.schedule(total_timesteps), curve), validation_env
 
     def _target(self, population: Any) -> ContactTarget | None:
         if self.contact_target is None:
@@ -363,7 +406,7 @@ class SB3Agent:
             tracker = BeliefTracker(self._belief_model.mean, self._belief_model.assumptions)
 
         def preferences_of(observations: np.ndarray) -> np.ndarray:
-            return self._network_preferences(self._features(observations, tracker))
+            return self._network_preferences(with_belief(observations, tracker))
 
         def request_rate(offset: float) -> tuple[float, np.ndarray]:
             return validation_request_rate(env, preferences_of, offset, target, seed + 10_007, episodes=4)
@@ -400,17 +443,9 @@ class SB3Agent:
         last = self._last
         if last is not None and last[0].shape == observations.shape and np.array_equal(last[0], observations):
             return last[1]
-        preferences = self._network_preferences(self._features(observations, self._tracker))
+        preferences = self._network_preferences(with_belief(observations, self._tracker))
         self._last = (observations.copy(), preferences)
         return preferences
-
-    @staticmethod
-    def _features(observations: np.ndarray, tracker: BeliefTracker | None) -> np.ndarray:
-        """The observations the network reads: with the filter's belief appended when it is on."""
-        if tracker is None:
-            return observations
-        belief = tracker.observe(observations)
-        return np.concatenate([observations, belief.astype(np.float32)], axis=1)
 
     def _network_preferences(self, features: np.ndarray) -> np.ndarray:
         """``(n, A)`` action preferences of the network for feature rows (greedy action = argmax)."""
@@ -447,6 +482,7 @@ class SB3Agent:
             "training_reward": self.training_reward,
             "normalize_reward": self.normalize_reward,
             "device": self.device,
+            "learning_curve": None if self.learning_curve is None else self.learning_curve.to_dict(),
             "algorithm_kwargs": self.algorithm_kwargs,
         }
         if self.priced:
@@ -463,6 +499,9 @@ class SB3Agent:
                 "price_record": self.price_record,
             }
         (directory / "agent.json").write_text(json.dumps(settings, indent=2, default=str))
+        if self.learning_curve_ is not None:
+            curve = {**self.learning_curve_.to_record(), "seconds": self.learning_curve_.seconds()}
+            (directory / "learning_curve.json").write_text(json.dumps(curve, indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SB3Agent:
@@ -485,6 +524,7 @@ class SB3Agent:
             training_reward=settings["training_reward"],
             normalize_reward=settings["normalize_reward"],
             device=settings.get("device", "cpu"),
+            learning_curve=settings.get("learning_curve", CurveSettings().to_dict()),
             **priced,
             **settings["algorithm_kwargs"],
         )

@@ -1,13 +1,16 @@
-"""The Stable-Baselines3 classes of the learning agents: VecEnv wrappers and the dual-ascent callback.
+"""The Stable-Baselines3 classes of the learning agents: VecEnv wrappers, the dual-ascent and learning-curve callbacks.
 
 They subclass Stable-Baselines3 (and so load torch); the models they use --
-the belief filter (:mod:`journeygym.envs.belief`) and the shadow price
-(:mod:`journeygym.agents.lagrangian`) -- live in modules that do not, so that
-building and checking an agent's settings stays light.
+the belief filter (:mod:`journeygym.envs.belief`), the shadow price
+(:mod:`journeygym.agents.lagrangian`) and the learning curves
+(:mod:`journeygym.agents.learning_curves`) -- live in modules that do not, so
+that building and checking an agent's settings stays light.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,11 +21,14 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from journeygym.agents.features import find_journey_env, find_population_env, model_parameters_of
 from journeygym.agents.lagrangian import RATE_SIGNALS, ContactTarget, Preferences, check_choice
+from journeygym.agents.learning_curves import CurvePoint, LearningCurve
 from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import mean_spend
 
-__all__ = ["BeliefObservation", "DualAscentCallback", "EmailPriceWrapper", "ExpectedRewardWrapper"]
+__all__ = [
+    "BeliefObservation", "DualAscentCallback", "EmailPriceWrapper", "ExpectedRewardWrapper", "LearningCurveCallback",
+]
 
 
 class BeliefObservation(VecEnvWrapper):
@@ -305,3 +311,61 @@ class DualAscentCallback(BaseCallback):
         self.logger.record("lagrangian/sampled_contact_rate", sampled)
         self.logger.record("lagrangian/greedy_contact_rate", greedy_rate)
         self.logger.record("lagrangian/contact_target", self.target.rate)
+
+
+class LearningCurveCallback(BaseCallback):
+    """Evaluate the greedy policy at checkpoints of training and record its :class:`LearningCurve`.
+
+    Checkpoints are taken at the start of a rollout (after the previous update; PPO: one
+    season of the training customers, DQN: every ``train_freq`` steps) once the env-step
+    count reaches the next due count, and once more at the end of training.  The
+    evaluation runs on its own env and filter and draws no random number from the
+    training streams.
+
+    Parameters
+    ----------
+    evaluate
+        ``evaluate()`` -> (return per customer, contacts per customer-week) of the policy as it is now.
+    due
+        Env-step counts at which a checkpoint is due (:meth:`CurveSettings.schedule
+        <journeygym.agents.learning_curves.CurveSettings.schedule>`).
+    curve
+        The curve the checkpoints are appended to.
+    """
+
+    def __init__(self, evaluate: Callable[[], tuple[float, float]], due: list[int], curve: LearningCurve) -> None:
+        super().__init__()
+        self.evaluate = evaluate
+        self.due = sorted(due)
+        self.curve = curve
+        self._started = 0.0
+        self._evaluating = 0.0
+        self._next = 0
+
+    def _on_training_start(self) -> None:
+        self._started = time.perf_counter()
+        self._evaluating = 0.0
+        self._next = 0
+
+    def _on_rollout_start(self) -> None:
+        if self._next < len(self.due) and self.num_timesteps >= self.due[self._next]:
+            while self._next < len(self.due) and self.num_timesteps >= self.due[self._next]:
+                self._next += 1
+            self._checkpoint()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_training_end(self) -> None:
+        points = self.curve.points
+        if not points or points[-1].timesteps < self.num_timesteps:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        started = time.perf_counter()
+        trained = started - self._started - self._evaluating
+        value, contacts = self.evaluate()
+        self._evaluating += time.perf_counter() - started
+        self.curve.points.append(CurvePoint(int(self.num_timesteps), trained, value, contacts))
+        self.logger.record("eval/return_per_customer", value)
+        self.logger.record("eval/contacts_per_customer_week", contacts)
