@@ -152,6 +152,9 @@ class SB3Agent:
     defaults: ClassVar[dict[str, Any]]
     default_price_step: ClassVar[float]
     default_rate_signal: ClassVar[str]
+    #: Bootstrap the truncated seasons' rewards in one batch (:class:`~journeygym.agents.sb3_wrappers.TimeoutBootstrap`;
+    #: on-policy algorithms: an off-policy replay buffer reads the truncation flags itself).
+    batched_bootstrap: ClassVar[bool] = False
 
     @classmethod
     def algorithm(cls) -> type[BaseAlgorithm]:
@@ -296,9 +299,13 @@ class SB3Agent:
         if self.normalize_reward:
             venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
             self.vec_normalize = venv
+        if self.batched_bootstrap:
+            from journeygym.agents.sb3_wrappers import TimeoutBootstrap
+
+            venv = TimeoutBootstrap(venv, gamma)
         return venv
 
-    def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int) -> SB3Agent:
+    def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int, callback: Any = None) -> SB3Agent:
         """Train from scratch for ``total_timesteps`` customer-weeks.
 
         Parameters
@@ -309,6 +316,9 @@ class SB3Agent:
             Training budget in customer-weeks.
         seed
             Seeds the env, torch and numpy.
+        callback
+            Further Stable-Baselines3 callbacks (one or a list), run after the agent's own; one that
+            returns False from ``on_step`` ends training early (e.g. on a wall-clock budget).
         """
         venv = env_factory(self.n_envs)
         population = find_population_env(venv)
@@ -328,6 +338,8 @@ class SB3Agent:
         self.final_email_price, self.preference_offset, self.price_record = None, 0.0, None
         env = self._wrap(venv, float(kwargs["gamma"]))
         self.model = self.algorithm()("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
+        if self.batched_bootstrap:
+            env.policy = self.model.policy
         if self.tensorboard_log is not None:
             from stable_baselines3.common.logger import configure
 
@@ -339,14 +351,16 @@ class SB3Agent:
             from journeygym.agents.sb3_wrappers import DualAscentCallback
 
             subscribed = observation_column_index(population.parameters.action_names)["subscribed"]
-            callback = DualAscentCallback(
+            dual = DualAscentCallback(
                 self._wrapper, target, self.price_step, self._network_preferences, subscribed,
                 signal=self.rate_signal, **self._dual_schedule(horizon, kwargs),
             )
-            callbacks.append(callback)
+            callbacks.append(dual)
         validation = self._curve_callback(env_factory, total_timesteps) if population is not None else None
         if validation is not None:
             callbacks.append(validation[0])
+        if callback is not None:
+            callbacks.extend(callback if isinstance(callback, list) else [callback])
         self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callbacks or None)
         env.close()
         if validation is not None:
@@ -355,7 +369,7 @@ class SB3Agent:
             self.final_email_price = float(self._wrapper.email_price)
         if target is not None:
             self.price_record = {"target": target.rate, "per_subscribed": target.per_subscribed}
-            self.price_record["history"] = callback.history
+            self.price_record["history"] = dual.history
             if self.calibration is not None:
                 result = self._calibrate(env_factory, target, seed)
                 self.preference_offset = result.offset
@@ -374,16 +388,25 @@ class SB3Agent:
         from journeygym.agents.sb3_wrappers import LearningCurveCallback
 
         validation_env = find_population_env(env_factory(settings.customers))
-        belief = None
-        if self.belief_features:
-            belief = (self._belief_model.mean, self._belief_model.assumptions)
-        policy = CheckpointPolicy(self.name, self._network_preferences, belief)
+        policy = self.checkpoint_policy()
         curve = self.learning_curve_ = LearningCurve(settings)
 
         def evaluate() -> tuple[float, float]:
             return evaluate_checkpoint(validation_env, policy, settings)
 
         return LearningCurveCallback(evaluate, settings.schedule(total_timesteps), curve), validation_env
+
+    def checkpoint_policy(self) -> CheckpointPolicy:
+        """The greedy policy of the network as it is now (during training too), with a belief filter of its own.
+
+        Without the calibration offset; acting with it touches neither the agent's filter nor any random stream.
+        """
+        if self.model is None:
+            raise RuntimeError(f"{self.name}: the agent is not trained; call fit(...) or load(path) first.")
+        belief = None
+        if self.belief_features:
+            belief = (self._belief_model.mean, self._belief_model.assumptions)
+        return CheckpointPolicy(self.name, self._network_preferences, belief)
 
     def _target(self, population: Any) -> ContactTarget | None:
         if self.contact_target is None:
@@ -574,6 +597,7 @@ class PPOAgent(SB3Agent):
 
     algorithm_name = "PPO"
     default_name = "ppo"
+    batched_bootstrap = True
     default_n_envs = 512
     default_price_step = 0.02
     default_rate_signal = "greedy"
