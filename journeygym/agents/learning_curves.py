@@ -14,7 +14,13 @@ key that keeps them apart from the training env's seeds.
 Each checkpoint records (:class:`CurvePoint`) the env-steps trained so far,
 the training wall seconds so far (evaluation time excluded), the return per
 customer and the e-mails delivered per customer-week, as the experiments
-measure them (:class:`~journeygym.baselines.rollout.Rollout`).  The
+measure them (:class:`~journeygym.baselines.rollout.Rollout`).  The curve also
+records what sending nothing earns on the same validation customers
+(:attr:`LearningCurve.no_action_return`): a few thousand customer-seasons
+leave the level of a return uncertain by a few tenths of a dollar (a
+customer's season return has a standard deviation of about 23 dollars), while
+the gain over sending nothing, paired on the same customers, is much more
+precise -- reports compare it with the other policies' gain over ``never``.  The
 evaluation draws no random number from the training streams (torch, numpy's
 global generator, the training env): training with and without a curve gives
 the same agent bit for bit.
@@ -39,6 +45,7 @@ from journeygym.agents.features import with_belief
 from journeygym.agents.lagrangian import email_preference, greedy_actions
 from journeygym.baselines.base import Policy
 from journeygym.baselines.rollout import rollout_on
+from journeygym.baselines.simple import ConstantPolicy
 from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 
@@ -75,6 +82,12 @@ class CurveSettings:
         Validation seasons (with ``params="sample"``, one posterior draw each).
     seed
         Chooses the validation customers (and draws); the same for every training seed.
+
+    Notes
+    -----
+    A checkpoint of the defaults (2,000 customer-seasons) takes about 0.15 s on one core,
+    so a curve costs about 1.4 s per training run whatever its budget: about half the
+    training time of 500,000 PPO env-steps, a tenth of 3,000,000.
     """
 
     checkpoints: int = 8
@@ -157,16 +170,23 @@ class LearningCurve:
 
     settings: CurveSettings
     points: list[CurvePoint] = field(default_factory=list)
+    #: Mean return per customer of sending nothing on the validation customers (None: not measured).
+    no_action_return: float | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """What the results store: the settings and one list per key of :data:`CURVE_KEYS` (no timings).
+        """What the results store: the settings, ``no_action_return`` and one list per key of :data:`CURVE_KEYS`.
 
         Deterministic: the same seed gives the same record; the timings are :meth:`seconds`.
         """
-        record: dict[str, Any] = {"validation": self.settings.to_dict()}
+        record: dict[str, Any] = {"validation": self.settings.to_dict(), "no_action_return": self.no_action_return}
         for key in CURVE_KEYS:
             record[key] = [getattr(p, key) for p in self.points]
         return record
+
+    @classmethod
+    def start(cls, env: Any, settings: CurveSettings) -> LearningCurve:
+        """A curve with no checkpoint yet, measuring what sending nothing earns on ``env``'s validation seasons."""
+        return cls(settings, no_action_return=evaluate_checkpoint(env, ConstantPolicy(0, "never"), settings)[0])
 
     def seconds(self) -> list[float]:
         """Training wall seconds at each checkpoint (not reproducible: kept apart from :meth:`to_record`)."""
@@ -177,7 +197,7 @@ def curve_record(curve: Any) -> tuple[dict[str, Any] | None, list[float] | None]
     """``(record, seconds)`` of an agent's ``learning_curve_``: a :class:`LearningCurve`, a mapping, or None.
 
     A mapping (an agent of one's own) needs the lists of :data:`CURVE_KEYS` of equal length
-    and may hold ``seconds``; anything else is no curve.
+    and may hold ``seconds`` and ``no_action_return``; anything else is no curve.
     """
     if isinstance(curve, LearningCurve):
         return curve.to_record(), curve.seconds()
@@ -187,6 +207,8 @@ def curve_record(curve: Any) -> tuple[dict[str, Any] | None, list[float] | None]
     record["timesteps"] = [int(v) for v in record["timesteps"]]
     if len({len(v) for v in record.values()}) != 1:
         return None, None
+    no_action = curve.get("no_action_return")
+    record["no_action_return"] = None if no_action is None else float(no_action)
     seconds = curve.get("seconds")
     return record, None if seconds is None else [float(v) for v in seconds]
 

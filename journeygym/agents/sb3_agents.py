@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -59,7 +59,7 @@ from journeygym.agents.lagrangian import (
     resolve_contact_target,
     validation_request_rate,
 )
-from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, LearningCurve, evaluate_checkpoint
+from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, LearningCurve
 from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.belief import BeliefTracker
@@ -75,6 +75,8 @@ if TYPE_CHECKING:  # Stable-Baselines3 and torch load when an agent trains or lo
 __all__ = ["DQNAgent", "PPOAgent", "SB3Agent"]
 
 _TRAINING_REWARDS = ("expected", "sampled")
+#: How the learning rate moves over training: held, or falling linearly to 0 at the end of the budget.
+LEARNING_RATE_SCHEDULES = ("constant", "linear")
 #: The price hyperparameters saved in agent.json and passed back to the constructor on load.
 _PRICE_SETTINGS = (
     "email_price", "contact_target", "price_step", "rate_signal", "training_budget", "calibration",
@@ -139,7 +141,9 @@ class SB3Agent:
         earned 4.7 a customer where the one trained with the budget lifted earned 7.7.
     **algorithm_kwargs
         Passed to the SB3 algorithm, overriding the tuned defaults
-        (``learning_rate``, ``gamma``, ``policy_kwargs``...).  Without ``gamma`` the
+        (``learning_rate``, ``gamma``, ``policy_kwargs``...), and
+        ``learning_rate_schedule``: ``"constant"`` or ``"linear"`` (from ``learning_rate``
+        down to 0 at the end of ``total_timesteps``; SB3's ``LinearSchedule``).  Without ``gamma`` the
         discount is the scenario's (:attr:`ScenarioAssumptions.discount
         <journeygym.envs.parameters.ScenarioAssumptions>` of the env it trains on),
         for the algorithm and the reward normalization alike.
@@ -217,6 +221,10 @@ class SB3Agent:
         self.tensorboard_log = None if tensorboard_log is None else str(tensorboard_log)
         self.verbose = verbose
         self.algorithm_kwargs = dict(algorithm_kwargs)
+        check_choice(
+            self.algorithm_kwargs.get("learning_rate_schedule", "constant"), LEARNING_RATE_SCHEDULES,
+            "learning_rate_schedule", owner,
+        )
         self.model: BaseAlgorithm | None = None
         self.vec_normalize: VecNormalize | None = None
         self._belief_model: ParameterDraws | None = None
@@ -247,6 +255,16 @@ class SB3Agent:
 
     def _horizon_defaults(self, horizon: int) -> dict[str, Any]:
         return {}
+
+    @staticmethod
+    def _algorithm_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The SB3 algorithm's keyword arguments: ``learning_rate_schedule`` turned into SB3's schedule."""
+        kwargs = dict(kwargs)
+        if kwargs.pop("learning_rate_schedule", "constant") == "linear":
+            from stable_baselines3.common.utils import LinearSchedule
+
+            kwargs["learning_rate"] = LinearSchedule(float(kwargs["learning_rate"]), 0.0, 1.0)
+        return kwargs
 
     def minimum_timesteps(self, horizon: int) -> int:
         """Fewest training steps that make one update (used to reject impossible budgets)."""
@@ -337,7 +355,9 @@ class SB3Agent:
         self._wrapper, self._last = None, None
         self.final_email_price, self.preference_offset, self.price_record = None, 0.0, None
         env = self._wrap(venv, float(kwargs["gamma"]))
-        self.model = self.algorithm()("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
+        self.model = self.algorithm()(
+            "MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **self._algorithm_arguments(kwargs)
+        )
         if self.batched_bootstrap:
             env.policy = self.model.policy
         if self.tensorboard_log is not None:
@@ -356,15 +376,13 @@ class SB3Agent:
                 signal=self.rate_signal, **self._dual_schedule(horizon, kwargs),
             )
             callbacks.append(dual)
-        validation = self._curve_callback(env_factory, total_timesteps) if population is not None else None
-        if validation is not None:
-            callbacks.append(validation[0])
+        curve = self._curve_callback(env_factory, total_timesteps) if population is not None else None
+        if curve is not None:
+            callbacks.append(curve)
         if callback is not None:
             callbacks.extend(callback if isinstance(callback, list) else [callback])
         self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callbacks or None)
         env.close()
-        if validation is not None:
-            validation[1].close()
         if self._wrapper is not None:
             self.final_email_price = float(self._wrapper.email_price)
         if target is not None:
@@ -379,22 +397,16 @@ class SB3Agent:
                 )
         return self
 
-    def _curve_callback(self, env_factory: EnvFactory, total_timesteps: int) -> tuple[Any, Any] | None:
-        """The learning-curve callback and its validation env (None without a curve)."""
+    def _curve_callback(self, env_factory: EnvFactory, total_timesteps: int) -> Any:
+        """The learning-curve callback, on a validation env of its own (None without a curve)."""
         self.learning_curve_ = None
-        settings = self.learning_curve
-        if settings is None:
+        if self.learning_curve is None:
             return None
         from journeygym.agents.sb3_wrappers import LearningCurveCallback
 
-        validation_env = find_population_env(env_factory(settings.customers))
-        policy = self.checkpoint_policy()
-        curve = self.learning_curve_ = LearningCurve(settings)
-
-        def evaluate() -> tuple[float, float]:
-            return evaluate_checkpoint(validation_env, policy, settings)
-
-        return LearningCurveCallback(evaluate, settings.schedule(total_timesteps), curve), validation_env
+        env = find_population_env(env_factory(self.learning_curve.customers))
+        self.learning_curve_ = LearningCurve.start(env, self.learning_curve)
+        return LearningCurveCallback(env, self.checkpoint_policy(), self.learning_curve_, total_timesteps)
 
     def checkpoint_policy(self) -> CheckpointPolicy:
         """The greedy policy of the network as it is now (during training too), with a belief filter of its own.
@@ -581,12 +593,20 @@ class PPOAgent(SB3Agent):
 
     One rollout is one season of ``n_envs`` customers (``n_steps`` = horizon),
     so every update sees complete seasons and values bootstrap only at the
-    horizon; four minibatches per rollout, ten epochs.  ``n_envs = 512``
-    because the advantage of an e-mail is small next to the noise of a
-    customer's season: with 128-256 customers per update some seeds settled on
-    e-mailing almost no one, with 512 none did in the tuning sweep.  The
+    horizon; four minibatches per rollout.  ``n_envs = 512`` because the
+    advantage of an e-mail is small next to the noise of a customer's season:
+    with 128-256 customers per update some seeds settled on e-mailing almost no
+    one, with 512 none did in the tuning sweep (then with ten epochs).  The
     entropy bonus is 0 (0.01 made runs less stable, not more).  See
     :class:`SB3Agent` for the reward and observation wrappers.
+
+    Tuned for return per wall-second (``benchmarks/tune_agents.py --grid small``):
+    one epoch per rollout, the learning rate 5e-3 falling linearly to 0.  In 18
+    wall-seconds per seed (seeds 0-2, 2 shared cores; fixed validation customers
+    on which never earns 5.000 a customer and the oracle 5.608) the earlier ten
+    epochs at 3e-4 ran 30,087 env-steps/s and reached 5.012 [4.988, 5.044], one
+    seed e-mailing no one; these ran 131,699 (178,235 per CPU-second) and reached
+    5.152 [5.022, 5.218]; a constant 3e-3 sent one seed to e-mailing almost everyone.
 
     Under a contact target the price moves by ``price_step = 0.02`` dollars per
     unit of rate gap after each rollout (about 19 updates in 500k steps): in the
@@ -602,8 +622,9 @@ class PPOAgent(SB3Agent):
     default_price_step = 0.02
     default_rate_signal = "greedy"
     defaults: ClassVar[dict[str, Any]] = {
-        "learning_rate": 3e-4,
-        "n_epochs": 10,
+        "learning_rate": 5e-3,
+        "learning_rate_schedule": "linear",
+        "n_epochs": 1,
         "gae_lambda": 0.95,
         "clip_range": 0.2,
         "ent_coef": 0.0,
@@ -627,9 +648,17 @@ class DQNAgent(SB3Agent):
     """Deep Q-learning with defaults for the customer-journey env.
 
     Collects ``n_envs`` customer-weeks per env step into a replay buffer and
-    makes ``gradient_steps`` updates per env step; exploration decays linearly
-    over ``exploration_fraction`` of training.  Tuned less than PPO: treat it
-    as a second learner to check PPO's result, not as a tuned benchmark.
+    makes ``gradient_steps`` updates every ``train_freq`` env steps; exploration
+    decays linearly over ``exploration_fraction`` of training.  Tuned less than
+    PPO: treat it as a second learner to check PPO's result, not as a tuned
+    benchmark.
+
+    Tuned for return per wall-second (``benchmarks/tune_agents.py --grid small``):
+    one gradient step every four env steps from a buffer of 100,000.  In 18
+    wall-seconds per seed (as for :class:`PPOAgent`) the earlier four steps every
+    env step from 500,000 ran 8,083 env-steps/s and reached 4.795 [4.525, 5.066];
+    these ran 44,785 and reached 5.323 [5.166, 5.423].  Per env-step they learn
+    less: the same wall time is about five times the env-steps.
 
     Under a contact target the price moves by ``price_step = 0.1`` after every
     season of env steps once learning has started (about 44 updates in 150k
@@ -643,11 +672,12 @@ class DQNAgent(SB3Agent):
     default_rate_signal = "greedy"
     defaults: ClassVar[dict[str, Any]] = {
         "learning_rate": 1e-4,
-        "buffer_size": 500_000,
+        "learning_rate_schedule": "constant",
+        "buffer_size": 100_000,
         "learning_starts": 20_000,
         "batch_size": 256,
-        "train_freq": 1,
-        "gradient_steps": 4,
+        "train_freq": 4,
+        "gradient_steps": 1,
         "target_update_interval": 2_000,
         "exploration_fraction": 0.3,
         "exploration_initial_eps": 1.0,

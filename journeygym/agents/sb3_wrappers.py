@@ -10,7 +10,6 @@ that building and checking an agent's settings stays light.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,8 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from journeygym.agents.features import find_journey_env, find_population_env, model_parameters_of
 from journeygym.agents.lagrangian import RATE_SIGNALS, ContactTarget, Preferences, check_choice
-from journeygym.agents.learning_curves import CurvePoint, LearningCurve
+from journeygym.agents.learning_curves import CurvePoint, LearningCurve, evaluate_checkpoint
+from journeygym.baselines.base import Policy
 from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import mean_spend
@@ -379,19 +379,25 @@ class LearningCurveCallback(BaseCallback):
 
     Parameters
     ----------
-    evaluate
-        ``evaluate()`` -> (return per customer, contacts per customer-week) of the policy as it is now.
-    due
-        Env-step counts at which a checkpoint is due (:meth:`CurveSettings.schedule
-        <journeygym.agents.learning_curves.CurveSettings.schedule>`).
+    env
+        The validation ``CustomerPopulationVectorEnv`` (closed at the end of training).
+    policy
+        The network's greedy policy (:meth:`SB3Agent.checkpoint_policy
+        <journeygym.agents.sb3_agents.SB3Agent.checkpoint_policy>`): it acts with the
+        network as it is at each checkpoint.
     curve
-        The curve the checkpoints are appended to.
+        The curve the checkpoints are appended to (:meth:`LearningCurve.start
+        <journeygym.agents.learning_curves.LearningCurve.start>`).
+    total_timesteps
+        The training budget the checkpoints are spread over (:meth:`CurveSettings.schedule
+        <journeygym.agents.learning_curves.CurveSettings.schedule>`).
     """
 
-    def __init__(self, evaluate: Callable[[], tuple[float, float]], due: list[int], curve: LearningCurve) -> None:
+    def __init__(self, env: Any, policy: Policy, curve: LearningCurve, total_timesteps: int) -> None:
         super().__init__()
-        self.evaluate = evaluate
-        self.due = sorted(due)
+        self.env = env
+        self.policy = policy
+        self.due = curve.settings.schedule(total_timesteps)
         self.curve = curve
         self._started = 0.0
         self._evaluating = 0.0
@@ -419,11 +425,12 @@ class LearningCurveCallback(BaseCallback):
         points = self.curve.points
         if not points or points[-1].timesteps < self.num_timesteps:
             self._checkpoint()
+        self.env.close()
 
     def _checkpoint(self) -> None:
         started = time.perf_counter()
         trained = self.trained_seconds()
-        value, contacts = self.evaluate()
+        value, contacts = evaluate_checkpoint(self.env, self.policy, self.curve.settings)
         self._evaluating += time.perf_counter() - started
         self.curve.points.append(CurvePoint(int(self.num_timesteps), trained, value, contacts))
         self.logger.record("eval/return_per_customer", value)

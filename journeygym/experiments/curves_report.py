@@ -13,9 +13,16 @@ figure per scenario setting, ``learning_curves_s<setting>.png``:
 
 one color per agent, a thick line for the mean over seeds and a light line per
 seed, with the seed baselines (``lookalike``, ``expected_ltv``,
-``ltv_uplift``) and the oracle of the same run as horizontal lines (their
-evaluation means; the curves are measured on other customers, the
-validation ones, so the levels agree up to sampling noise).
+``ltv_uplift``), the oracle and never of the same run as horizontal lines.
+
+The curves are measured on the validation customers, the lines on the
+evaluation customers: their levels differ by sampling noise and by the
+posterior draws each meets (half a dollar in the quick preset).  When the run
+has ``never`` and the curves record what sending nothing earns on their
+customers, both are drawn as the gain over sending nothing, each paired on its
+own customers (the curve minus the no-action return on the validation
+customers; a policy's evaluation mean minus never's), which removes most of
+that difference.
 """
 
 from __future__ import annotations
@@ -37,13 +44,15 @@ Block = tuple[Any, ...]
 #: The columns of :func:`curve_table`.
 CURVE_COLUMNS: tuple[str, ...] = (
     "setting", "policy", "seed", "checkpoint", "timesteps", "seconds", "return_per_customer", "contacts_per_customer_week",
+    "no_action_return",
 )
 
 
 def curve_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (setting, policy, seed, checkpoint) of the cells that recorded a learning curve.
 
-    ``seconds`` is NaN where the cell stored no timings.  Empty (with :data:`CURVE_COLUMNS`) when
+    ``seconds`` is NaN where the cell stored no timings, ``no_action_return`` where the curve did not
+    measure it.  Empty (with :data:`CURVE_COLUMNS`) when
     no cell has a curve, or the results predate the column.
     """
     if "learning_curve" not in frame.columns:
@@ -54,13 +63,15 @@ def curve_table(frame: pd.DataFrame) -> pd.DataFrame:
         record = json.loads(cell["learning_curve"])
         seconds = cell.get("learning_curve_seconds")
         steps = record["timesteps"]
+        no_action = record.get("no_action_return")
+        no_action = np.nan if no_action is None else float(no_action)
         if seconds is None or len(seconds) != len(steps):
             seconds = [np.nan] * len(steps)
         for i, step in enumerate(steps):
             rows.append(
                 (
                     int(cell["setting"]), str(cell["policy"]), int(cell["seed"]), i, int(step), float(seconds[i]),
-                    float(record["return_per_customer"][i]), float(record["contacts_per_customer_week"][i]),
+                    float(record["return_per_customer"][i]), float(record["contacts_per_customer_week"][i]), no_action,
                 )
             )
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
@@ -88,16 +99,25 @@ def _seed_mean(runs: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndarr
     return inside, np.mean([np.interp(inside, g, v) for g, v in zip(grids, values)], axis=0)
 
 
-def _reference_lines(summary: SettingSummary) -> list[tuple[str, float, str]]:
-    """``(label, value, line style)`` of the seed baselines and the oracle of a setting (evaluation means)."""
+def _reference_lines(summary: SettingSummary, base: float) -> list[tuple[str, float, str]]:
+    """``(label, value - base, line style)`` of the seed baselines, the oracle and never of a setting (evaluation means)."""
     lines = []
     styles = iter(("--", "-.", (0, (3, 1, 1, 1, 1, 1))))
     for row in summary.rows:
         if row.kind in SEED_BASELINES:
-            lines.append((row.policy, row.mean_return.mean, next(styles, "--")))
-    if summary.oracle is not None:
-        lines.append((summary.oracle, summary.row(summary.oracle).mean_return.mean, ":"))
+            lines.append((row.policy, row.mean_return.mean - base, next(styles, "--")))
+    for name, style in ((summary.oracle, ":"), (summary.never, "-")):
+        if name is not None:
+            lines.append((name, summary.row(name).mean_return.mean - base, style))
     return lines
+
+
+def _relative(curves: pd.DataFrame, summary: SettingSummary) -> tuple[pd.DataFrame, float] | None:
+    """The curves as gains over sending nothing, and never's evaluation mean (None: not both measured)."""
+    if summary.never is None or curves["no_action_return"].isna().any():
+        return None
+    gains = curves.assign(return_per_customer=curves["return_per_customer"] - curves["no_action_return"])
+    return gains, summary.row(summary.never).mean_return.mean
 
 
 def _setting_figure(curves: pd.DataFrame, summary: SettingSummary, order: Sequence[str], path: Path) -> Path:
@@ -106,9 +126,15 @@ def _setting_figure(curves: pd.DataFrame, summary: SettingSummary, order: Sequen
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    relative = _relative(curves, summary)
+    base = 0.0
+    ylabel = "$ per customer"
+    if relative is not None:
+        curves, base = relative
+        ylabel = "$ per customer over never"
     panels = (
-        ("timesteps", "return_per_customer", "customer-weeks of training", "$ per customer (validation)"),
-        ("seconds", "return_per_customer", "training seconds (evaluation excluded)", "$ per customer (validation)"),
+        ("timesteps", "return_per_customer", "customer-weeks of training", ylabel),
+        ("seconds", "return_per_customer", "training seconds (evaluation excluded)", ylabel),
         ("timesteps", "contacts_per_customer_week", "customer-weeks of training", "e-mails per customer-week"),
     )
     fig, axes = plt.subplots(1, len(panels), figsize=(15.5, 3.9), squeeze=False)
@@ -126,7 +152,7 @@ def _setting_figure(curves: pd.DataFrame, summary: SettingSummary, order: Sequen
                 n_seeds = runs["seed"].nunique()
                 ax.plot(*mean, color=color, linewidth=2.2, marker="o", markersize=3, label=f"{policy} (mean of {n_seeds} seed(s))")
         if y == "return_per_customer":
-            for label, value, style in _reference_lines(summary):
+            for label, value, style in _reference_lines(summary, base):
                 ax.axhline(value, color="gray", linestyle=style, linewidth=1.1, label=f"{label} (evaluation)")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -169,9 +195,11 @@ def learning_curve_blocks(figures: dict[int, Path], summaries: Sequence[SettingS
             "(the same customers and weekly noise at every checkpoint and for every seed; not the training "
             "customers): return per customer against customer-weeks of training and against training wall seconds "
             "(the evaluations excluded), and e-mails delivered per customer-week. Thick lines: the mean over seeds; "
-            "light lines: each seed. Gray lines: the seed baselines and the oracle of this run, at their evaluation "
-            "means (other customers: levels agree up to sampling noise). Under a contact target the curve is the "
-            "policy before its calibration.",
+            "light lines: each seed. Gray lines: the seed baselines, the oracle and never of this run, at their evaluation "
+            "means. With never in the run, returns are drawn as the gain over sending nothing, each paired on its own "
+            "customers (a curve minus what sending nothing earns on the validation customers; a line minus never's "
+            "evaluation mean): the two sets of customers and posterior draws differ, and pairing removes most of that "
+            "difference. Under a contact target the curve is the policy before its calibration.",
         ),
     ]
     labels = {s.setting: s.label for s in summaries}

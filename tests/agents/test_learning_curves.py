@@ -11,6 +11,7 @@ from journeygym.agents import learning_curves
 from journeygym.agents.devices import check_device
 from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, evaluate_checkpoint
 from journeygym.agents.sb3_agents import DQNAgent, PPOAgent
+from journeygym.baselines.simple import ConstantPolicy
 from journeygym.envs import CustomerPopulationVectorEnv, JourneyVecEnv
 
 HORIZON = 6
@@ -48,16 +49,17 @@ def test_checkpoints_are_in_order_on_the_same_validation_customers(
     curve = agent.learning_curve_
     record = curve.to_record()
     steps = record["timesteps"]
-    assert steps[0] == 0 and steps[-1] == timesteps  # the untrained policy, then the trained one
+    assert steps[0] == 0 and steps[-1] == agent.model.num_timesteps >= timesteps  # untrained, ..., trained
     assert all(b > a for a, b in zip(steps, steps[1:])) and len(steps) >= 3
     seconds = curve.seconds()
     assert all(b >= a for a, b in zip(seconds, seconds[1:]))
     assert record["validation"] == CURVE
     assert all(np.isfinite(record["return_per_customer"])) and all(0 <= c <= 1 for c in record["contacts_per_customer_week"])
-    # every checkpoint evaluates the same episodes: same seeds, same draw, same customers
+    # every checkpoint evaluates the same episodes: same seeds, same draw, same customers (the first group of
+    # episodes is sending nothing, measured once before training)
     episodes = CURVE["episodes"]
-    assert len(seen) == episodes * len(steps)
-    for checkpoint in range(1, len(steps)):
+    assert len(seen) == episodes * (len(steps) + 1)
+    for checkpoint in range(1, len(steps) + 1):
         for episode in range(episodes):
             reference, current = seen[episode], seen[checkpoint * episodes + episode]
             assert current[:2] == reference[:2]
@@ -80,6 +82,10 @@ def test_the_last_checkpoint_is_the_trained_greedy_policy_on_the_validation_cust
     last = agent.learning_curve_.points[-1]
     assert (last.return_per_customer, last.contacts_per_customer_week) == (value, contacts)
     assert evaluate_checkpoint(env, policy, settings) == (value, contacts)  # common random numbers
+    # what sending nothing earns on the same customers: the base of the gains the report draws
+    never = evaluate_checkpoint(env, ConstantPolicy(0, "never"), settings)
+    assert agent.learning_curve_.no_action_return == never[0] and never[1] == 0.0
+    assert agent.learning_curve_.to_record()["no_action_return"] == never[0]
 
 
 @pytest.mark.parametrize(("agent_class", "kwargs", "timesteps"), AGENTS)

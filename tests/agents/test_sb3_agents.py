@@ -145,3 +145,17 @@ def test_a_callback_passed_to_fit_can_end_training_early(synthetic_draws):
     agent.fit(factory(synthetic_draws), 8 * HORIZON * 10, seed=0, callback=StopAfterOneRollout())
     assert agent.model.num_timesteps == 8 * HORIZON
     assert agent.learning_curve_.points[-1].timesteps == 8 * HORIZON  # the curve ends where training ended
+
+
+def test_the_learning_rate_schedule_is_linear_by_default_for_ppo_and_checked(synthetic_draws):
+    from stable_baselines3.common.utils import LinearSchedule
+
+    agent = PPOAgent(n_envs=8, learning_curve=None).fit(factory(synthetic_draws), 8 * HORIZON * 4, seed=0)
+    assert isinstance(agent.model.learning_rate, LinearSchedule) and agent.model.learning_rate.start == 5e-3
+    assert agent.model.policy.optimizer.param_groups[0]["lr"] < 5e-3 / 2  # it fell over the budget
+    assert agent.get_params()["learning_rate_schedule"] == "linear"
+    constant = PPOAgent(n_envs=8, learning_rate_schedule="constant", learning_curve=None)
+    constant.fit(factory(synthetic_draws), 8 * HORIZON, seed=0)
+    assert constant.model.learning_rate == 5e-3
+    with pytest.raises(ValueError, match="learning_rate_schedule received 'cosine'"):
+        PPOAgent(learning_rate_schedule="cosine")

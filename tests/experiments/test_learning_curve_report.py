@@ -36,10 +36,13 @@ def test_curves_are_stored_per_cell_and_drawn_per_setting(tiny, tmp_path):
     assert set(curves["policy"]) == {"ppo", "dqn"} and set(curves["setting"]) == {0, 1} and set(curves["seed"]) == {0, 1}
     for _, part in curves.groupby(["setting", "policy", "seed"]):
         steps = part.sort_values("checkpoint")["timesteps"].tolist()
-        assert steps[0] == 0 and steps[-1] == 8 * 6 * 3 and steps == sorted(set(steps))
+        # the last checkpoint is the end of training (DQN trains in chunks of train_freq steps: it may pass the budget)
+        assert steps[0] == 0 and 8 * 6 * 3 <= steps[-1] < 8 * 6 * 3 + 8 * 4 and steps == sorted(set(steps))
     # every cell of every seed records the same validation customers (they depend on the curve's seed only)
     for cell in agents.drop_duplicates("cell_id")["learning_curve"]:
         assert json.loads(cell)["validation"] == {**CURVE, "seed": 0}
+    # the same validation customers in every cell of a setting: sending nothing earns the same on them
+    assert (curves.groupby("setting")["no_action_return"].nunique() == 1).all()
     report = tmp_path / "report"
     for setting in (0, 1):
         figure = report / f"learning_curves_s{setting}.png"
