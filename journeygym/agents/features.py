@@ -21,19 +21,23 @@ without ever showing it the hidden state:
 This module holds what both read from a (possibly wrapped) training env: the
 envs under the wrappers (:func:`find_population_env`, :func:`find_journey_env`)
 and the posterior-mean parameters the env was built from
-(:func:`model_parameters_of`).
+(:func:`model_parameters_of`); and the network's input at acting time,
+the observations with the filter's belief appended (:func:`with_belief`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
-__all__ = ["find_journey_env", "find_population_env", "model_parameters_of"]
+__all__ = ["find_journey_env", "find_population_env", "model_parameters_of", "with_belief"]
 
 
 def find_population_env(venv: VecEnv) -> Any:
@@ -59,3 +63,14 @@ def model_parameters_of(population: Any) -> DynamicsParameters:
     """The posterior-mean parameters the env was built from (not the current draw)."""
     draws = getattr(population, "parameter_draws", None)
     return draws.mean if draws is not None else population.parameters
+
+
+def with_belief(observations: np.ndarray, tracker: BeliefTracker | None) -> np.ndarray:
+    """The observations a network reads: with ``tracker``'s belief appended (``tracker.observe``: once a week).
+
+    Without a tracker (belief features off) the observations themselves.
+    """
+    if tracker is None:
+        return observations
+    belief = tracker.observe(observations)
+    return np.concatenate([observations, belief.astype(np.float32)], axis=1)

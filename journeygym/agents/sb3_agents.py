@@ -24,20 +24,25 @@ customers by the policy's preference for e-mailing them.
 
 Training logs (TensorBoard and ``progress.csv``) go to ``tensorboard_log`` when set;
 ``rollout/ep_rew_mean`` is the mean return of the last population of training
-customers (with ``training_reward="expected"``, their expected return).
+customers (with ``training_reward="expected"``, their expected return).  The
+learning curve (:mod:`journeygym.agents.learning_curves`) is the greedy policy's
+return on fixed validation customers at a few checkpoints: ``learning_curve_``
+after ``fit``, ``learning_curve.json`` in a saved agent, ``eval/`` in the logs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 import journeygym
-from journeygym.agents.features import find_population_env
+from journeygym.agents.devices import check_device
+from journeygym.agents.features import find_population_env, with_belief
 from journeygym.agents.lagrangian import (
     Calibration,
     ContactTarget,
@@ -54,6 +59,7 @@ from journeygym.agents.lagrangian import (
     resolve_contact_target,
     validation_request_rate,
 )
+from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, LearningCurve
 from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.belief import BeliefTracker
@@ -68,6 +74,8 @@ if TYPE_CHECKING:  # Stable-Baselines3 and torch load when an agent trains or lo
 __all__ = ["DQNAgent", "PPOAgent", "SB3Agent"]
 
 _TRAINING_REWARDS = ("expected", "sampled")
+#: How the learning rate moves over training: held, or falling linearly to 0 at the end of the budget.
+LEARNING_RATE_SCHEDULES = ("constant", "linear")
 #: The price hyperparameters saved in agent.json and passed back to the constructor on load.
 _PRICE_SETTINGS = (
     "email_price", "contact_target", "price_step", "rate_signal", "training_budget", "calibration",
@@ -93,7 +101,12 @@ class SB3Agent:
     tensorboard_log
         Directory for TensorBoard and CSV training logs (None: no logs).
     device
-        Torch device (default ``"cpu"``: the networks are small).
+        Torch device: ``"cpu"`` (default: the networks are small), ``"auto"`` (a GPU when torch
+        sees one) or ``"cuda"``; see :mod:`journeygym.agents.devices`.
+    learning_curve
+        Settings of the learning curve measured during training (:class:`~journeygym.agents.learning_curves.CurveSettings`
+        or a mapping of its keys: ``checkpoints``, ``customers``, ``episodes``, ``seed``; default: its
+        defaults), or None for none.
     verbose
         SB3 verbosity.
     email_price
@@ -127,7 +140,9 @@ class SB3Agent:
         earned 4.7 a customer where the one trained with the budget lifted earned 7.7.
     **algorithm_kwargs
         Passed to the SB3 algorithm, overriding the tuned defaults
-        (``learning_rate``, ``gamma``, ``policy_kwargs``...).  Without ``gamma`` the
+        (``learning_rate``, ``gamma``, ``policy_kwargs``...), and
+        ``learning_rate_schedule``: ``"constant"`` or ``"linear"`` (from ``learning_rate``
+        down to 0 at the end of ``total_timesteps``; SB3's ``LinearSchedule``).  Without ``gamma`` the
         discount is the scenario's (:attr:`ScenarioAssumptions.discount
         <journeygym.envs.parameters.ScenarioAssumptions>` of the env it trains on),
         for the algorithm and the reward normalization alike.
@@ -140,6 +155,9 @@ class SB3Agent:
     defaults: ClassVar[dict[str, Any]]
     default_price_step: ClassVar[float]
     default_rate_signal: ClassVar[str]
+    #: Bootstrap the truncated seasons' rewards in one batch (:class:`~journeygym.agents.sb3_wrappers.TimeoutBootstrap`;
+    #: on-policy algorithms: an off-policy replay buffer reads the truncation flags itself).
+    batched_bootstrap: ClassVar[bool] = False
 
     @classmethod
     def algorithm(cls) -> type[BaseAlgorithm]:
@@ -167,9 +185,12 @@ class SB3Agent:
         calibration_customers: int = 1024,
         rate_signal: str | None = None,
         training_budget: str = "lifted",
+        learning_curve: CurveSettings | Mapping[str, Any] | None = CurveSettings(),
         **algorithm_kwargs: Any,
     ) -> None:
         owner = type(self).__name__
+        self.device = check_device(device, owner)
+        self.learning_curve = CurveSettings.of(learning_curve, owner)
         self.email_price = check_email_price(email_price, owner)
         self.contact_target = check_contact_target(contact_target, owner)
         step = self.default_price_step if price_step is None else price_step
@@ -197,9 +218,12 @@ class SB3Agent:
         self.training_reward = training_reward
         self.normalize_reward = bool(normalize_reward)
         self.tensorboard_log = None if tensorboard_log is None else str(tensorboard_log)
-        self.device = device
         self.verbose = verbose
         self.algorithm_kwargs = dict(algorithm_kwargs)
+        check_choice(
+            self.algorithm_kwargs.get("learning_rate_schedule", "constant"), LEARNING_RATE_SCHEDULES,
+            "learning_rate_schedule", owner,
+        )
         self.model: BaseAlgorithm | None = None
         self.vec_normalize: VecNormalize | None = None
         self._belief_model: ParameterDraws | None = None
@@ -212,6 +236,8 @@ class SB3Agent:
         self.price_record: dict[str, Any] | None = None
         self._wrapper: EmailPriceWrapper | None = None
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        #: The learning curve of the last ``fit`` (None without one, or when the env is not a JourneyVecEnv).
+        self.learning_curve_: LearningCurve | None = None
 
     @property
     def priced(self) -> bool:
@@ -229,6 +255,16 @@ class SB3Agent:
     def _horizon_defaults(self, horizon: int) -> dict[str, Any]:
         return {}
 
+    @staticmethod
+    def _algorithm_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The SB3 algorithm's keyword arguments: ``learning_rate_schedule`` turned into SB3's schedule."""
+        kwargs = dict(kwargs)
+        if kwargs.pop("learning_rate_schedule", "constant") == "linear":
+            from stable_baselines3.common.utils import LinearSchedule
+
+            kwargs["learning_rate"] = LinearSchedule(float(kwargs["learning_rate"]), 0.0, 1.0)
+        return kwargs
+
     def minimum_timesteps(self, horizon: int) -> int:
         """Fewest training steps that make one update (used to reject impossible budgets)."""
         return self.n_envs * horizon
@@ -240,6 +276,8 @@ class SB3Agent:
             "belief_features": self.belief_features,
             "training_reward": self.training_reward,
             "normalize_reward": self.normalize_reward,
+            "device": self.device,
+            "learning_curve": None if self.learning_curve is None else self.learning_curve.to_dict(),
             **self.defaults,
             **self.algorithm_kwargs,
         }
@@ -278,9 +316,13 @@ class SB3Agent:
         if self.normalize_reward:
             venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
             self.vec_normalize = venv
+        if self.batched_bootstrap:
+            from journeygym.agents.sb3_wrappers import TimeoutBootstrap
+
+            venv = TimeoutBootstrap(venv, gamma)
         return venv
 
-    def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int) -> SB3Agent:
+    def fit(self, env_factory: EnvFactory, total_timesteps: int, seed: int, callback: Any = None) -> SB3Agent:
         """Train from scratch for ``total_timesteps`` customer-weeks.
 
         Parameters
@@ -291,6 +333,9 @@ class SB3Agent:
             Training budget in customer-weeks.
         seed
             Seeds the env, torch and numpy.
+        callback
+            Further Stable-Baselines3 callbacks (one or a list), run after the agent's own; one that
+            returns False from ``on_step`` ends training early (e.g. on a wall-clock budget).
         """
         venv = env_factory(self.n_envs)
         population = find_population_env(venv)
@@ -309,29 +354,39 @@ class SB3Agent:
         self._wrapper, self._last = None, None
         self.final_email_price, self.preference_offset, self.price_record = None, 0.0, None
         env = self._wrap(venv, float(kwargs["gamma"]))
-        self.model = self.algorithm()("MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **kwargs)
+        self.model = self.algorithm()(
+            "MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **self._algorithm_arguments(kwargs)
+        )
+        if self.batched_bootstrap:
+            env.policy = self.model.policy
         if self.tensorboard_log is not None:
             from stable_baselines3.common.logger import configure
 
             Path(self.tensorboard_log).mkdir(parents=True, exist_ok=True)
             formats = ["csv", "tensorboard"] + (["stdout"] if self.verbose else [])
             self.model.set_logger(configure(self.tensorboard_log, formats))
-        callback = None
+        callbacks = []
         if target is not None:
             from journeygym.agents.sb3_wrappers import DualAscentCallback
 
             subscribed = population.observation_names.index("subscribed")
-            callback = DualAscentCallback(
+            dual = DualAscentCallback(
                 self._wrapper, target, self.price_step, self._network_preferences, subscribed,
                 signal=self.rate_signal, **self._dual_schedule(horizon, kwargs),
             )
-        self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callback)
+            callbacks.append(dual)
+        curve = self._curve_callback(env_factory, total_timesteps) if population is not None else None
+        if curve is not None:
+            callbacks.append(curve)
+        if callback is not None:
+            callbacks.extend(callback if isinstance(callback, list) else [callback])
+        self.model.learn(total_timesteps=total_timesteps, progress_bar=False, callback=callbacks or None)
         env.close()
         if self._wrapper is not None:
             self.final_email_price = float(self._wrapper.email_price)
         if target is not None:
             self.price_record = {"target": target.rate, "per_subscribed": target.per_subscribed}
-            self.price_record["history"] = callback.history
+            self.price_record["history"] = dual.history
             if self.calibration is not None:
                 result = self._calibrate(env_factory, target, seed)
                 self.preference_offset = result.offset
@@ -340,6 +395,29 @@ class SB3Agent:
                     uncalibrated_rate=result.uncalibrated_rate, calibration_rollouts=result.evaluations,
                 )
         return self
+
+    def _curve_callback(self, env_factory: EnvFactory, total_timesteps: int) -> Any:
+        """The learning-curve callback, on a validation env of its own (None without a curve)."""
+        self.learning_curve_ = None
+        if self.learning_curve is None:
+            return None
+        from journeygym.agents.sb3_wrappers import LearningCurveCallback
+
+        env = find_population_env(env_factory(self.learning_curve.customers))
+        self.learning_curve_ = LearningCurve.start(env, self.learning_curve)
+        return LearningCurveCallback(env, self.checkpoint_policy(), self.learning_curve_, total_timesteps)
+
+    def checkpoint_policy(self) -> CheckpointPolicy:
+        """The greedy policy of the network as it is now (during training too), with a belief filter of its own.
+
+        Without the calibration offset; acting with it touches neither the agent's filter nor any random stream.
+        """
+        if self.model is None:
+            raise RuntimeError(f"{self.name}: the agent is not trained; call fit(...) or load(path) first.")
+        belief = None
+        if self.belief_features:
+            belief = (self._belief_model.mean, self._belief_model.assumptions)
+        return CheckpointPolicy(self.name, self._network_preferences, belief)
 
     def _target(self, population: Any) -> ContactTarget | None:
         if self.contact_target is None:
@@ -362,7 +440,7 @@ class SB3Agent:
             tracker = BeliefTracker(self._belief_model.mean, self._belief_model.assumptions)
 
         def preferences_of(observations: np.ndarray) -> np.ndarray:
-            return self._network_preferences(self._features(observations, tracker))
+            return self._network_preferences(with_belief(observations, tracker))
 
         def request_rate(offset: float) -> tuple[float, np.ndarray]:
             return validation_request_rate(env, preferences_of, offset, target, seed + 10_007, episodes=4)
@@ -399,17 +477,9 @@ class SB3Agent:
         last = self._last
         if last is not None and last[0].shape == observations.shape and np.array_equal(last[0], observations):
             return last[1]
-        preferences = self._network_preferences(self._features(observations, self._tracker))
+        preferences = self._network_preferences(with_belief(observations, self._tracker))
         self._last = (observations.copy(), preferences)
         return preferences
-
-    @staticmethod
-    def _features(observations: np.ndarray, tracker: BeliefTracker | None) -> np.ndarray:
-        """The observations the network reads: with the filter's belief appended when it is on."""
-        if tracker is None:
-            return observations
-        belief = tracker.observe(observations)
-        return np.concatenate([observations, belief.astype(np.float32)], axis=1)
 
     def _network_preferences(self, features: np.ndarray) -> np.ndarray:
         """``(n, A)`` action preferences of the network for feature rows (greedy action = argmax)."""
@@ -446,6 +516,7 @@ class SB3Agent:
             "training_reward": self.training_reward,
             "normalize_reward": self.normalize_reward,
             "device": self.device,
+            "learning_curve": None if self.learning_curve is None else self.learning_curve.to_dict(),
             "algorithm_kwargs": self.algorithm_kwargs,
         }
         if self.priced:
@@ -462,6 +533,9 @@ class SB3Agent:
                 "price_record": self.price_record,
             }
         (directory / "agent.json").write_text(json.dumps(settings, indent=2, default=str))
+        if self.learning_curve_ is not None:
+            curve = {**self.learning_curve_.to_record(), "seconds": self.learning_curve_.seconds()}
+            (directory / "learning_curve.json").write_text(json.dumps(curve, indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SB3Agent:
@@ -484,6 +558,7 @@ class SB3Agent:
             training_reward=settings["training_reward"],
             normalize_reward=settings["normalize_reward"],
             device=settings.get("device", "cpu"),
+            learning_curve=settings.get("learning_curve", CurveSettings().to_dict()),
             **priced,
             **settings["algorithm_kwargs"],
         )
@@ -517,12 +592,20 @@ class PPOAgent(SB3Agent):
 
     One rollout is one season of ``n_envs`` customers (``n_steps`` = horizon),
     so every update sees complete seasons and values bootstrap only at the
-    horizon; four minibatches per rollout, ten epochs.  ``n_envs = 512``
-    because the advantage of an e-mail is small next to the noise of a
-    customer's season: with 128-256 customers per update some seeds settled on
-    e-mailing almost no one, with 512 none did in the tuning sweep.  The
+    horizon; four minibatches per rollout.  ``n_envs = 512`` because the
+    advantage of an e-mail is small next to the noise of a customer's season:
+    with 128-256 customers per update some seeds settled on e-mailing almost no
+    one, with 512 none did in the tuning sweep (then with ten epochs).  The
     entropy bonus is 0 (0.01 made runs less stable, not more).  See
     :class:`SB3Agent` for the reward and observation wrappers.
+
+    Tuned for return per wall-second (``benchmarks/tune_agents.py --grid small``):
+    one epoch per rollout, the learning rate 5e-3 falling linearly to 0.  In 18
+    wall-seconds per seed (seeds 0-2, 2 shared cores; fixed validation customers
+    on which never earns 5.000 a customer and the oracle 5.608) the earlier ten
+    epochs at 3e-4 ran 30,087 env-steps/s and reached 5.012 [4.988, 5.044], one
+    seed e-mailing no one; these ran 131,699 (178,235 per CPU-second) and reached
+    5.152 [5.022, 5.218]; a constant 3e-3 sent one seed to e-mailing almost everyone.
 
     Under a contact target the price moves by ``price_step = 0.02`` dollars per
     unit of rate gap after each rollout (about 19 updates in 500k steps): in the
@@ -533,12 +616,14 @@ class PPOAgent(SB3Agent):
 
     algorithm_name = "PPO"
     default_name = "ppo"
+    batched_bootstrap = True
     default_n_envs = 512
     default_price_step = 0.02
     default_rate_signal = "greedy"
     defaults: ClassVar[dict[str, Any]] = {
-        "learning_rate": 3e-4,
-        "n_epochs": 10,
+        "learning_rate": 5e-3,
+        "learning_rate_schedule": "linear",
+        "n_epochs": 1,
         "gae_lambda": 0.95,
         "clip_range": 0.2,
         "ent_coef": 0.0,
@@ -562,9 +647,17 @@ class DQNAgent(SB3Agent):
     """Deep Q-learning with defaults for the customer-journey env.
 
     Collects ``n_envs`` customer-weeks per env step into a replay buffer and
-    makes ``gradient_steps`` updates per env step; exploration decays linearly
-    over ``exploration_fraction`` of training.  Tuned less than PPO: treat it
-    as a second learner to check PPO's result, not as a tuned benchmark.
+    makes ``gradient_steps`` updates every ``train_freq`` env steps; exploration
+    decays linearly over ``exploration_fraction`` of training.  Tuned less than
+    PPO: treat it as a second learner to check PPO's result, not as a tuned
+    benchmark.
+
+    Tuned for return per wall-second (``benchmarks/tune_agents.py --grid small``):
+    one gradient step every four env steps from a buffer of 100,000.  In 18
+    wall-seconds per seed (as for :class:`PPOAgent`) the earlier four steps every
+    env step from 500,000 ran 8,083 env-steps/s and reached 4.795 [4.525, 5.066];
+    these ran 44,785 and reached 5.323 [5.166, 5.423].  Per env-step they learn
+    less: the same wall time is about five times the env-steps.
 
     Under a contact target the price moves by ``price_step = 0.1`` after every
     season of env steps once learning has started (about 44 updates in 150k
@@ -578,11 +671,12 @@ class DQNAgent(SB3Agent):
     default_rate_signal = "greedy"
     defaults: ClassVar[dict[str, Any]] = {
         "learning_rate": 1e-4,
-        "buffer_size": 500_000,
+        "learning_rate_schedule": "constant",
+        "buffer_size": 100_000,
         "learning_starts": 20_000,
         "batch_size": 256,
-        "train_freq": 1,
-        "gradient_steps": 4,
+        "train_freq": 4,
+        "gradient_steps": 1,
         "target_update_interval": 2_000,
         "exploration_fraction": 0.3,
         "exploration_initial_eps": 1.0,

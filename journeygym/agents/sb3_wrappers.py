@@ -1,13 +1,15 @@
-"""The Stable-Baselines3 classes of the learning agents: VecEnv wrappers and the dual-ascent callback.
+"""The Stable-Baselines3 classes of the learning agents: VecEnv wrappers, the dual-ascent and learning-curve callbacks.
 
 They subclass Stable-Baselines3 (and so load torch); the models they use --
-the belief filter (:mod:`journeygym.envs.belief`) and the shadow price
-(:mod:`journeygym.agents.lagrangian`) -- live in modules that do not, so that
-building and checking an agent's settings stays light.
+the belief filter (:mod:`journeygym.envs.belief`), the shadow price
+(:mod:`journeygym.agents.lagrangian`) and the learning curves
+(:mod:`journeygym.agents.learning_curves`) -- live in modules that do not, so
+that building and checking an agent's settings stays light.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,15 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from journeygym.agents.features import find_journey_env, find_population_env, model_parameters_of
 from journeygym.agents.lagrangian import RATE_SIGNALS, ContactTarget, Preferences, check_choice
+from journeygym.agents.learning_curves import CurvePoint, LearningCurve, evaluate_checkpoint
+from journeygym.baselines.base import Policy
 from journeygym.envs.belief import BeliefTracker
 from journeygym.envs.parameters import DynamicsParameters, ScenarioAssumptions
 from journeygym.envs.response import mean_spend
 
-__all__ = ["BeliefObservation", "DualAscentCallback", "EmailPriceWrapper", "ExpectedRewardWrapper"]
+__all__ = [
+    "BeliefObservation", "DualAscentCallback", "EmailPriceWrapper", "ExpectedRewardWrapper", "LearningCurveCallback", "TimeoutBootstrap",
+]
 
 
 class BeliefObservation(VecEnvWrapper):
@@ -126,6 +132,61 @@ class ExpectedRewardWrapper(VecEnvWrapper):
         margin = self.population.assumptions.margin
         expected = rewards - margin * info["spend"] + margin * info["purchase_prob"] * self._mean_spend[self._segment]
         return obs, expected.astype(np.float32), dones, infos
+
+
+class TimeoutBootstrap(VecEnvWrapper):
+    """Bootstrap the reward of customers whose season ends at the horizon, all in one forward pass.
+
+    At a truncation (``infos[i]["TimeLimit.truncated"]``) Stable-Baselines3's on-policy
+    rollout adds ``gamma * V(terminal observation)`` to the reward, one customer at a time:
+    a population of 512 customers ending its season together costs 512 forward passes of
+    the value network, about a fifth of a PPO run with one epoch.  This wrapper adds the
+    same bootstrap for every such customer in one batch and clears the flag, so the
+    rollout does not add it again.  Outermost (above ``VecNormalize``): the rollout would
+    add it to the normalized reward, and so does this.
+
+    Parameters
+    ----------
+    venv
+        The wrapped training env.
+    gamma
+        The algorithm's discount.
+
+    Notes
+    -----
+    :attr:`policy` must be set to the model's policy before the first step (the model is
+    built on this env); until then nothing is bootstrapped here.
+    """
+
+    def __init__(self, venv: VecEnv, gamma: float) -> None:
+        super().__init__(venv)
+        self.gamma = float(gamma)
+        self.policy: Any = None
+
+    def reset(self) -> np.ndarray:
+        """Reset the wrapped env."""
+        return self.venv.reset()
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """Step, and add ``gamma * V(terminal observation)`` to the truncated customers' rewards."""
+        obs, rewards, dones, infos = self.venv.step_wait()
+        if self.policy is None:
+            return obs, rewards, dones, infos
+        rows = [
+            int(i) for i in np.flatnonzero(dones)
+            if infos[i].get("TimeLimit.truncated", False) and infos[i].get("terminal_observation") is not None
+        ]
+        if rows:
+            import torch
+
+            terminal = np.stack([infos[i]["terminal_observation"] for i in rows])
+            with torch.no_grad():
+                values = self.policy.predict_values(self.policy.obs_to_tensor(terminal)[0])
+            rewards = rewards.copy()
+            rewards[rows] += self.gamma * values.cpu().numpy().reshape(-1).astype(rewards.dtype)
+            for i in rows:
+                infos[i]["TimeLimit.truncated"] = False
+        return obs, rewards, dones, infos
 
 
 class EmailPriceWrapper(VecEnvWrapper):
@@ -305,3 +366,72 @@ class DualAscentCallback(BaseCallback):
         self.logger.record("lagrangian/sampled_contact_rate", sampled)
         self.logger.record("lagrangian/greedy_contact_rate", greedy_rate)
         self.logger.record("lagrangian/contact_target", self.target.rate)
+
+
+class LearningCurveCallback(BaseCallback):
+    """Evaluate the greedy policy at checkpoints of training and record its :class:`LearningCurve`.
+
+    Checkpoints are taken at the start of a rollout (after the previous update; PPO: one
+    season of the training customers, DQN: every ``train_freq`` steps) once the env-step
+    count reaches the next due count, and once more at the end of training.  The
+    evaluation runs on its own env and filter and draws no random number from the
+    training streams.
+
+    Parameters
+    ----------
+    env
+        The validation ``CustomerPopulationVectorEnv`` (closed at the end of training).
+    policy
+        The network's greedy policy (:meth:`SB3Agent.checkpoint_policy
+        <journeygym.agents.sb3_agents.SB3Agent.checkpoint_policy>`): it acts with the
+        network as it is at each checkpoint.
+    curve
+        The curve the checkpoints are appended to (:meth:`LearningCurve.start
+        <journeygym.agents.learning_curves.LearningCurve.start>`).
+    total_timesteps
+        The training budget the checkpoints are spread over (:meth:`CurveSettings.schedule
+        <journeygym.agents.learning_curves.CurveSettings.schedule>`).
+    """
+
+    def __init__(self, env: Any, policy: Policy, curve: LearningCurve, total_timesteps: int) -> None:
+        super().__init__()
+        self.env = env
+        self.policy = policy
+        self.due = curve.settings.schedule(total_timesteps)
+        self.curve = curve
+        self._started = 0.0
+        self._evaluating = 0.0
+        self._next = 0
+
+    def _on_training_start(self) -> None:
+        self._started = time.perf_counter()
+        self._evaluating = 0.0
+        self._next = 0
+
+    def trained_seconds(self) -> float:
+        """Wall seconds since training started, the evaluations excluded."""
+        return time.perf_counter() - self._started - self._evaluating
+
+    def _on_rollout_start(self) -> None:
+        if self._next < len(self.due) and self.num_timesteps >= self.due[self._next]:
+            while self._next < len(self.due) and self.num_timesteps >= self.due[self._next]:
+                self._next += 1
+            self._checkpoint()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_training_end(self) -> None:
+        points = self.curve.points
+        if not points or points[-1].timesteps < self.num_timesteps:
+            self._checkpoint()
+        self.env.close()
+
+    def _checkpoint(self) -> None:
+        started = time.perf_counter()
+        trained = self.trained_seconds()
+        value, contacts = evaluate_checkpoint(self.env, self.policy, self.curve.settings)
+        self._evaluating += time.perf_counter() - started
+        self.curve.points.append(CurvePoint(int(self.num_timesteps), trained, value, contacts))
+        self.logger.record("eval/return_per_customer", value)
+        self.logger.record("eval/contacts_per_customer_week", contacts)

@@ -40,7 +40,14 @@ returns the hyperparameters recorded with results; a ``tensorboard_log``
 attribute, when present and None, is set by the experiment runner to the
 cell's log directory before ``fit`` (a ``progress.csv`` there with
 ``time/total_timesteps`` and ``rollout/ep_rew_mean`` columns becomes the
-report's learning curve); ``minimum_timesteps(horizon)`` lets config
+report's training curve, for an agent without a ``learning_curve_``); a
+``learning_curve_`` attribute after ``fit`` -- a
+:class:`~journeygym.agents.learning_curves.LearningCurve`, or a mapping of
+equal-length lists ``timesteps``, ``return_per_customer``,
+``contacts_per_customer_week`` and optionally ``seconds`` -- is stored with
+the results and drawn by the report; a ``device`` attribute is set by the
+runner to the config's ``training.device`` when the config sets it and the
+policy's hyperparameters do not; ``minimum_timesteps(horizon)`` lets config
 validation reject budgets too small for one update; ``action_probabilities(observations, n_actions)`` returns the ``(n, A)`` action
 probabilities off-policy evaluation weighs the log with (default: the one-hot
 of ``act``); ``priority(observations)`` returns ``(n,)`` finite numbers

@@ -26,7 +26,7 @@ from journeygym.envs.parameters import ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
 from journeygym.envs.simulation import ArtifactSource
 
-__all__ = ["GAP_BIN_LABELS", "GAP_BIN_STARTS", "Rollout", "WeekObserver", "count_gaps", "rollout"]
+__all__ = ["GAP_BIN_LABELS", "GAP_BIN_STARTS", "Rollout", "WeekObserver", "count_gaps", "rollout", "rollout_on"]
 
 #: Gaps between two e-mails to the same customer, in weeks, are counted in bins starting at these.
 GAP_BIN_STARTS: tuple[int, ...] = (1, 2, 3, 5, 9)
@@ -73,6 +73,16 @@ class Rollout:
     enforcement: str = "none"
     email_gaps: np.ndarray | None = None
 
+    @property
+    def mean_return(self) -> float:
+        """Mean return per customer over the episode."""
+        return float(self.returns.mean())
+
+    @property
+    def contact_rate(self) -> float:
+        """E-mails delivered per customer-week."""
+        return float(self.contacts.mean() / self.horizon)
+
 
 #: Called every week with a copy of the customers' state at the time of the
 #: decision and the step's ``info``; for diagnostics such as who gets contacted.
@@ -94,6 +104,19 @@ def rollout(
     env = CustomerPopulationVectorEnv(
         num_envs=n_customers, params=params, artifact=artifact, scenario=scenario, horizon=horizon, copy=False
     )
+    return rollout_on(env, policy, seed=seed, observer=observer)
+
+
+def rollout_on(
+    env: CustomerPopulationVectorEnv, policy: Policy, *, seed: int, observer: WeekObserver | None = None
+) -> Rollout:
+    """Run ``policy`` for one episode on an existing population env, reset with ``seed``.
+
+    The loop of :func:`rollout`, for callers that keep an env across episodes (the
+    learning curves of :mod:`journeygym.agents.learning_curves` evaluate on the same
+    validation env at every checkpoint).  The env's contact rules apply as it holds them.
+    """
+    n_customers = env.num_envs
     observations, _ = env.reset(seed=seed)
     policy.bind_actions(env.action_names, env.observation_names)
     horizon = env.assumptions.horizon

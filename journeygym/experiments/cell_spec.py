@@ -86,6 +86,8 @@ class CellSpec:
         Provenance columns written into every row (experiment, config hash, version).
     offline
         The config's ``offline:`` section, or None (see :mod:`journeygym.experiments.offline`).
+    device
+        The config's ``training.device`` for the torch agents (None: each agent's own default).
     """
 
     cell_id: str
@@ -110,6 +112,7 @@ class CellSpec:
     log_cache_dir: str
     record: Mapping[str, Any] = field(default_factory=dict)
     offline: Mapping[str, Any] | None = None
+    device: str | None = None
 
 
 #: Seed key of the posterior mean's evaluation (seed keys must be non-negative; no artifact holds this many draws).

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from journeygym.agents.learning_curves import curve_record
 from journeygym.agents.registry import resolve, training_mode
 from journeygym.baselines.agent_protocol import AgentPolicy
 from journeygym.baselines.base import Policy
@@ -62,7 +63,7 @@ def _result_schema() -> Any:
         "timesteps": integer, "hyperparameters": text, "policy_params": text,
         "model_path": text, "log_dir": text, "tuning": text,
         "train_seconds": real, "eval_seconds": real, "worker_pid": integer,
-        "offline": text, "offline_seconds": real,
+        "offline": text, "offline_seconds": real, "learning_curve": text, "learning_curve_seconds": pa.list_(real),
         "contact_budget": real, "contact_budget_per_1000": real, "cap_emails": integer, "cap_weeks": integer,
         "enforcement": text, "requested_contact_rate": real, "capped_share": real, "thinned_share": real,
         "max_weekly_contact_share": real, "budget_violations": integer, "value_bound": real, "email_price": real,
@@ -106,6 +107,10 @@ def _env_factory(spec: CellSpec, params: str | int) -> Any:
     return factory
 
 
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
 def _block_means(values: np.ndarray) -> list[float]:
     return [float(block.mean()) for block in np.array_split(values, min(N_BLOCKS, values.size))]
 
@@ -120,7 +125,10 @@ def _build(spec: CellSpec, training_params: str | int, model_dir: Path) -> tuple
     if mode == "simulator":
         if getattr(obj, "tensorboard_log", "absent") is None:
             obj.tensorboard_log = str(model_dir / "logs")
+        if spec.device is not None and hasattr(obj, "device") and "device" not in spec.hyperparameters:
+            obj.device = spec.device
         obj.fit(_env_factory(spec, training_params), int(spec.timesteps or 0), spec.seed)
+        record["learning_curve"], record["learning_curve_seconds"] = curve_record(getattr(obj, "learning_curve_", None))
         if callable(getattr(obj, "save", None)):
             obj.save(model_dir / "agent")
             record["model_path"] = str(model_dir / "agent")
@@ -187,11 +195,11 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                     "evaluation_seed": eval_seed,
                     "customers": spec.customers,
                     "horizon": run.horizon,
-                    "mean_return": float(run.returns.mean()),
+                    "mean_return": run.mean_return,
                     "std_return": float(run.returns.std(ddof=1)) if run.returns.size > 1 else 0.0,
                     "block_returns": _block_means(run.returns),
                     "contacts_per_customer": float(run.contacts.mean()),
-                    "contact_rate": float(run.contacts.mean() / run.horizon),
+                    "contact_rate": run.contact_rate,
                     "email_gaps": run.email_gaps.tolist(),
                     "repeat_contact_share": float(np.mean(run.contacts >= 2)),
                     "unsubscribe_rate": float(run.unsubscribed.mean()),
@@ -213,6 +221,8 @@ def execute_cell(spec: CellSpec) -> list[dict[str, Any]]:
                     "worker_pid": os.getpid(),
                     "offline": None,
                     "offline_seconds": None,
+                    "learning_curve": _json_or_none(record.get("learning_curve")),
+                    "learning_curve_seconds": record.get("learning_curve_seconds"),
                     **contact_columns(run, spec.assumptions),
                     **{key: policy.evaluation_record().get(key) for key in ("value_bound", "email_price")},
                 }

@@ -32,6 +32,7 @@ evaluation size and where and how to run.  Example (every key shown; only
     training:
       params: sample              # what agents train on: sample (a posterior draw per episode), mean, or an index
       per_draw: false             # true: train one agent per evaluation draw (on that draw)
+      device: null                # torch agents: auto (a GPU when torch sees one), cpu or cuda; null = cpu
     logged_data:                  # the campaign log the seed baselines are trained on
       customers: 10000            # logged customers (one season each)
       tune_customers: 5000        # validation customers that choose each baseline's operating point
@@ -230,6 +231,8 @@ class ExperimentConfig:
     draws: DrawSelection = field(default_factory=lambda: _draw_selection(_default(EvaluationSection, "draws")))
     training_params: str | int = _default(TrainingSection, "params")
     train_per_draw: bool = _default(TrainingSection, "per_draw")
+    #: ``training.device`` (None: each agent's default).
+    train_device: str | None = None
     logged_customers: int = _default(LoggedDataSection, "customers")
     logged_tune_customers: int = _default(LoggedDataSection, "tune_customers")
     logged_email_probability: float = _default(LoggedDataSection, "email_probability")
@@ -254,7 +257,12 @@ class ExperimentConfig:
             "policies": [p.to_dict() for p in self.policies],
             "seeds": list(self.seeds),
             "evaluation": {"customers": self.customers, "draws": self.draws.to_jsonable()},
-            "training": {"params": self.training_params, "per_draw": self.train_per_draw},
+            "training": {
+                "params": self.training_params,
+                "per_draw": self.train_per_draw,
+                # Only when set, so the hash of a config that does not set it stays what it was.
+                **({"device": self.train_device} if self.train_device is not None else {}),
+            },
             "logged_data": {
                 "customers": self.logged_customers,
                 "tune_customers": self.logged_tune_customers,
@@ -342,6 +350,7 @@ def _from_file(file: ConfigFile) -> ExperimentConfig:
         draws=_draw_selection(evaluation.draws),
         training_params=training.params,
         train_per_draw=training.per_draw,
+        train_device=training.device,
         logged_customers=logged.customers,
         logged_tune_customers=logged.tune_customers,
         logged_email_probability=logged.email_probability,

@@ -486,6 +486,13 @@ class TrainingSection(_Section):
     per_draw: Annotated[bool, Field(strict=True), _expect("true or false")] = Field(
         False, description="true: train one agent per evaluation draw (on that draw)"
     )
+    device: Optional[
+        Annotated[Literal["auto", "cpu", "cuda"], _expect("one of ['auto', 'cpu', 'cuda']", choices=("auto", "cpu", "cuda"))]
+    ] = Field(
+        None,
+        description="torch device of the agents that have one (ppo, dqn): auto (a GPU when torch sees one), cpu or "
+        "cuda; null = each agent's default (cpu); a policy's hyperparameters.device wins",
+    )
 
 
 class LoggedDataSection(_Section):

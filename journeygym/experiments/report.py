@@ -5,8 +5,13 @@ and writes ``report/`` in it: ``report.md``, ``report.html`` (self-contained
 apart from the PNG figures beside it), ``summary.csv`` and the figures:
 
 * ``returns.png`` -- mean return per customer with 95% intervals, per setting;
-* ``learning_curves.png`` -- training episode return of each learning agent
-  (from its ``progress.csv``), against the reference and the oracle;
+* ``learning_curves_s<setting>.png`` -- per setting, each learning agent's
+  greedy return on fixed validation customers against env-steps and training
+  seconds, with the seed baselines and the oracle
+  (:mod:`journeygym.experiments.curves_report`);
+* ``training_returns.png`` -- for agents that record no such curve (an agent
+  of one's own), the training episode return from its ``progress.csv``,
+  against the reference and the oracle;
 * ``contacts_by_segment.png`` / ``contacts_by_state.png`` -- who gets
   contacted: share of subscribed customer-weeks e-mailed per history segment
   and per hidden engagement state (the state is a diagnostic; policies never see it);
@@ -35,6 +40,7 @@ import pandas as pd
 
 from journeygym.experiments.cadence import cadence_rows
 from journeygym.experiments.budget_report import budget_blocks, budget_text
+from journeygym.experiments.curves_report import learning_curve_blocks, learning_curve_figures
 from journeygym.experiments.offline_report import offline_blocks, offline_text
 from journeygym.experiments.store import (
     ResultStore,
@@ -144,8 +150,11 @@ def _read_progress(path: Path, cell_id: str) -> pd.DataFrame | None:
         return None
 
 
-def _learning_curves_figure(frame: pd.DataFrame, summaries: Sequence[SettingSummary], path: Path) -> Path | None:
+def _training_returns_figure(frame: pd.DataFrame, summaries: Sequence[SettingSummary], path: Path) -> Path | None:
+    """The training episode returns (``progress.csv``) of the agents that recorded no validation curve."""
     agents = frame[(frame["training"] == "simulator") & frame["log_dir"].notna()]
+    if "learning_curve" in agents.columns:
+        agents = agents[agents["learning_curve"].isna()]
     if agents.empty:
         return None
     first_setting = summaries[0]
@@ -311,6 +320,7 @@ def _content(
     missing: list[str],
     summaries: list[SettingSummary],
     figures: dict[str, Path | None],
+    curve_figures: dict[int, Path],
 ) -> list[Block]:
     complete = _complete_units(frame)
     artifact = manifest.get("artifact", {})
@@ -395,14 +405,15 @@ def _content(
     blocks.append(("h2", "Figures"))
     captions = {
         "returns": "Mean return per customer with 95% intervals (winner red, oracle gray).",
-        "learning_curves": "Training curves of the learning agents, first setting: mean episode return of each population "
-        "of training customers (on posterior draws; the expected return when agents train on expected rewards).",
+        "training_returns": "Training curves of the learning agents without a validation curve, first setting: mean "
+        "episode return of each population of training customers (on posterior draws).",
         "contacts_by_segment": "Who gets contacted: share of subscribed customer-weeks e-mailed, by history segment (first setting).",
         "contacts_by_state": "Who gets contacted, by hidden engagement state at decision time (a diagnostic: no policy but the oracle sees it).",
     }
     for key, caption in captions.items():
         if figures.get(key):
             blocks.append(("img", f"{key}.png", caption))
+    blocks += learning_curve_blocks(curve_figures, summaries)
     blocks += offline_blocks(complete, results_dir / "report")
     blocks += budget_blocks(complete, summaries, results_dir / "report")
     headers, rows = _training_rows(complete, [r.policy for r in summaries[0].rows])
@@ -490,8 +501,9 @@ def build_report(results_dir: str | Path) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Path | None] = {
         "returns": _returns_figure(summaries, report_dir / "returns.png"),
-        "learning_curves": _learning_curves_figure(complete, summaries, report_dir / "learning_curves.png"),
+        "training_returns": _training_returns_figure(complete, summaries, report_dir / "training_returns.png"),
     }
+    curve_figures = learning_curve_figures(complete, summaries, report_dir)
     first = summaries[0].setting
     order = [r.policy for r in summaries[0].rows]
     for by, title in (("segment", "by history segment"), ("state", "by hidden engagement state (diagnostic)")):
@@ -500,7 +512,7 @@ def build_report(results_dir: str | Path) -> Path:
         )
     if len(summaries) > 1:
         figures["sensitivity"] = _sensitivity_figure(summaries, report_dir / "sensitivity.png")
-    blocks = _content(results_dir, manifest, frame, missing, summaries, figures)
+    blocks = _content(results_dir, manifest, frame, missing, summaries, figures, curve_figures)
     atomic_write_text(report_dir / "summary.csv", summary_frame(summaries).to_csv(index=False))
     markdown = report_dir / "report.md"
     atomic_write_text(markdown, _markdown(blocks))

@@ -67,7 +67,9 @@ __all__ = [
 ]
 
 #: Columns that legitimately differ between two runs of the same config (timings, paths, processes).
-NONDETERMINISTIC_COLUMNS: tuple[str, ...] = ("train_seconds", "eval_seconds", "offline_seconds", "worker_pid", "model_path", "log_dir")
+NONDETERMINISTIC_COLUMNS: tuple[str, ...] = (
+    "train_seconds", "eval_seconds", "offline_seconds", "learning_curve_seconds", "worker_pid", "model_path", "log_dir",
+)
 #: Training-draw count used for logged data and tuning when agents train on "sample".
 _MAX_TRAINING_DRAWS = 50
 
@@ -191,6 +193,7 @@ def plan_cells(config: ExperimentConfig, output_dir: str | Path, artifact: dict[
                         "artifact": artifact["sha256"],
                         "version": journeygym.__version__,
                         **({"offline": dict(config.offline)} if config.offline is not None else {}),
+                        **({"device": config.train_device} if config.train_device is not None else {}),
                     }
                     cell_id = f"{_slug(policy.name)}-s{index}-seed{seed}{suffix}-{config_hash(identity)[:10]}"
                     cells.append(
@@ -217,6 +220,7 @@ def plan_cells(config: ExperimentConfig, output_dir: str | Path, artifact: dict[
                             log_cache_dir=str((output_dir / "logs").resolve()),
                             record=record,
                             offline=None if config.offline is None else dict(config.offline),
+                            device=config.train_device,
                         )
                     )
     return cells

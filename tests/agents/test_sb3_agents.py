@@ -120,3 +120,42 @@ def test_belief_is_calibrated_against_the_hidden_state(synthetic_draws):
         frequency = np.bincount(env.state.hidden_state, minlength=belief.shape[1]) / belief.shape[0]
         np.testing.assert_allclose(belief.mean(axis=0), frequency, atol=0.015)
         observations, *_ = env.step(rng.integers(0, 3, size=20_000))
+
+
+def test_the_batched_timeout_bootstrap_is_the_per_customer_one(synthetic_draws, monkeypatch):
+    import torch
+
+    trained = []
+    for batched in (True, False):
+        monkeypatch.setattr(PPOAgent, "batched_bootstrap", batched)
+        agent = PPOAgent(n_envs=16, n_epochs=2, learning_curve=None).fit(factory(synthetic_draws), 16 * HORIZON * 3, seed=0)
+        trained.append(torch.cat([p.detach().flatten() for p in agent.model.policy.parameters()]))
+    # the same update up to float rounding (one batched forward pass against one per customer)
+    torch.testing.assert_close(trained[0], trained[1], atol=1e-5, rtol=0)
+
+
+def test_a_callback_passed_to_fit_can_end_training_early(synthetic_draws):
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class StopAfterOneRollout(BaseCallback):
+        def _on_step(self) -> bool:
+            return self.num_timesteps < 8 * HORIZON
+
+    agent = PPOAgent(n_envs=8, n_epochs=1, learning_curve={"checkpoints": 2, "customers": 20, "episodes": 1})
+    agent.fit(factory(synthetic_draws), 8 * HORIZON * 10, seed=0, callback=StopAfterOneRollout())
+    assert agent.model.num_timesteps == 8 * HORIZON
+    assert agent.learning_curve_.points[-1].timesteps == 8 * HORIZON  # the curve ends where training ended
+
+
+def test_the_learning_rate_schedule_is_linear_by_default_for_ppo_and_checked(synthetic_draws):
+    from stable_baselines3.common.utils import LinearSchedule
+
+    agent = PPOAgent(n_envs=8, learning_curve=None).fit(factory(synthetic_draws), 8 * HORIZON * 4, seed=0)
+    assert isinstance(agent.model.learning_rate, LinearSchedule) and agent.model.learning_rate.start == 5e-3
+    assert agent.model.policy.optimizer.param_groups[0]["lr"] < 5e-3 / 2  # it fell over the budget
+    assert agent.get_params()["learning_rate_schedule"] == "linear"
+    constant = PPOAgent(n_envs=8, learning_rate_schedule="constant", learning_curve=None)
+    constant.fit(factory(synthetic_draws), 8 * HORIZON, seed=0)
+    assert constant.model.learning_rate == 5e-3
+    with pytest.raises(ValueError, match="learning_rate_schedule received 'cosine'"):
+        PPOAgent(learning_rate_schedule="cosine")

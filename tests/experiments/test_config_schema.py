@@ -103,7 +103,9 @@ def test_the_json_schema_describes_the_normalized_form():
         key: schema["$defs"][f"{key.title().replace('_', '')}Section"]
         for key in ("scenario", "evaluation", "training", "logged_data", "offline")
     }
-    normalized = ExperimentConfig(policies=(), offline=offline).to_dict()
+    # training.device, likewise, only when set.
+    assert "device" not in ExperimentConfig(policies=()).to_dict()["training"]
+    normalized = ExperimentConfig(policies=(), offline=offline, train_device="auto").to_dict()
     for key, section in sections.items():
         assert set(section["properties"]) == set(normalized[key]), key
     assert "kappa" in schema["$defs"]["Assumptions"]["properties"]

@@ -17,7 +17,7 @@ import yaml
 from journeygym.experiments.config import load_config
 from journeygym.cli.report import report_command
 from journeygym.cli.run import run_command
-from journeygym.experiments.report import _learning_curves_figure
+from journeygym.experiments.report import _training_returns_figure
 from journeygym.experiments.runner import run_experiment
 from journeygym.experiments.store import LOCK_FILE, ResultsLockedError, ResultStore, ResultsWarning
 
@@ -131,7 +131,7 @@ def test_an_unreadable_training_log_is_named_and_left_out_of_the_report(tmp_path
         {"training": ["simulator"], "log_dir": [str(logs)], "setting": [0], "policy": ["ppo"], "seed": [0], "cell_id": ["ppo-s0-seed0-abc"]}
     )
     with pytest.warns(ResultsWarning, match=r"progress\.csv' does not read back \(ParserError.*--resume"):
-        assert _learning_curves_figure(frame, [SimpleNamespace(setting=0)], tmp_path / "curves.png") is None
+        assert _training_returns_figure(frame, [SimpleNamespace(setting=0)], tmp_path / "curves.png") is None
 
 
 def test_out_that_is_a_file_is_a_clear_error(config_file, tmp_path, capsys):
