@@ -52,7 +52,10 @@ class CalibrationTrial:
         The population model fitted on the trial's customers.
     start_source
         ``"recency"``: each start profile's week-0 state is the filter's belief given its
-        weeks since the last purchase; ``"log"``: one profile, the log's state distribution.
+        weeks since the last purchase; ``"log"``: one profile, the log's state distribution;
+        ``"linked"``: the trial's customers are in the log, each one's filtered belief from
+        their own history up to the trial date, averaged within their start profile (the
+        months since their last purchase, which the observation shows).
     match_on_population
         True: the levels and responses are matched on customers drawn from :attr:`population`
         (the customers the simulator draws), False: on the trial's own rows (the built-in
@@ -127,10 +130,10 @@ class CalibrationInputs:
         Where each file was read, by role (``"trial"``, ``"log"``).
     choices
         Lines on what the data lacked and what the calibration did instead.
-    linked_sequences
-        For a linked trial, each trial customer's weekly log sequence up to the trial
-        date (:class:`~journeygym.calibration.weekly.WeeklySequences`, in the trial's row
-        order), whose filtered belief is that customer's start; None when unlinked.
+    linked_ids
+        For a linked trial, each trial row's customer id in the log; None when unlinked.
+    trial_date
+        For a linked trial, the send's date: each customer's history ends there.
     """
 
     trial: CalibrationTrial
@@ -142,4 +145,5 @@ class CalibrationInputs:
     dataset: dict[str, Any] | None = None
     data_paths: dict[str, str] = field(default_factory=dict)
     choices: tuple[str, ...] = ()
-    linked_sequences: Any = None
+    linked_ids: np.ndarray | None = None
+    trial_date: pd.Timestamp | None = None

@@ -266,11 +266,36 @@ def fit_hidden_state_model(inputs: CalibrationInputs, seed: int) -> tuple[Purcha
     trial = inputs.trial
     if trial.start_source == "recency":
         return hmm, initial_state_given_recency(hmm, trial.start_weeks)
+    if trial.start_source == "linked":
+        return hmm, linked_start_states(hmm, inputs)
     beliefs = hmm.filter(sequences)
     lengths = np.asarray(sequences.lengths)
     observed = np.flatnonzero(lengths > 0)  # a customer whose first purchase fell in the last week has no week yet
     last = beliefs[observed, lengths[observed] - 1]
     return hmm, last.mean(axis=0, keepdims=True)
+
+
+def linked_start_states(hmm: PurchaseHMM, inputs: CalibrationInputs) -> np.ndarray:
+    """``(R, K)``: each trial customer's filtered belief from their own log up to the trial date, averaged per start profile.
+
+    A customer without a purchase before the trial date (or whose first purchase week is
+    the last one) starts from the belief of "a purchase, then 52 quiet weeks".
+    """
+    trial = inputs.trial
+    before = inputs.transactions.loc[inputs.transactions["date"] < inputs.trial_date]
+    sequences = weekly_observations(before, start=inputs.log_start, end_date=inputs.trial_date)
+    beliefs = hmm.filter(sequences)
+    lengths = np.asarray(sequences.lengths)
+    last = np.full((len(lengths), hmm.n_states), np.nan)
+    observed = np.flatnonzero(lengths > 0)
+    last[observed] = beliefs[observed, lengths[observed] - 1]
+    position = pd.Series(np.arange(len(lengths)), index=pd.Index(sequences.customer_ids).astype(str))
+    rows = position.reindex(pd.Index(inputs.linked_ids).astype(str)).to_numpy()
+    fallback = initial_state_given_recency(hmm, np.array([52]))[0]
+    own = np.where(np.isfinite(rows)[:, None], last[np.nan_to_num(rows).astype(np.int64)], fallback)
+    own = np.where(np.isfinite(own).all(axis=1, keepdims=True), own, fallback)
+    start = trial.frame["start_idx"].to_numpy()
+    return np.stack([own[start == r].mean(axis=0) for r in range(len(trial.start_labels))])
 
 
 def fit_uplift_model(trial: CalibrationTrial, outcome: str, seed: int, sampler_kwargs: dict[str, Any] | None) -> BayesianUpliftModel:

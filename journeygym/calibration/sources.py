@@ -11,7 +11,8 @@ gets the built-in trial's published design; every other spec the standard one:
   counts as 12; only months that occur); without recency and unlinked, one
   profile, whose week-0 state is the log's state distribution; with
   ``linked: true`` and no recency, the months since each customer's last
-  purchase in the log before ``trial_date``;
+  purchase in the log before ``trial_date`` (12 without one), each profile's
+  state the mean of its customers' own filtered beliefs;
 * segments: the spec's, else one;
 * what the trial lacks is said in :attr:`CalibrationInputs.choices`.
 """
@@ -77,9 +78,14 @@ def calibration_inputs(spec: DatasetSpec, *, seed: int = 0) -> CalibrationInputs
             "no visit column: the visit channel is not calibrated; the simulator counts a visit exactly in the weeks "
             "a customer purchases, and the e-mail's carryover is matched on conversions"
         )
+    linked = spec.linked and spec.trial.design != "hillstrom"
+    if linked and spec.trial.recency is not None:
+        choices.append("linked with a recency column: the start state comes from the recency column, as unlinked")
     return CalibrationInputs(
         trial=trial,
         transactions=dataset.log,
+        linked_ids=dataset.trial.customer_id if linked and trial.start_source == "linked" else None,
+        trial_date=pd.Timestamp(spec.trial_date) if linked else None,
         checksums=checksums,
         label=label,
         margin=spec.assumptions.margin,
@@ -145,6 +151,14 @@ def _standard_trial(dataset: Dataset, seed: int) -> CalibrationTrial:
         group_labels = _recency_labels()
         column = spec.trial.recency.column if spec.trial.recency is not None else None
         recency_covariate = column if column in data.design_columns else None
+    elif spec.linked:
+        months_all = _months_since_purchase(dataset.log, data.customer_id, pd.Timestamp(spec.trial_date))
+        present = np.unique(months_all)
+        start = np.searchsorted(present, months_all)
+        start_labels = tuple(f"{m} month{'s' if m > 1 else ''} since the last purchase in the log" for m in present)
+        start_weeks = np.rint(present * WEEKS_PER_MONTH).astype(np.int64)
+        frame["recency_group"] = recency_groups(months_all)
+        group_labels = _recency_labels()
     else:
         start = np.zeros(n, dtype=np.int64)
         start_labels = (UNKNOWN_RECENCY,)
@@ -171,11 +185,23 @@ def _standard_trial(dataset: Dataset, seed: int) -> CalibrationTrial:
         arm_costs=tuple(data.arm_costs),
         window_weeks=window,
         population=population,
-        start_source="recency" if data.recency_weeks is not None else "log",
+        start_source="recency" if data.recency_weeks is not None else ("linked" if spec.linked else "log"),
         # The population's profiles average the trial's customers; matching on them keeps the simulator's
         # own customers on the matched rates and carryover.
         match_on_population=True,
     )
+
+
+def _months_since_purchase(log: pd.DataFrame, ids: np.ndarray, trial_date: pd.Timestamp) -> np.ndarray:
+    """Whole months 1..12 from each trial customer's last purchase in the log before ``trial_date`` (12 without one)."""
+    before = log.loc[log["date"] < trial_date]
+    last = before.groupby("customer_id")["date"].max()
+    if ids.dtype.kind != last.index.dtype.kind:  # ids read as text on one side: compare as text
+        last.index = last.index.astype(str)
+        ids = ids.astype(str)
+    weeks = (trial_date - last.reindex(ids)).dt.days.to_numpy(dtype=np.float64) / 7.0
+    months = np.rint(weeks / WEEKS_PER_MONTH)
+    return np.clip(np.where(np.isfinite(months), months, 12), 1, 12).astype(np.int64)
 
 
 def _median_weeks_since_purchase(log: pd.DataFrame) -> int:
