@@ -31,7 +31,7 @@ from journeygym.arguments import positive_int
 from journeygym.baselines.registry import POLICY_NAMES, policy_names
 from journeygym.experiments.config import ConfigError, ExperimentConfig, load_config
 from journeygym.experiments.interrupts import RunInterrupted
-from journeygym.experiments.runner import RunResult, plan_cells, run_experiment, stored_cells_text
+from journeygym.experiments.runner import ResultsDiskFullError, RunResult, plan_cells, run_experiment, stored_cells_text
 from journeygym.experiments.store import ResultsLockedError, results_warnings_as_lines
 from journeygym.experiments.summary import SettingSummary, format_summary, summarize, summary_frame
 from journeygym.files import OutputPathError
@@ -294,6 +294,12 @@ def _run(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
             kept = f"{stored_cells_text(exc.stored, exc.total)} in {str(output)!r}" if args.out else "nothing was kept"
             print(f"\n{command}: interrupted ({exc.signal_name}); {kept}.", file=sys.stderr)
             return exc.exit_status
+        except ResultsDiskFullError as exc:
+            rerun = f" Free space and rerun the same command (the stored cells in {str(output)!r} are reused)." if args.out else (
+                " Free space, or pass --out DIR on a disk with room, and rerun."
+            )
+            print(f"{command}: error: {exc}{rerun}", file=sys.stderr)
+            return 1
         _print(outcome, config, args)
     return 0
 

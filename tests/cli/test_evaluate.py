@@ -126,3 +126,22 @@ def test_unknown_policy_is_a_clear_error(short_artifact: str, capsys) -> None:
 def test_unknown_reference_is_a_clear_error(short_artifact: str, capsys) -> None:
     assert evaluate_command(["--reference", "randon", "--artifact", short_artifact, *SMALL]) == 2
     assert "--reference" in (err := capsys.readouterr().err) and "'random'" in err
+
+
+def test_a_full_disk_is_a_message_not_a_traceback(short_artifact: str, tmp_path, capsys, monkeypatch) -> None:
+    import errno
+    import os
+
+    from journeygym.experiments.store import ResultStore
+
+    def full(self, cell_id, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.cell_path(cell_id)))
+
+    monkeypatch.setattr(ResultStore, "write_cell", full)
+    out = tmp_path / "out"
+    assert compare_command(["--draws", "1", "--customers", "100", "--artifact", short_artifact, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert "rerun the same command" in err
+    assert compare_command(["--draws", "1", "--customers", "100", "--artifact", short_artifact, "--json"]) == 1
+    assert "pass --out DIR on a disk with room" in capsys.readouterr().err
