@@ -141,21 +141,18 @@ def _standard_trial(dataset: Dataset, seed: int) -> CalibrationTrial:
     segment = np.zeros(n, dtype=np.int64) if data.segment is None else data.segment
     segment_labels = ("all",) if data.segment_labels is None else tuple(data.segment_labels)
     recency_covariate = None
-    if data.recency_weeks is not None:
-        months_all = np.clip(np.rint(data.recency_weeks / WEEKS_PER_MONTH), 1, 12).astype(np.int64)
+    if data.recency_weeks is not None or spec.linked:
+        if data.recency_weeks is not None:
+            months_all = np.clip(np.rint(data.recency_weeks / WEEKS_PER_MONTH), 1, 12).astype(np.int64)
+            label = "recency {m} month{s}"
+            column = spec.trial.recency.column if spec.trial.recency is not None else None
+            recency_covariate = column if column in data.design_columns else None
+        else:
+            months_all = _months_since_purchase(dataset.log, data.customer_id, pd.Timestamp(spec.trial_date))
+            label = "{m} month{s} since the last purchase in the log"
         present = np.unique(months_all)
         start = np.searchsorted(present, months_all)
-        start_labels = tuple(f"recency {m} month{'s' if m > 1 else ''}" for m in present)
-        start_weeks = np.rint(present * WEEKS_PER_MONTH).astype(np.int64)
-        frame["recency_group"] = recency_groups(months_all)
-        group_labels = _recency_labels()
-        column = spec.trial.recency.column if spec.trial.recency is not None else None
-        recency_covariate = column if column in data.design_columns else None
-    elif spec.linked:
-        months_all = _months_since_purchase(dataset.log, data.customer_id, pd.Timestamp(spec.trial_date))
-        present = np.unique(months_all)
-        start = np.searchsorted(present, months_all)
-        start_labels = tuple(f"{m} month{'s' if m > 1 else ''} since the last purchase in the log" for m in present)
+        start_labels = tuple(label.format(m=m, s="s" if m > 1 else "") for m in present)
         start_weeks = np.rint(present * WEEKS_PER_MONTH).astype(np.int64)
         frame["recency_group"] = recency_groups(months_all)
         group_labels = _recency_labels()
