@@ -62,13 +62,14 @@ def calibration_inputs(spec: DatasetSpec, *, seed: int = 0) -> CalibrationInputs
     trial_path, log_path = Path(spec.trial.path), Path(spec.log.path)
     checksums = {trial_path.name: dataset.sha256["trial"], log_path.name: dataset.sha256["log"]}
     paths = {"trial": str(trial_path.resolve()), "log": str(log_path.resolve())}
+    label = f"{trial_path.name} + {log_path.name}"
     if spec.trial.design == "hillstrom":
         trial = _hillstrom_trial(load_hillstrom(trial_path))
-        label = "Hillstrom + CDNOW"
-        record = None
+        builtin = (trial_path.name, log_path.name) == ("hillstrom.csv", "cdnow_master.txt")
+        label = "Hillstrom + CDNOW" if builtin else label
+        record = None if builtin else spec.model_dump(mode="json")
     else:
         trial = _standard_trial(dataset, seed)
-        label = f"{trial_path.name} + {log_path.name}"
         record = spec.model_dump(mode="json")
     choices = list(dataset.choices)
     if trial.window_weeks != spec.trial.window_weeks:

@@ -3,8 +3,10 @@
 The known parameters are the posterior mean of the shipped artifact
 (``load_artifact().mean``, the env's default ``params="mean"``) with its
 scenario.  :mod:`journeygym.calibration.recovery` simulates a Hillstrom-like
-trial and a CDNOW-like transaction log from them; the uplift model and the
-purchase HMM are fitted on those exactly as ``calibration/pipeline.py`` fits
+trial and a CDNOW-like transaction log from them; they are written to files, a
+dataset spec names them, and the generic path reads them
+(:func:`~journeygym.calibration.sources.calibration_inputs`); the uplift model
+and the purchase HMM are fitted exactly as ``calibration/pipeline.py`` fits
 them (``fit_uplift_model``, ``fit_hidden_state_model``), and their estimates
 are held against the truth.
 
@@ -25,6 +27,8 @@ import pytest
 from journeygym.datasets.hillstrom import ARMS, load_hillstrom
 from journeygym.calibration.hmm import PurchaseHMM
 from journeygym.calibration.pipeline import HMM_STATES, fit_hidden_state_model, fit_uplift_model
+from journeygym.calibration.sources import calibration_inputs
+from journeygym.datasets.spec import validate_spec
 from journeygym.calibration.recovery import (
     simulate_trial,
     simulate_transaction_log,
@@ -43,6 +47,26 @@ UPLIFT_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2}
 #: Relative tolerance of a recovered per-state purchase probability.
 STATE_TOLERANCE = 0.25
 START = "1997-01-01"
+
+
+def spec_inputs(folder, trial: pd.DataFrame, log: pd.DataFrame):
+    """The simulated trial and log written to ``folder`` and read back through a dataset spec (the generic path)."""
+    trial.iloc[:, :12].to_csv(folder / "trial.csv", index=False)
+    log.to_csv(folder / "log.csv", index=False)
+    spec = validate_spec(
+        {
+            "trial": {"path": str(folder / "trial.csv"), "treatment": "segment", "control": "No E-Mail",
+                      "arms": list(ARMS[1:]), "window_weeks": 2,
+                      "outcomes": {"conversion": "conversion", "visit": "visit", "spend": "spend"},
+                      "covariates": ["recency", "history", "mens", "womens", "newbie", "zip_code", "channel"],
+                      "categorical": ["zip_code", "channel"], "segment": "history_segment",
+                      "recency": {"column": "recency", "unit": "months"}, "design": "hillstrom"},
+            "log": {"path": str(folder / "log.csv"), "customer_id": "customer_id", "timestamp": "date", "amount": "amount",
+                    "time_format": "%Y-%m-%d"},
+        },
+        source="recovery spec",
+    )
+    return calibration_inputs(spec)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +151,7 @@ def test_true_uplift_agrees_with_the_simulated_trial(known) -> None:
 
 
 @pytest.mark.slow
-def test_uplift_model_recovers_each_arms_two_week_conversion_uplift(known) -> None:
+def test_uplift_model_recovers_each_arms_two_week_conversion_uplift(known, tmp_path) -> None:
     """The hierarchical conversion model, fitted as the pipeline does, brackets each arm's true uplift.
 
     60,000 simulated customers over two weeks; the model is
@@ -145,9 +169,11 @@ def test_uplift_model_recovers_each_arms_two_week_conversion_uplift(known) -> No
     parameters, assumptions = known
     trial = simulate_trial(parameters, assumptions, n_customers=60_000, seed=0)
     truth = true_two_week_uplift(parameters, assumptions, trial)
+    log = simulate_transaction_log(parameters, assumptions, n_customers=500, weeks=30, seed=1, start=START, level="hmm")
+    inputs = spec_inputs(tmp_path, trial, log)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = fit_uplift_model(trial, "conversion", 0, UPLIFT_SAMPLER)
+        model = fit_uplift_model(inputs.trial, "conversion", 0, UPLIFT_SAMPLER)
     assert model.diagnostics_["max_rhat"] <= 1.01 and model.diagnostics_["divergences"] == 0, model.diagnostics_
     weights = np.bincount(model.trial_.segment, minlength=model.trial_.n_segments) / model.trial_.n_customers
     for a, arm in enumerate(ARMS[1:]):
@@ -159,13 +185,15 @@ def test_uplift_model_recovers_each_arms_two_week_conversion_uplift(known) -> No
 
 
 @pytest.fixture(scope="module")
-def hmm_recovery(known) -> dict:
+def hmm_recovery(known, tmp_path_factory) -> dict:
     """The HMM fitted on a simulated 20,000 x 78-week log, by the pipeline and by EM started at the truth."""
     parameters, assumptions = known
     settings = {"n_customers": 20_000, "weeks": 78, "seed": 0, "start": START, "level": "hmm"}
-    log = load_transactions(simulate_transaction_log(parameters, assumptions, **settings))
+    simulated = simulate_transaction_log(parameters, assumptions, **settings)
+    log = load_transactions(simulated)
     truth = true_state_purchase_probabilities(parameters, assumptions, **settings)
-    pipeline, _ = fit_hidden_state_model(log, seed=0)
+    trial = simulate_trial(parameters, assumptions, n_customers=3_000, seed=1)
+    pipeline, _ = fit_hidden_state_model(spec_inputs(tmp_path_factory.mktemp("hmm"), trial, simulated), seed=0)
     pi = parameters.purchase_prob
     at_truth = {
         "startprob": np.full(HMM_STATES, 1.0 / HMM_STATES),
