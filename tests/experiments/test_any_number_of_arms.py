@@ -1,4 +1,5 @@
-"""Nothing assumes three actions: one arm and four arms, through the env, oracle, baselines, agents, runner and OPE."""
+"""Nothing assumes three actions or Hillstrom's covariates: one arm, and four arms with 30 other covariates, through
+the env, oracle, baselines, agents, runner and OPE."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from journeygym.ope.episodes import episodes_from_frame
 from journeygym.ope.evaluate import evaluate_policies
 from journeygym.testing import make_synthetic_draws
 
-ARMS = (1, 4)
+#: (arms, other covariates or None for the default artifact's Hillstrom covariates) of each variant.
+VARIANTS = ((1, None), (4, 30))
 
 
-@pytest.fixture(scope="module", params=ARMS, ids=lambda n: f"{n}_arms")
+@pytest.fixture(scope="module", params=VARIANTS, ids=lambda v: f"{v[0]}_arms" + (f"_{v[1]}_covariates" if v[1] else ""))
 def draws(request):
-    return make_synthetic_draws(n_arms=request.param)
+    n_arms, n_covariates = request.param
+    return make_synthetic_draws(n_arms=n_arms, n_covariates=n_covariates)
 
 
 @pytest.fixture(scope="module")
