@@ -9,6 +9,7 @@ the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -199,6 +200,21 @@ def _apply(function: Callable[[T], R], task: T) -> R:
     return function(task)
 
 
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Restore the SIGINT and SIGTERM handlers after the block (in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            if handler is not None:
+                signal.signal(number, handler)
+
+
 class RayBackend:
     """Runs tasks as Ray tasks (one CPU each) on a cluster or a local Ray instance.
 
@@ -235,7 +251,8 @@ class RayBackend:
             kwargs: dict[str, Any] = (
                 {"address": self.address} if self.address else {"num_cpus": self.n_workers, "include_dashboard": False}
             )
-            ray.init(**kwargs, runtime_env={"env_vars": {"PYTHONPATH": ":".join(p for p in sys.path if p)}}, log_to_driver=False)
+            with _signal_handlers_kept():  # Ray installs its own; the run's interrupt guard must keep SIGINT and SIGTERM
+                ray.init(**kwargs, runtime_env={"env_vars": {"PYTHONPATH": ":".join(p for p in sys.path if p)}}, log_to_driver=False)
         remote = ray.remote(num_cpus=1, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(_apply)
         shared = ray.put(function)  # serialized once, not with every task
         refs = {remote.remote(shared, task): task for task in pending_tasks}

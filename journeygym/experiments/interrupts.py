@@ -74,6 +74,8 @@ class InterruptGuard:
         self._deferring = 0
         self._pending: int | None = None
         self._stopping = False
+        #: The signal the guard turned into :class:`RunInterrupted` (a backend may re-raise it as a plain Ctrl-C).
+        self.raised: int | None = None
 
     def __enter__(self) -> InterruptGuard:
         if threading.current_thread() is not threading.main_thread():
@@ -99,6 +101,7 @@ class InterruptGuard:
             self._pending = signal_number
             return
         self._stopping = True
+        self.raised = signal_number
         raise RunInterrupted(signal_number)
 
     @contextlib.contextmanager
@@ -112,4 +115,5 @@ class InterruptGuard:
         if not self._deferring and self._pending is not None and not self._stopping:
             signal_number, self._pending = self._pending, None
             self._stopping = True
+            self.raised = signal_number
             raise RunInterrupted(signal_number)

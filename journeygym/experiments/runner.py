@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import re
+import signal
 import sys
 import time
 import warnings
@@ -346,6 +347,10 @@ def _run_locked(
     except RunInterrupted as interrupted:
         interrupted.stored, interrupted.total = _stored_cells(store, cells)
         raise
+    except KeyboardInterrupt as exc:  # the guard's signal re-raised by a backend (Ray), or a handler of its own
+        interrupted = RunInterrupted(guard.raised or signal.SIGINT)
+        interrupted.stored, interrupted.total = _stored_cells(store, cells)
+        raise interrupted from exc
     except (OSError, CellError) as exc:
         if not is_disk_full(exc):
             raise

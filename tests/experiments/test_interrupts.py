@@ -73,9 +73,13 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["serial", "process-pool"])
+@pytest.mark.parametrize(
+    ("workers", "backend"),
+    [(1, "local"), (2, "local"), pytest.param(2, "ray", marks=pytest.mark.slow)],
+    ids=["serial", "process-pool", "ray"],
+)
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_run_within_seconds_keeping_finished_cells(tiny, tmp_path, workers, signal_number):
+def test_a_signal_stops_the_run_within_seconds_keeping_finished_cells(tiny, tmp_path, workers, backend, signal_number):
     """Before: SIGINT to the parent alone took 23 s with the process pool and SIGTERM exited 143 without a word."""
     (tmp_path / "holding_agents.py").write_text(_AGENT_MODULE)
     hold = tmp_path / "hold"
@@ -86,7 +90,10 @@ def test_a_signal_stops_the_run_within_seconds_keeping_finished_cells(tiny, tmp_
         ],
         seeds=[0],
         n_workers=workers,
+        backend=backend,
     )
+    if backend == "ray":
+        pytest.importorskip("ray")
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
