@@ -148,6 +148,8 @@ def _format_value(value: Any) -> str:
 
 
 def _tables(record: dict[str, Any]) -> str:
+    from journeygym.ope.advice import Advice
+
     settings = record["settings"]
     lines = [
         f"Off-policy estimates of the return per customer over {settings['horizon']} weeks "
@@ -182,6 +184,8 @@ def _tables(record: dict[str, Any]) -> str:
     lines += ["", "Overlap of each policy with the log:"]
     diagnostics = pd.DataFrame([{"policy": e["policy"], **e["diagnostics"]} for e in record["policies"]])
     lines.append(diagnostics.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    lines += ["", "Which estimator to trust on this log (from its overlap and the offline benchmark; rules in journeygym/ope/advice.py):"]
+    lines += [f"  {line}" for line in Advice.from_dict(record["advice"]).lines()]
     if record.get("assessment"):
         lines += ["", "Estimators against the true values (simulated on the log's customers):"]
         lines.append(pd.DataFrame(record["assessment"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -225,6 +229,7 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
         )
         record = result.as_dict()
+        record["advice"] = result.advice().as_dict()
         record["log"] = {"path": str(args.log), "metadata": frame.attrs.get("journeygym", {})}
         if args.truth:
             record.update(_truth(policies, frame, args.artifact, result))
