@@ -211,6 +211,9 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             policies = _build_policies(args.policies, train_frame, args.train_log is None)
+        # The episodes hold all the estimators read: a large log's table goes before the estimates begin.
+        metadata = dict(frame.attrs.get("journeygym", {}))
+        del frame, train_frame
         for warning in caught:
             print(f"journeygym ope: warning: {warning.message}", file=sys.stderr)
         result = evaluate_policies(
@@ -230,9 +233,9 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
         )
         record = result.as_dict()
         record["advice"] = result.advice().as_dict()
-        record["log"] = {"path": str(args.log), "metadata": frame.attrs.get("journeygym", {})}
+        record["log"] = {"path": str(args.log), "metadata": metadata}
         if args.truth:
-            record.update(_truth(policies, frame, args.artifact, result))
+            record.update(_truth(policies, episodes, args.artifact, result))
     except (UnknownAgentError, LoggedDataError, NotUTF8Error, ValueError, TypeError) as exc:
         print(f"journeygym ope: error: {exc}", file=sys.stderr)
         return 2
@@ -254,14 +257,14 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _truth(policies: dict[str, Any], frame: pd.DataFrame, artifact: str | None, result: Any) -> dict[str, Any]:
+def _truth(policies: dict[str, Any], episodes: Any, artifact: str | None, result: Any) -> dict[str, Any]:
     """True values on the log's customers, and the assessment of every estimator against them."""
     from journeygym.baselines.registry import make_policy
     from journeygym.ope.assessment import assess
     from journeygym.ope.truth import true_values_of_log
 
     with_oracle = {**policies, "oracle": make_policy("oracle")}
-    truth = true_values_of_log(with_oracle, frame, artifact=artifact)
+    truth = true_values_of_log(with_oracle, episodes, artifact=artifact)
     estimates = [estimate for e in result.evaluations for estimate in e.estimates.values()]
     assessment = assess(
         estimates, {name: value.mean for name, value in truth.items() if name in policies}, reference_value=truth["oracle"].mean

@@ -225,6 +225,8 @@ def evaluate_policies(
         )
         seconds["estimators"] = time.perf_counter() - started
         evaluations.append(PolicyEvaluation(name, estimates, diagnostics, seconds, ratios))
+        # The next policy's (N, H, A) arrays are made while these names still hold the last one's: free them first.
+        del target, q_values
     settings = {
         "estimators": list(chosen),
         "gamma": float(gamma),
