@@ -495,21 +495,24 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
         check.add("backend", "'ray' needs the ray package: pip install 'journeygym[ray]' (or use backend: local).")
 
 
-def _validate_logging_policy(behavior: str, path: str, check: _Checker) -> None:
-    """A logging policy named in the offline section: known, acting on observations, not trained in the simulator."""
+def _validate_logging_policy(behavior: str, path: str, uniform: str, check: _Checker) -> None:
+    """A logging policy named in the offline section: known, acting on observations, not trained in the simulator.
+
+    ``uniform`` says how the section names a uniformly random logging policy instead.
+    """
     from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
 
     try:
         obj = resolve(behavior).create()
     except UnknownAgentError as exc:
-        check.add(path, f"{exc} Or a uniformly random logging policy ('uniform').")
+        check.add(path, f"{exc} Or a uniformly random logging policy ({uniform}).")
         return
     if getattr(obj, "uses_hidden_state", False):
         check.add(path, f"received {behavior!r}, which acts on the hidden state; a logging policy must act on "
                   "observations (a real campaign cannot see the hidden state).")
     elif training_mode(obj) == "simulator":
         check.add(path, f"received {behavior!r}, which trains in the simulator and would log untrained; use a policy "
-                  "that trains on logged data (e.g. 'ltv_uplift'), one that does not learn, or 'uniform'.")
+                  f"that trains on logged data (e.g. 'ltv_uplift'), one that does not learn, or {uniform}.")
 
 
 def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
@@ -519,9 +522,9 @@ def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
     if offline.get("logging") is not None:
         for i, entry in enumerate(offline["logging"]):
             if entry["kind"] == "epsilon_greedy":
-                _validate_logging_policy(entry["policy"], f"offline.logging[{i}].policy", check)
+                _validate_logging_policy(entry["policy"], f"offline.logging[{i}].policy", "kind: uniform", check)
     elif offline["behavior"] != "uniform":
-        _validate_logging_policy(offline["behavior"], "offline.behavior", check)
+        _validate_logging_policy(offline["behavior"], "offline.behavior", "'uniform'", check)
     for i, name in enumerate(offline.get("estimators") or []):
         if name not in ESTIMATORS:
             check.add(f"offline.estimators[{i}]", f"received {name!r}{did_you_mean(name, ESTIMATORS)}; expected one of "

@@ -85,7 +85,8 @@ def logging_policies(offline: Mapping[str, Any]) -> list[LoggingPolicy]:
     return policies
 
 
-def _behavior(spec: CellSpec, logging: LoggingPolicy) -> Any:
+def _behavior(spec: CellSpec, logging: LoggingPolicy, trained: dict[str, Any]) -> Any:
+    """The behavior policy of ``logging``; a policy it follows is trained once per cell and kept in ``trained``."""
     from journeygym.agents.registry import resolve, training_mode
     from journeygym.baselines.agent_protocol import as_policy
     from journeygym.baselines.logged_data import EpsilonGreedyBehavior, RandomizedBehavior
@@ -95,17 +96,22 @@ def _behavior(spec: CellSpec, logging: LoggingPolicy) -> Any:
 
         n_actions = load_parameters(spec.artifact).mean.n_actions
         return RandomizedBehavior(email_probability=(n_actions - 1) / n_actions)
-    policy = resolve(logging.behavior).create()
-    policy.name = logging.behavior
-    if training_mode(policy) == "logged_data":
-        fit_on_logged_data(policy, spec)
-    return EpsilonGreedyBehavior(as_policy(policy), float(logging.epsilon))
+    if logging.behavior not in trained:
+        policy = resolve(logging.behavior).create()
+        policy.name = logging.behavior
+        if training_mode(policy) == "logged_data":
+            fit_on_logged_data(policy, spec)
+        trained[logging.behavior] = as_policy(policy)
+    return EpsilonGreedyBehavior(trained[logging.behavior], float(logging.epsilon))
 
 
-def offline_log(spec: CellSpec, index: int, logging: LoggingPolicy | None = None) -> pd.DataFrame:
+def offline_log(
+    spec: CellSpec, index: int, logging: LoggingPolicy | None = None, trained: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """The ``index``-th offline log of a logging policy (default the section's first) of this (setting, seed).
 
-    Simulated once and cached for the other cells.
+    Simulated once and cached for the other cells; ``trained`` keeps the policies the behaviors follow, trained
+    once for all the logs a cell simulates.
     """
     from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
 
@@ -119,7 +125,7 @@ def offline_log(spec: CellSpec, index: int, logging: LoggingPolicy | None = None
         cached = read_cached_log(path)
         if cached is not None:
             return cached
-    settings = {**campaign_settings(spec), "behavior": _behavior(spec, logging)}
+    settings = {**campaign_settings(spec), "behavior": _behavior(spec, logging, {} if trained is None else trained)}
     frame = simulate_logged_data(logging.customers, derived_seed(spec.seed, OFFLINE, index), **settings)
     write_logged_data(frame, path)
     return frame
@@ -144,9 +150,10 @@ def offline_records(policy: Policy, spec: CellSpec) -> list[dict[str, Any]]:
     offline = dict(spec.offline)
     records: list[dict[str, Any]] = []
     truths: dict[tuple[int, int], Any] = {}  # logs of the same seed and size hold the same customers
+    trained: dict[str, Any] = {}
     for logging in logging_policies(offline):
         for index in range(int(offline["logging_seeds"])):
-            frame = offline_log(spec, index, logging)
+            frame = offline_log(spec, index, logging, trained)
             key = (index, logging.customers)
             if key not in truths:
                 truths[key] = true_values_of_log(
@@ -164,9 +171,11 @@ def offline_records(policy: Policy, spec: CellSpec) -> list[dict[str, Any]]:
             if policy.uses_hidden_state:
                 records.append({**base, "estimator": None})
                 continue
+            episodes = episodes_from_frame(frame)
+            del frame  # the episodes hold what the estimators read
             result = evaluate_policies(
                 {policy.name: policy},
-                episodes_from_frame(frame),
+                episodes,
                 estimators=offline.get("estimators"),
                 fqe_model=offline.get("fqe_model"),
                 fqe_features=offline.get("fqe_features", "observation"),

@@ -170,3 +170,15 @@ def test_each_logging_policy_gets_its_own_assessment_overlap_and_verdict(tiny, t
     assert [row[0] for row in works[2]] == [uniform, greedy]
     text = report_text(result.output_dir)
     assert f"Logging: {greedy}" in text and "Which estimators still work under each logging policy" in text
+
+
+def test_the_policy_the_logs_follow_is_trained_once_for_every_epsilon(monkeypatch):
+    from journeygym.experiments import offline
+
+    calls = []
+    monkeypatch.setattr(offline, "fit_on_logged_data", lambda policy, spec: calls.append(policy.name))
+    trained: dict = {}
+    wide = offline._behavior(None, offline.LoggingPolicy("ltv_uplift", 0.2, 100), trained)
+    narrow = offline._behavior(None, offline.LoggingPolicy("ltv_uplift", 0.05, 100), trained)
+    assert calls == ["ltv_uplift"] and wide.policy is narrow.policy
+    assert (wide.epsilon, narrow.epsilon) == (0.2, 0.05)
