@@ -21,23 +21,23 @@ importance-weighted correction rests on a handful of customers.  The overlap
 of a deterministic candidate with the benchmark's uniform logs: a per-decision
 effective sample share of 0.0096-0.011 (never, always_mens, always_womens,
 lookalike, expected_ltv, ltv_uplift on a 2,000-customer uniform log of the
-shipped artifact; the share depends on the two policies, hardly on the log's
-size), so about 190-220 effective customers per week at 20,000 customers; no
+shipped artifact, as ``journeygym ope`` prints them; the share depends on the
+two policies, hardly on the log's size), so about 190-220 effective customers per week at 20,000 customers; no
 logged propensity below 0.01; no support violation.  The ``offline-realistic``
 preset measures the estimators on epsilon-greedy logs; its results are where
 these thresholds should be revisited.
 
 The rule table (:data:`RULES`), first match wins, per target policy:
 
-=============  ===========================================================  =========  ===========
-overlap        condition                                                    ranking    lower bound
-=============  ===========================================================  =========  ===========
-unsupported    support violations > :data:`MAX_SUPPORT_VIOLATION_SHARE`    none       none
-weak           per-decision ESS share < :data:`MIN_ESS_SHARE`, or           none       none
-               effective customers per week < :data:`MIN_EFFECTIVE_CUSTOMERS`
-heavy_tailed   low-propensity share > :data:`MAX_LOW_PROPENSITY_SHARE`      ``dm``     none
-adequate       otherwise                                                    ``dm``     ``dr`` (t)
-=============  ===========================================================  =========  ===========
+=============  ==================================================================  ==========  ===========
+overlap        condition                                                           ranking     lower bound
+=============  ==================================================================  ==========  ===========
+unsupported    support violations > :data:`MAX_SUPPORT_VIOLATION_SHARE`           none        none
+weak           per-decision ESS share < :data:`MIN_ESS_SHARE`, or fewer            none        none
+               effective customers per week than :data:`MIN_EFFECTIVE_CUSTOMERS`
+heavy_tailed   low-propensity share > :data:`MAX_LOW_PROPENSITY_SHARE`             ``dm``      none
+adequate       otherwise                                                           ``dm``      ``dr`` (t)
+=============  ==================================================================  ==========  ===========
 
 Ranking is a statement about several policies: :func:`advise` recommends the
 ranking estimator for the policies whose overlap allows it, when there are at
@@ -305,9 +305,10 @@ class Advice:
     caveats: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready record, with the thresholds the rules used."""
+        """JSON-ready record, with the recommendation in words (``summary``) and the thresholds the rules used."""
         return {
             **asdict(self),
+            "summary": self.lines(),
             "ranking_alternatives": list(RANKING_ALTERNATIVES),
             "lower_bound_alternatives": list(LOWER_BOUND_ALTERNATIVES),
             "evidence": {"ranking": _EVIDENCE_RANKING, "lower_bound": _EVIDENCE_BOUND},

@@ -44,6 +44,7 @@ def test_the_recommendation_follows_the_log_s_overlap_in_text_and_json(log_path,
     # 300 customers: the log's own policy (random) overlaps fully, never has too few effective customers.
     assert {entry["policy"]: entry["overlap"] for entry in advice["policies"]} == {"never": "weak", "random": "adequate"}
     assert advice["lower_bound"] == "dr" and advice["bounded"] == ["random"] and advice["ranking"] is None
+    assert any(line.startswith("No estimator can be trusted for ranking or a lower bound of never") for line in advice["summary"])
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Which estimator to trust on this log" in out
