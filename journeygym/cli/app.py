@@ -26,7 +26,7 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "compare": ("journeygym.cli.evaluate", "compare_command", "compare policies (by default the simple ones) on common random numbers"),
     "uplift": ("journeygym.cli.uplift", "uplift_command", "Bayesian uplift analysis of any randomized trial"),
     "evaluate": ("journeygym.cli.evaluate", "evaluate_command", "evaluate policies on common random numbers"),
-    "run": ("journeygym.cli.run", "run_command", "run an experiment config or preset (quick, full, sensitivity, offline, budgets)"),
+    "run": ("journeygym.cli.run", "run_command", "run an experiment config or preset (quick, full, sensitivity, offline, offline-realistic, budgets)"),
     "report": ("journeygym.cli.report", "report_command", "rebuild the report of a results directory"),
     "ope": ("journeygym.cli.ope", "ope_command", "off-policy evaluation: estimate policies' returns from a campaign log"),
     "simulate-log": ("journeygym.cli.simulate_log", "simulate_log_command", "simulate a campaign log from an artifact (for ope)"),

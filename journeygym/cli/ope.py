@@ -148,6 +148,8 @@ def _format_value(value: Any) -> str:
 
 
 def _tables(record: dict[str, Any]) -> str:
+    from journeygym.ope.advice import Advice
+
     settings = record["settings"]
     lines = [
         f"Off-policy estimates of the return per customer over {settings['horizon']} weeks "
@@ -182,6 +184,8 @@ def _tables(record: dict[str, Any]) -> str:
     lines += ["", "Overlap of each policy with the log:"]
     diagnostics = pd.DataFrame([{"policy": e["policy"], **e["diagnostics"]} for e in record["policies"]])
     lines.append(diagnostics.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    lines += ["", "Which estimator to trust on this log (from its overlap and the offline benchmark; rules in journeygym/ope/advice.py):"]
+    lines += [f"  {line}" for line in Advice.from_dict(record["advice"]).lines()]
     if record.get("assessment"):
         lines += ["", "Estimators against the true values (simulated on the log's customers):"]
         lines.append(pd.DataFrame(record["assessment"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -207,6 +211,9 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             policies = _build_policies(args.policies, train_frame, args.train_log is None)
+        # The episodes hold all the estimators read: a large log's table goes before the estimates begin.
+        metadata = dict(frame.attrs.get("journeygym", {}))
+        del frame, train_frame
         for warning in caught:
             print(f"journeygym ope: warning: {warning.message}", file=sys.stderr)
         result = evaluate_policies(
@@ -225,9 +232,10 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
         )
         record = result.as_dict()
-        record["log"] = {"path": str(args.log), "metadata": frame.attrs.get("journeygym", {})}
+        record["advice"] = result.advice().as_dict()
+        record["log"] = {"path": str(args.log), "metadata": metadata}
         if args.truth:
-            record.update(_truth(policies, frame, args.artifact, result))
+            record.update(_truth(policies, episodes, args.artifact, result))
     except (UnknownAgentError, LoggedDataError, NotUTF8Error, ValueError, TypeError) as exc:
         print(f"journeygym ope: error: {exc}", file=sys.stderr)
         return 2
@@ -249,14 +257,14 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _truth(policies: dict[str, Any], frame: pd.DataFrame, artifact: str | None, result: Any) -> dict[str, Any]:
+def _truth(policies: dict[str, Any], episodes: Any, artifact: str | None, result: Any) -> dict[str, Any]:
     """True values on the log's customers, and the assessment of every estimator against them."""
     from journeygym.baselines.registry import make_policy
     from journeygym.ope.assessment import assess
     from journeygym.ope.truth import true_values_of_log
 
     with_oracle = {**policies, "oracle": make_policy("oracle")}
-    truth = true_values_of_log(with_oracle, frame, artifact=artifact)
+    truth = true_values_of_log(with_oracle, episodes, artifact=artifact)
     estimates = [estimate for e in result.evaluations for estimate in e.estimates.values()]
     assessment = assess(
         estimates, {name: value.mean for name, value in truth.items() if name in policies}, reference_value=truth["oracle"].mean

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="journeygym run",
         description="Run a policy-comparison experiment from a YAML config or a preset, and write its report.",
     )
-    parser.add_argument("config", nargs="?", help="a YAML config file, or a preset: quick, full, sensitivity, offline, budgets")
+    parser.add_argument("config", nargs="?", help="a YAML config file, or a preset: quick, full, sensitivity, offline, offline-realistic, budgets")
     parser.add_argument(
         "--schema",
         action="store_true",
@@ -77,7 +77,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(config_json_schema(), indent=2))
         return 0
     if args.config is None:
-        parser.error("the following arguments are required: config (a YAML file or a preset: quick, full, sensitivity, offline, budgets)")
+        parser.error("the following arguments are required: config (a YAML file or a preset: quick, full, sensitivity, offline, offline-realistic, budgets)")
     overrides: dict[str, Any] = {}
     if args.workers is not None:
         overrides["n_workers"] = args.workers

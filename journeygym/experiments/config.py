@@ -41,6 +41,9 @@ evaluation size and where and how to run.  Example (every key shown; only
       behavior: uniform           # logging policy: uniform, or a policy name run epsilon-greedy
       epsilon: 0.2                # exploration of an epsilon-greedy behavior
       customers: 20000            # customers of each offline log
+      logging:                    # or, not with behavior and epsilon: several logging policies, each its own logs
+        - kind: uniform
+        - {kind: epsilon_greedy, policy: ltv_uplift, epsilon: 0.05, customers: 20000}   # customers: optional
       logging_seeds: 1            # logs per (setting, seed)
       estimators: null            # null = all: dm, is, wis, pdis, wpdis, dr, wdr, magic, mis, mdr
       bootstrap: 200              # bootstrap resamples of customers
@@ -88,6 +91,7 @@ from journeygym.experiments.config_schema import (
     ConfigFile,
     EvaluationSection,
     LoggedDataSection,
+    OfflineSection,
     TrainingSection,
     config_json_schema,
     describe,
@@ -111,7 +115,7 @@ __all__ = [
 ]
 
 #: Preset names shipped under ``journeygym/experiments/presets``.
-PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity", "offline", "budgets")
+PRESETS: tuple[str, ...] = ("quick", "full", "sensitivity", "offline", "offline-realistic", "budgets")
 
 
 def _default(model: type[BaseModel], key: str) -> Any:
@@ -331,6 +335,20 @@ def settings_of(config: ExperimentConfig, base: ScenarioAssumptions) -> list[Set
 # ---------------------------------------------------------------------- validation
 
 
+def _offline_dict(offline: OfflineSection) -> dict[str, Any]:
+    """The offline section as a mapping: with ``logging`` instead of ``behavior`` and ``epsilon`` when it is set.
+
+    A section without ``logging`` keeps exactly its earlier keys, so the hash of a config written before the
+    key existed does not change.
+    """
+    section = offline.model_dump()
+    if section["logging"] is None:
+        del section["logging"]
+    else:
+        del section["behavior"], section["epsilon"]
+    return section
+
+
 def _from_file(file: ConfigFile) -> ExperimentConfig:
     """The normalized config of a validated file."""
     scenario, evaluation, training, logged = file.scenario, file.evaluation, file.training, file.logged_data
@@ -354,7 +372,7 @@ def _from_file(file: ConfigFile) -> ExperimentConfig:
         logged_customers=logged.customers,
         logged_tune_customers=logged.tune_customers,
         logged_email_probability=logged.email_probability,
-        offline=None if file.offline is None else file.offline.model_dump(),
+        offline=None if file.offline is None else _offline_dict(file.offline),
         backend=file.backend,
         n_workers=file.n_workers,
         ray_address=file.ray_address,
@@ -477,25 +495,36 @@ def _validate_semantics(config: ExperimentConfig, check: _Checker) -> None:
         check.add("backend", "'ray' needs the ray package: pip install 'journeygym[ray]' (or use backend: local).")
 
 
-def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
-    """The offline section's names: a behavior that acts on observations, known estimators."""
+def _validate_logging_policy(behavior: str, path: str, uniform: str, check: _Checker) -> None:
+    """A logging policy named in the offline section: known, acting on observations, not trained in the simulator.
+
+    ``uniform`` says how the section names a uniformly random logging policy instead.
+    """
     from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
+
+    try:
+        obj = resolve(behavior).create()
+    except UnknownAgentError as exc:
+        check.add(path, f"{exc} Or a uniformly random logging policy ({uniform}).")
+        return
+    if getattr(obj, "uses_hidden_state", False):
+        check.add(path, f"received {behavior!r}, which acts on the hidden state; a logging policy must act on "
+                  "observations (a real campaign cannot see the hidden state).")
+    elif training_mode(obj) == "simulator":
+        check.add(path, f"received {behavior!r}, which trains in the simulator and would log untrained; use a policy "
+                  f"that trains on logged data (e.g. 'ltv_uplift'), one that does not learn, or {uniform}.")
+
+
+def _validate_offline(offline: Mapping[str, Any], check: _Checker) -> None:
+    """The offline section's names: logging policies that act on observations, known estimators."""
     from journeygym.ope.estimators import ESTIMATORS
 
-    behavior = offline["behavior"]
-    if behavior != "uniform":
-        try:
-            obj = resolve(behavior).create()
-        except UnknownAgentError as exc:
-            check.add("offline.behavior", f"{exc} Or 'uniform' for a uniformly random logging policy.")
-        else:
-            if getattr(obj, "uses_hidden_state", False):
-                check.add("offline.behavior", f"received {behavior!r}, which acts on the hidden state; a logging policy "
-                          "must act on observations (a real campaign cannot see the hidden state).")
-            elif training_mode(obj) == "simulator":
-                check.add("offline.behavior", f"received {behavior!r}, which trains in the simulator and would log "
-                          "untrained; use a policy that trains on logged data (e.g. 'ltv_uplift'), one that does "
-                          "not learn, or 'uniform'.")
+    if offline.get("logging") is not None:
+        for i, entry in enumerate(offline["logging"]):
+            if entry["kind"] == "epsilon_greedy":
+                _validate_logging_policy(entry["policy"], f"offline.logging[{i}].policy", "kind: uniform", check)
+    elif offline["behavior"] != "uniform":
+        _validate_logging_policy(offline["behavior"], "offline.behavior", "'uniform'", check)
     for i, name in enumerate(offline.get("estimators") or []):
         if name not in ESTIMATORS:
             check.add(f"offline.estimators[{i}]", f"received {name!r}{did_you_mean(name, ESTIMATORS)}; expected one of "

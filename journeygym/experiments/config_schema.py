@@ -50,11 +50,14 @@ from journeygym.messages import close_matches
 __all__ = [
     "ASSUMPTION_KEYS",
     "DERIVED_ASSUMPTIONS",
+    "LOGGING_KINDS",
     "MAX_SEEDS",
     "AtMost",
     "ConfigFile",
     "EvaluationSection",
     "LoggedDataSection",
+    "LoggingEntry",
+    "OfflineSection",
     "PolicyEntry",
     "ScenarioSection",
     "TrainingSection",
@@ -507,18 +510,76 @@ class LoggedDataSection(_Section):
     )
 
 
+#: The kinds of logging policy of ``offline.logging``.
+LOGGING_KINDS: tuple[str, ...] = ("uniform", "epsilon_greedy")
+_Epsilon = Annotated[float, Field(strict=False, ge=0.0, le=1.0), _expect("a number in [0, 1]", bounded=False)]
+
+
+class LoggingEntry(_Section):
+    """One logging policy of the offline benchmark: uniform, or a policy run epsilon-greedy."""
+
+    kind: Annotated[Literal["uniform", "epsilon_greedy"], _expect(f"one of {list(LOGGING_KINDS)}", choices=LOGGING_KINDS)] = Field(
+        description="uniform (every action equally likely each week) or epsilon_greedy (a policy, exploring with "
+        "probability epsilon)"
+    )
+    policy: Optional[_Text] = Field(
+        None, description="epsilon_greedy: the policy followed (seed baselines are trained as in the comparison)"
+    )
+    epsilon: Optional[_Epsilon] = Field(
+        None, description="epsilon_greedy: the probability of a uniformly random action instead of the policy's"
+    )
+    customers: Optional[_Customers] = Field(None, description="customers of each log; null = offline.customers")
+
+    @model_validator(mode="after")
+    def _complete(self) -> LoggingEntry:
+        if self.kind == "epsilon_greedy":
+            missing = [key for key in ("policy", "epsilon") if getattr(self, key) is None]
+            if missing:
+                _raise([_detail(f"missing; kind epsilon_greedy needs a policy and an epsilon, e.g. {{kind: epsilon_greedy, "
+                                "policy: ltv_uplift, epsilon: 0.05}.", (key,), None) for key in missing])
+        else:
+            given = [key for key in ("policy", "epsilon") if getattr(self, key) is not None]
+            if given:
+                _raise([_detail(f"received {describe(getattr(self, key))}, but kind uniform takes no {key}; remove it, "
+                                "or use kind: epsilon_greedy.", (key,), getattr(self, key)) for key in given])
+        return self
+
+
+def _distinct_logging(entries: list[LoggingEntry]) -> list[LoggingEntry]:
+    first: dict[tuple[Any, ...], int] = {}
+    details = []
+    for i, entry in enumerate(entries):
+        key = (entry.kind, entry.policy, entry.epsilon, entry.customers)
+        if key in first:
+            details.append(_detail(f"the same logging policy as offline.logging[{first[key]}]; list each once.", (i,), entry.kind))
+        first.setdefault(key, i)
+    if details:
+        _raise(details)
+    return entries
+
+
+_Logging = Annotated[
+    list[LoggingEntry], Field(min_length=1), AfterValidator(_distinct_logging), _expect("a non-empty list of logging policies")
+]
+
+
 class OfflineSection(_Section):
-    """The offline benchmark: a log of a behavior policy, every off-policy estimator on it, scored against the truth."""
+    """The offline benchmark: logs of behavior policies, every off-policy estimator on them, scored against the truth."""
 
     behavior: _Text = Field(
         "uniform",
         description="the logging policy: 'uniform' (every action equally likely each week) or a policy name run "
         "epsilon-greedy (seed baselines are trained as in the comparison)",
     )
-    epsilon: Annotated[float, Field(strict=False, ge=0.0, le=1.0), _expect("a number in [0, 1]", bounded=False)] = Field(
+    epsilon: _Epsilon = Field(
         0.2, description="exploration of an epsilon-greedy behavior: a uniformly random action with this probability"
     )
     customers: _Customers = Field(20_000, description="logged customers of each offline log (one season each)")
+    logging: Optional[_Logging] = Field(
+        None,
+        description="several logging policies, each assessed on its own logs (instead of behavior and epsilon), e.g. "
+        "[{kind: uniform}, {kind: epsilon_greedy, policy: ltv_uplift, epsilon: 0.05}]; null = behavior and epsilon",
+    )
     logging_seeds: _count("a number of logs") = Field(1, description="logs per (setting, seed), each with its own seed")
     estimators: Optional[list[_Text]] = Field(
         None, description="estimators to run; null = all (dm, is, wis, pdis, wpdis, dr, wdr, magic, mis, mdr)"
@@ -543,6 +604,17 @@ class OfflineSection(_Section):
     ratio_clip: Annotated[
         Optional[float], Field(strict=False, gt=1.0), _expect("a number > 1 or null (the package's default)", bounded=False)
     ] = Field(None, description="largest state ratio kept before each week's normalization to mean 1; null = the default")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> OfflineSection:
+        both = [key for key in ("behavior", "epsilon") if key in self.model_fields_set]
+        if self.logging is not None and both:
+            _raise([_detail(
+                f"set either {' and '.join(both)} (one logging policy) or logging (several), not both; move "
+                f"{both[0]} into an entry of logging, e.g. {{kind: epsilon_greedy, policy: ltv_uplift, epsilon: 0.05}}.",
+                ("logging",), None,
+            )])
+        return self
 
 
 # ------------------------------------------------------------------------ the file

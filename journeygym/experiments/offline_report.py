@@ -2,7 +2,9 @@
 
 Reads the ``offline`` column of the result rows (written by
 :func:`journeygym.experiments.offline.offline_records`) into a long table,
-one row per (setting, seed, policy, logging seed, estimator), and turns it into:
+one row per (setting, seed, policy, logging policy, logging seed, estimator),
+and turns it into, for each logging policy (uniform, or a policy run
+epsilon-greedy; one heading each when there are several):
 
 * a table estimator x policy: mean estimate over logs, the interval of the first
   log, the true value on the log's customers;
@@ -10,7 +12,15 @@ one row per (setting, seed, policy, logging seed, estimator), and turns it into:
   relative and squared error, Spearman rank correlation, regret@1 and @3 as a
   share of the oracle's value, interval coverage, and how often each lower
   bound is below the truth, over (policy, log) pairs;
-* ``offline.png``: estimated against true value per estimator.
+* the overlap of each candidate with those logs, and its level under the rule
+  table of :mod:`journeygym.ope.advice`;
+
+then a table of which estimators still work under each logging policy (rank:
+mean Spearman of at least :data:`~journeygym.ope.advice.RANKS_WELL_SPEARMAN`;
+safe lower bound: below the truth in at least
+:data:`~journeygym.ope.advice.SAFE_BOUND_SHARE` of the pairs), and
+``offline.png``: estimated against true value per estimator, one colour per
+logging policy.
 """
 
 from __future__ import annotations
@@ -37,29 +47,45 @@ _KEYS = ("setting", "seed", "policy")
 
 
 def offline_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The offline records of the result rows as one long table (empty when the run had no offline section)."""
+    """The offline records of the result rows as one long table (empty when the run had no offline section).
+
+    The column ``logging`` names each record's logging policy
+    (:func:`journeygym.experiments.offline.logging_label`).
+    """
+    from journeygym.experiments.offline import logging_label
+
     if "offline" not in frame.columns:
         return pd.DataFrame()
     rows = []
     for _, row in frame.dropna(subset=["offline"]).iterrows():
         for record in json.loads(row["offline"])["records"]:
+            epsilon = record.get("epsilon")
             rows.append({**{k: row[k] for k in _KEYS}, **{k: v for k, v in record.items() if k != "diagnostics"},
+                         "logging": logging_label(record["behavior"], epsilon, record["log_customers"]),
                          **{f"overlap_{k}": v for k, v in (record.get("diagnostics") or {}).items()}})
     return pd.DataFrame(rows)
 
 
+#: One log: the candidates are ranked within it, and the oracle's value on its customers scales the regret.
+_LOG = ["setting", "seed", "logging", "logging_seed"]
+
+
 def _reference(long: pd.DataFrame) -> pd.DataFrame:
-    """The oracle's true value per (setting, seed, logging seed): the scale of the regret."""
+    """The oracle's true value per log: the scale of the regret."""
     oracle = long[long["estimator"].isna()]
-    return oracle.groupby(["setting", "seed", "logging_seed"])["true_value"].mean().rename("reference_value").reset_index()
+    return oracle.groupby(_LOG)["true_value"].mean().rename("reference_value").reset_index()
 
 
 def _assessment(long: pd.DataFrame) -> pd.DataFrame:
+    """The assessment of the estimators over the logs of ``long`` (one logging policy's)."""
     from journeygym.ope.assessment import assess_over_seeds
 
-    estimated = long[long["estimator"].notna()].merge(_reference(long), on=["setting", "seed", "logging_seed"], how="left")
-    # One assessment unit per (setting, seed, logging seed): the candidate policies are ranked within each log.
-    estimated = estimated.assign(seed=estimated.groupby(["setting", "seed", "logging_seed"]).ngroup())
+    estimated = long[long["estimator"].notna()]
+    if estimated.empty:
+        return pd.DataFrame()
+    estimated = estimated.merge(_reference(long), on=_LOG, how="left")
+    # One assessment unit per log: the candidate policies are ranked within each log.
+    estimated = estimated.assign(seed=estimated.groupby(_LOG).ngroup())
     return assess_over_seeds(estimated)
 
 
@@ -135,12 +161,14 @@ def _figure(long: pd.DataFrame, path: Path) -> Path | None:
     low = float(min(data["true_value"].min(), data["value"].min()))
     high = float(max(data["true_value"].max(), data["value"].max()))
     pad = 0.05 * (high - low or 1.0)
+    loggings = list(dict.fromkeys(data["logging"]))
     for ax, estimator in zip(axes.flat, estimators):
-        part = data[data["estimator"] == estimator]
-        ax.errorbar(
-            part["true_value"], part["value"],
-            yerr=[part["value"] - part["low"], part["high"] - part["value"]], fmt="o", ms=3, alpha=0.7, elinewidth=0.8,
-        )
+        for logging in loggings:
+            part = data[(data["estimator"] == estimator) & (data["logging"] == logging)]
+            ax.errorbar(
+                part["true_value"], part["value"], yerr=[part["value"] - part["low"], part["high"] - part["value"]],
+                fmt="o", ms=3, alpha=0.7, elinewidth=0.8, label=logging,
+            )
         ax.plot([low - pad, high + pad], [low - pad, high + pad], color="gray", lw=0.8)
         ax.set_ylim(low - 4 * pad, high + 4 * pad)
         ax.set_title(estimator)
@@ -148,7 +176,11 @@ def _figure(long: pd.DataFrame, path: Path) -> Path | None:
         ax.set_ylabel("estimate")
     for ax in list(axes.flat)[len(estimators):]:
         ax.axis("off")
-    fig.tight_layout()
+    if len(loggings) > 1:
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=len(loggings), fontsize="small")
+        fig.tight_layout(rect=(0.0, 0.06, 1.0, 1.0))
+    else:
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -170,14 +202,80 @@ def _ratios_sentence(long: pd.DataFrame) -> str:
 
 
 def _settings_line(long: pd.DataFrame) -> str:
-    first = long.iloc[0]
-    behavior = first["behavior"] if first["behavior"] == "uniform" else f"{first['behavior']} epsilon-greedy (epsilon {first['epsilon']:g})"
-    logs = long["logging_seed"].nunique()
+    loggings = list(dict.fromkeys(long["logging"]))
+    logs = long.groupby("logging")["logging_seed"].nunique().max()
     return (
-        f"Logs: {int(first['log_customers']):,} customers x the horizon, behavior {behavior}, {logs} log(s) per seed. "
+        f"Logs of {len(loggings)} logging polic{'ies' if len(loggings) > 1 else 'y'} over the horizon: "
+        f"{'; '.join(loggings)}; {logs} log(s) per seed{' and logging policy' if len(loggings) > 1 else ''}. "
         "True values: each policy rolled out in the simulator on the log's own customers. "
         + _ratios_sentence(long)
         + ("Propensities ESTIMATED from the log. " if bool(long.get("propensities_estimated", pd.Series([False])).any()) else "")
+    )
+
+
+#: The overlap columns shown (means over the logs), with their labels.
+_OVERLAP = {
+    "overlap_ess_per_decision_share": "ESS share per decision",
+    "overlap_ess_per_decision": "effective customers per week",
+    "overlap_ess_per_decision_min_share": "smallest weekly ESS share",
+    "overlap_low_propensity_share": "low-propensity share",
+    "overlap_support_violation_share": "support violations",
+}
+
+
+def _overlap_rows(long: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Each candidate's overlap with the logs (means over logs) and its most frequent level under the advice rules."""
+    from journeygym.ope.advice import overlap_level
+
+    per_log = long[long["estimator"].notna()].drop_duplicates(["setting", "seed", "policy", "logging_seed"])
+    if per_log.empty or not set(_OVERLAP) <= set(per_log.columns):
+        return [], []
+    fields = [c for c in per_log.columns if c.startswith("overlap_")]
+    rows = []
+    for policy, group in per_log.groupby("policy", sort=False):
+        levels = [overlap_level({c[len("overlap_"):]: r[c] for c in fields})[0] for _, r in group.iterrows()]
+        cells = [f"{group[c].mean():.4g}" for c in _OVERLAP]
+        rows.append([str(policy), *cells, max(dict.fromkeys(levels), key=levels.count)])
+    return ["policy", *_OVERLAP.values(), "level (advice rules)"], rows
+
+
+def _bound_kinds(row: pd.Series) -> list[str]:
+    """The lower bounds of an assessment row that were safe (below the truth in enough pairs)."""
+    from journeygym.ope.advice import SAFE_BOUND_SHARE
+
+    kinds = {"lower_bound_t_below_truth_pooled": "t", "lower_bound_concentration_below_truth_pooled": "conc."}
+    return [label for key, label in kinds.items() if not pd.isna(row.get(key)) and row[key] >= SAFE_BOUND_SHARE]
+
+
+def _works_rows(assessments: dict[str, pd.DataFrame]) -> tuple[list[str], list[list[str]]]:
+    """Per logging policy: the estimators that rank, those with a safe lower bound, and those that do neither."""
+    from journeygym.ope.advice import RANKS_WELL_SPEARMAN
+
+    rows = []
+    for logging, assessment in assessments.items():
+        ranks, bounds, neither = [], [], []
+        for _, row in assessment.iterrows():
+            spearman = row.get("spearman_mean")
+            ranked = not pd.isna(spearman) and spearman >= RANKS_WELL_SPEARMAN
+            safe = _bound_kinds(row)
+            if ranked:
+                ranks.append(f"{row['estimator']} ({spearman:.2f})")
+            if safe:
+                bounds.append(f"{row['estimator']} ({', '.join(safe)})")
+            if not ranked and not safe:
+                neither.append(str(row["estimator"]))
+        rows.append([logging, ", ".join(ranks) or "none", ", ".join(bounds) or "none", ", ".join(neither) or "none"])
+    return ["logging policy", "ranks (mean Spearman)", "safe lower bound", "neither"], rows
+
+
+def _works_note() -> str:
+    from journeygym.ope.advice import RANKS_WELL_SPEARMAN, SAFE_BOUND_SHARE
+
+    return (
+        f"Which estimators still work under each logging policy: an estimator ranks when its mean Spearman "
+        f"correlation over the logs is at least {RANKS_WELL_SPEARMAN:g}; its lower bound (Student-t, or concentration) "
+        f"is safe when at least {SAFE_BOUND_SHARE:.0%} of the (policy, log) pairs lie below the truth. These are the "
+        "measurements behind journeygym ope's recommendation (journeygym/ope/advice.py)."
     )
 
 
@@ -207,52 +305,59 @@ def _learned_offline_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str
     return headers, rows
 
 
-def offline_blocks(frame: pd.DataFrame, report_dir: Path) -> list[Block]:
-    """The report blocks of the offline benchmark (none when the run had no offline section)."""
+def offline_blocks(frame: pd.DataFrame, report_dir: Path | None) -> list[Block]:
+    """The report blocks of the offline benchmark (none when the run had no offline section).
+
+    ``report_dir`` receives ``offline.png`` (None: no figure).
+    """
     long = offline_frame(frame)
     if long.empty:
         return []
-    blocks: list[Block] = [("h2", "Offline benchmark"), ("p", _settings_line(long))]
-    for setting in sorted(long["setting"].unique()):
-        headers, rows = _estimate_rows(long, setting)
-        if len(long["setting"].unique()) > 1:
-            blocks.append(("h3", f"Setting {setting}"))
-        blocks.append(("table", headers, rows))
-    assessment = _assessment(long)
-    if not assessment.empty:
-        blocks.append(("p", _ASSESSMENT_NOTE))
-        headers, rows = _assessment_table(assessment)
-        blocks.append(("table", headers, rows))
-    if (long["behavior"] == "uniform").all():
+    blocks: list[Block] = [("h2", "Offline benchmark"), ("p", _settings_line(long)), ("p", _ASSESSMENT_NOTE)]
+    loggings = list(dict.fromkeys(long["logging"]))
+    settings = sorted(long["setting"].unique())
+    assessments: dict[str, pd.DataFrame] = {}
+    for logging in loggings:
+        part = long[long["logging"] == logging]
+        if len(loggings) > 1:
+            blocks.append(("h3", f"Logging: {logging}"))
+        for setting in settings:
+            headers, rows = _estimate_rows(part, setting)
+            if len(settings) > 1:
+                blocks.append(("h3", f"Setting {setting}"))
+            blocks.append(("table", headers, rows))
+        assessment = _assessment(part)
+        if not assessment.empty:
+            assessments[logging] = assessment
+            blocks.append(("p", f"The estimators on these logs ({logging}):"))
+            blocks.append(("table", *_assessment_table(assessment)))
+        headers, rows = _overlap_rows(part)
+        if rows:
+            blocks.append(("p", "Overlap of each candidate with these logs (means over the logs), and its most frequent "
+                           "level under the rule table of journeygym ope's recommendation:"))
+            blocks.append(("table", headers, rows))
+    if assessments:
+        blocks.append(("p", _works_note()))
+        blocks.append(("table", *_works_rows(assessments)))
+    if (long["behavior"] == "uniform").any():
         headers, rows = _learned_offline_rows(frame)
         if rows:
             blocks.append(("p", "The policies trained on the uniform campaign log against that logging policy and against the "
                            "agents trained in the simulator: paired differences of the return per customer with 95% intervals."))
             blocks.append(("table", headers, rows))
-    path = _figure(long, report_dir / "offline.png")
+    path = None if report_dir is None else _figure(long, report_dir / "offline.png")
     if path is not None:
         blocks.append(("img", "offline.png", "Off-policy estimates (first-log intervals) against the true value on the log's customers."))
     return blocks
 
 
 def offline_text(frame: pd.DataFrame) -> str:
-    """The offline tables as plain text ("" when the run had no offline section)."""
-    long = offline_frame(frame)
-    if long.empty:
-        return ""
-    lines = ["Offline benchmark", _settings_line(long), ""]
-    for setting in sorted(long["setting"].unique()):
-        headers, rows = _estimate_rows(long, setting)
-        if len(long["setting"].unique()) > 1:
-            lines.append(f"Setting {setting}")
-        lines.append(pd.DataFrame(rows, columns=headers).to_string(index=False))
-    assessment = _assessment(long)
-    if not assessment.empty:
-        headers, rows = _assessment_table(assessment)
-        lines += ["", _ASSESSMENT_NOTE, pd.DataFrame(rows, columns=headers).to_string(index=False)]
-    if (long["behavior"] == "uniform").all():
-        headers, rows = _learned_offline_rows(frame)
-        if rows:
-            lines += ["", "Trained on the campaign log, against the logging policy and the agents trained online:",
-                      pd.DataFrame(rows, columns=headers).to_string(index=False)]
+    """The offline section as plain text ("" when the run had no offline section)."""
+    lines: list[str] = []
+    for block in offline_blocks(frame, None):
+        kind = block[0]
+        if kind == "table":
+            lines.append(pd.DataFrame(block[2], columns=block[1]).to_string(index=False))
+        elif kind in ("h2", "h3", "p"):
+            lines += ["", block[1]] if kind != "h2" else [block[1]]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ configured backend, and writes every finished cell to the
 Agents train once per cell and are evaluated on every draw of the cell, with
 the same customers and weekly noise as every other policy.
 
-``journeygym run CONFIG.yaml|PRESET [--out DIR] [--resume]`` (presets: quick, full, sensitivity, offline, budgets)
+``journeygym run CONFIG.yaml|PRESET [--out DIR] [--resume]`` (presets: quick, full, sensitivity, offline, offline-realistic, budgets)
 is :func:`run_command`.
 
 A run stops cleanly, every finished cell kept and resumable with ``--resume``:

@@ -15,7 +15,10 @@ estimators on per-week state-distribution ratios learned from the log
 customers and, for the importance-sampling ones, high-confidence lower bounds
 (:mod:`journeygym.ope.bounds`).  A simulated log has what no real log has, the
 true value of every policy on the same customers (:mod:`journeygym.ope.truth`),
-so :mod:`journeygym.ope.assessment` scores the estimators against it.
+so :mod:`journeygym.ope.assessment` scores the estimators against it, and
+:mod:`journeygym.ope.advice` turns those measurements and a log's overlap
+into a recommendation: which estimator to trust for ranking, which for a
+safe lower bound.
 A log exports to a Minari dataset (Farama's offline-RL format) and reads back
 (:mod:`journeygym.ope.minari_io`, the ``offline`` extra).
 
@@ -55,6 +58,8 @@ _EXPORTS: dict[str, str] = {
     "TrueValue": "journeygym.ope.truth",
     "true_values": "journeygym.ope.truth",
     "true_values_of_log": "journeygym.ope.truth",
+    "Advice": "journeygym.ope.advice",
+    "advise": "journeygym.ope.advice",
     "assess": "journeygym.ope.assessment",
     "assess_over_seeds": "journeygym.ope.assessment",
     "OPEResult": "journeygym.ope.evaluate",
@@ -75,6 +80,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, episodes_from_frame
     from journeygym.ope.belief import FQE_FEATURES, belief_features
+    from journeygym.ope.advice import Advice, advise
     from journeygym.ope.assessment import assess, assess_over_seeds
     from journeygym.ope.behavior import (
         BehaviorModel,

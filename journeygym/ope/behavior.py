@@ -43,7 +43,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from journeygym.envs.actions import NO_ACTION
-from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.episodes import CHUNK_ROWS, LoggedEpisodes, OPEInputError
 from journeygym.ope.target import target_probabilities
 from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios
 
@@ -229,7 +229,12 @@ def behavior_probabilities(model: BehaviorModel, episodes: LoggedEpisodes) -> np
         )
     probabilities = np.zeros((episodes.n_customers, episodes.horizon, episodes.n_actions))
     probabilities[:, :, 0] = 1.0
-    probabilities[rows] = model.predict_proba(episodes.observations[rows])
+    # A block of customers at a time: the decisions' observations of a large log are not copied at once.
+    step = max(1, CHUNK_ROWS // max(episodes.horizon, 1))
+    for start in range(0, episodes.n_customers, step):
+        block, decided = slice(start, start + step), rows[start : start + step]
+        if decided.any():
+            probabilities[block][decided] = model.predict_proba(episodes.observations[block][decided])
     return probabilities
 
 

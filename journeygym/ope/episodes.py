@@ -12,6 +12,12 @@ made from these episodes says so (:attr:`LoggedEpisodes.propensities_estimated`)
 Episodes may have different lengths (a customer who joined late, a log cut
 short): a customer's weeks must be ``0 .. L-1`` without gaps, and the weeks past
 ``L`` are padding (:attr:`LoggedEpisodes.mask` is False there, reward 0).
+
+A real list is large (a million customers x 52 weeks is 52 million rows), so
+the table is read into the arrays without a sorted copy of it: rows already in
+(customer, week) order, as journeygym writes them, are copied as they are, others
+through a sorting index, in blocks of :data:`CHUNK_ROWS` rows; observations stay
+float32 and actions take the smallest integer type (:func:`action_dtype`).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from journeygym.baselines.logged_data.schema import (
 )
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
-__all__ = ["LoggedEpisodes", "OPEInputError", "episodes_from_frame"]
+__all__ = ["CHUNK_ROWS", "LoggedEpisodes", "OPEInputError", "action_dtype", "episodes_from_frame"]
 
 
 class OPEInputError(LoggedDataError):
@@ -48,7 +54,8 @@ class LoggedEpisodes:
         ``(N, H, D)`` float32 observations before each week's action (padding
         repeats the customer's last observation).
     actions
-        ``(N, H)`` int64 logged (delivered) actions; 0 in padding.
+        ``(N, H)`` logged (delivered) actions, of the smallest signed integer type that holds the action
+        indices (int8 up to 128 actions: a log of 52 million customer-weeks holds them in 52 MB); 0 in padding.
     rewards
         ``(N, H)`` float64 rewards; 0 in padding.
     behavior_probabilities
@@ -118,7 +125,13 @@ class LoggedEpisodes:
         expected = (self.n_customers, self.horizon, self.n_actions)
         if probabilities.shape != expected:
             raise OPEInputError(f"behavior probabilities: received shape {probabilities.shape}, expected {expected} (N, H, A).")
-        check_propensities(probabilities[self.mask], self.actions[self.mask], self.action_names)
+        # Checked a block of customers at a time: the logged rows of a large log are not copied at once.
+        step, checked = max(1, CHUNK_ROWS // max(self.horizon, 1)), 0
+        for start in range(0, self.n_customers, step):
+            block = slice(start, start + step)
+            logged = self.mask[block]
+            check_propensities(probabilities[block][logged], self.actions[block][logged], self.action_names, first_row=checked)
+            checked += int(logged.sum())
         return replace(self, behavior_probabilities=probabilities, propensities_estimated=bool(estimated))
 
     def subset(self, customers: np.ndarray) -> LoggedEpisodes:
@@ -188,7 +201,10 @@ def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
 
 def _check_finite(frame: pd.DataFrame, columns: Sequence[str]) -> None:
     for column in columns:
-        values = frame[column].to_numpy(dtype=np.float64)
+        values = frame[column].to_numpy()
+        if values.dtype.kind in "iub":
+            continue  # integers and booleans are finite
+        values = values if values.dtype.kind == "f" else values.astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             row = frame.iloc[int(bad[0])]
@@ -198,10 +214,67 @@ def _check_finite(frame: pd.DataFrame, columns: Sequence[str]) -> None:
             )
 
 
-def _episode_positions(customer: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions (episode, week) of rows sorted by (customer, week); checks weeks are 0..L-1 without gaps."""
-    starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
-    episode = np.cumsum(np.r_[True, customer[1:] != customer[:-1]]) - 1
+#: Rows of a log copied at once into the episode arrays: the temporaries of a large log stay this size.
+CHUNK_ROWS = 1 << 20
+
+
+def action_dtype(n_actions: int) -> type[np.signedinteger]:
+    """The smallest signed integer type that holds every action index."""
+    return next(kind for kind in (np.int8, np.int16, np.int32) if n_actions - 1 <= np.iinfo(kind).max)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each row of a log goes in the ``(N, H)`` arrays.
+
+    ``order`` sorts the rows by (customer, week), None when they already are.  ``episode`` and ``position``
+    are the sorted rows' customer and week positions, None when every customer has the same weeks
+    ``0 .. H-1`` (then sorted row ``r`` is ``(r // H, r % H)`` and each array is a column reshaped).
+    """
+
+    order: np.ndarray | None
+    starts: np.ndarray
+    lengths: np.ndarray
+    episode: np.ndarray | None
+    position: np.ndarray | None
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.starts.size)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.lengths.max())
+
+    def fill(self, out: np.ndarray, columns: Sequence[np.ndarray]) -> None:
+        """``out[episode, position] =`` the rows of ``columns`` (stacked on the last axis when several), by chunks."""
+        rows = columns[0].shape[0]
+        flat = out.reshape(-1, *out.shape[2:]) if self.episode is None else None
+        for start in range(0, rows, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, rows)
+            take = slice(start, stop) if self.order is None else self.order[start:stop]
+            block = columns[0][take] if len(columns) == 1 else np.stack([c[take] for c in columns], axis=-1)
+            if flat is not None:
+                flat[start:stop] = block
+            else:
+                out[self.episode[start:stop], self.position[start:stop]] = block
+
+
+def _layout(customer: np.ndarray, week: np.ndarray) -> _Layout:
+    """The :class:`_Layout` of a log's rows; checks every customer's weeks are 0..L-1 without gaps, one row each."""
+    same = customer[1:] == customer[:-1]
+    order = None
+    if not np.all((customer[1:] > customer[:-1]) | (same & (week[1:] >= week[:-1]))):
+        order = np.lexsort((week, customer))  # stable: rows repeating a week keep their order
+        customer, week = customer[order], week[order]
+        same = customer[1:] == customer[:-1]
+    new = np.concatenate([[True], ~same])
+    starts = np.flatnonzero(new)
+    lengths = np.diff(np.r_[starts, customer.size])
+    horizon = int(lengths.max())
+    if np.all(lengths == horizon) and np.all(week.reshape(-1, horizon) == np.arange(horizon)):
+        return _Layout(order, starts, lengths, None, None)
+    episode = np.cumsum(new) - 1
     position = np.arange(customer.size) - starts[episode]
     wrong = np.flatnonzero(week != position)
     if wrong.size:
@@ -213,7 +286,7 @@ def _episode_positions(customer: np.ndarray, week: np.ndarray) -> tuple[np.ndarr
             f"{' ...' if weeks.size > 12 else ''}); expected weeks 0, 1, ..., L-1 without gaps, one row each. "
             "Missing weeks inside an episode cannot be evaluated: drop the customer or the weeks after the gap."
         )
-    return episode, position, starts
+    return _Layout(order, starts, lengths, episode, position)
 
 
 def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -> LoggedEpisodes:
@@ -256,31 +329,35 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
     names, has_propensities = _action_names(frame, action_names)
     obs_names = _require_columns(frame, names)
     _check_finite(frame, [*obs_names, "action", "reward"])
-    ordered = frame.sort_values(["customer_id", "week"], kind="stable")
-    customer = ordered["customer_id"].to_numpy()
-    week = ordered["week"].to_numpy()
-    action = ordered["action"].to_numpy()
-    if np.any(action != np.round(action)) or action.min() < 0 or action.max() >= len(names):
+    action = frame["action"].to_numpy()
+    integral = action.dtype.kind in "iub" or bool(np.all(action == np.round(action)))
+    if not integral or action.min() < 0 or action.max() >= len(names):
         bad = np.unique(action[(action != np.round(action)) | (action < 0) | (action >= len(names))])[:5]
         raise OPEInputError(
             f"log: column 'action' holds {bad.tolist()}; expected integers in [0, {len(names) - 1}] for the actions "
             f"{list(names)}. A log from another action set cannot be evaluated with these policies."
         )
-    episode, position, starts = _episode_positions(customer, week)
-    n, horizon = starts.size, int(position.max()) + 1
-    lengths = np.diff(np.r_[starts, customer.size])
+    customer = frame["customer_id"].to_numpy()
+    layout = _layout(customer, frame["week"].to_numpy())
+    n, horizon = layout.n_customers, layout.horizon
 
     observations = np.empty((n, horizon, len(obs_names)), dtype=np.float32)
-    observations[episode, position] = ordered[obs_names].to_numpy(dtype=np.float32)
-    # Padding repeats the last logged observation, so a stateful policy sees a plausible row.
-    fill = np.minimum(np.arange(horizon)[None, :], lengths[:, None] - 1)
-    observations = np.take_along_axis(observations, fill[:, :, None], axis=1)
-    mask = np.zeros((n, horizon), dtype=bool)
-    mask[episode, position] = True
-    actions = np.zeros((n, horizon), dtype=np.int64)
-    actions[episode, position] = action.astype(np.int64)
+    layout.fill(observations, [frame[c].to_numpy() for c in obs_names])
+    short = np.flatnonzero(layout.lengths < horizon)
+    if short.size:
+        # Padding repeats the last logged observation, so a stateful policy sees a plausible row.
+        fill = np.minimum(np.arange(horizon)[None, :], layout.lengths[short, None] - 1)
+        observations[short] = np.take_along_axis(observations[short], fill[:, :, None], axis=1)
+    if layout.episode is None:
+        mask = np.ones((n, horizon), dtype=bool)
+    else:
+        mask = np.zeros((n, horizon), dtype=bool)
+        mask[layout.episode, layout.position] = True
+    actions = np.zeros((n, horizon), dtype=action_dtype(len(names)))
+    layout.fill(actions, [action])
     rewards = np.zeros((n, horizon))
-    rewards[episode, position] = ordered["reward"].to_numpy(dtype=np.float64)
+    layout.fill(rewards, [frame["reward"].to_numpy()])
+    first_rows = layout.starts if layout.order is None else layout.order[layout.starts]
 
     episodes = LoggedEpisodes(
         observations=observations,
@@ -290,7 +367,7 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
         mask=mask,
         action_names=names,
         observation_names=tuple(obs_names),
-        customer_ids=customer[starts].astype(np.int64),
+        customer_ids=customer[first_rows].astype(np.int64),
         metadata=dict(frame.attrs.get("journeygym", {})),
     )
     if not has_propensities:
@@ -299,5 +376,5 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
     _check_finite(frame, columns)
     probabilities = np.zeros((n, horizon, len(names)))
     probabilities[:, :, 0] = 1.0
-    probabilities[episode, position] = ordered[columns].to_numpy(dtype=np.float64)
+    layout.fill(probabilities, [frame[c].to_numpy() for c in columns])
     return episodes.with_behavior(probabilities, estimated=False)

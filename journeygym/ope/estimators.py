@@ -231,10 +231,9 @@ def _check_state_ratios(state_ratios: Any, episodes: LoggedEpisodes) -> tuple[np
             f"state_ratios: received shape {array.shape}, expected {expected} (customers, weeks): the ratio "
             "w_t(s_t) at every logged week, from journeygym.ope.fit_state_ratios on the same log."
         )
-    logged = array[episodes.mask]
-    if not np.isfinite(logged).all() or np.any(logged < 0):
+    if not np.all((np.isfinite(array) & (array >= 0)) | ~episodes.mask):
         raise OPEInputError("state_ratios: received non-finite or negative ratios on logged weeks; expected ratios >= 0.")
-    return np.where(episodes.mask, array, 0.0), learner, clip
+    return array, learner, clip  # padding weeks are zeroed where the ratios are used (reweighted_log)
 
 
 def _check_reward_lower_bound(reward_lower_bound: Any, episodes: LoggedEpisodes) -> float | None:
@@ -343,7 +342,12 @@ def estimate_all(
 
     bootstrap_stream, split_stream = np.random.SeedSequence(seed).spawn(2)
     log = reweighted_log(episodes, target, q_values, float(gamma), ratios)
-    terms = {name: estimator_terms(name, log) for name in dict.fromkeys(names)}
+    # The means first: their terms shrink to one column per customer, while a self-normalized estimator keeps
+    # columns per week; so the temporaries of dr and magic are not held beside those columns.
+    means_first = sorted(dict.fromkeys(names), key=lambda name: name not in MEAN_ESTIMATORS)
+    computed = {name: estimator_terms(name, log) for name in means_first}
+    terms = {name: computed[name] for name in dict.fromkeys(names)}
+    del computed
     replicates = bootstrap_values(terms, n_bootstrap, np.random.default_rng(bootstrap_stream))
     concentration: dict[str, float] = {}
     if shift is not None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeygym.ope.advice import Advice, advise
 from journeygym.ope.behavior import OverlapDiagnostics, estimate_behavior_policy, overlap_diagnostics
 from journeygym.ope.belief import belief_features, check_fqe_features
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
@@ -88,6 +89,10 @@ class OPEResult:
     def diagnostics_frame(self) -> pd.DataFrame:
         """One row per policy: the overlap diagnostics."""
         return pd.DataFrame([{"policy": e.policy, **e.diagnostics.as_dict()} for e in self.evaluations])
+
+    def advice(self) -> Advice:
+        """Which estimator to trust on this log for ranking and for a safe lower bound (:mod:`journeygym.ope.advice`)."""
+        return advise({e.policy: e.diagnostics for e in self.evaluations}, self.settings.get("estimators"))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able record of everything (for ``--json`` and results files)."""
@@ -220,6 +225,8 @@ def evaluate_policies(
         )
         seconds["estimators"] = time.perf_counter() - started
         evaluations.append(PolicyEvaluation(name, estimates, diagnostics, seconds, ratios))
+        # The next policy's (N, H, A) arrays are made while these names still hold the last one's: free them first.
+        del target, q_values
     settings = {
         "estimators": list(chosen),
         "gamma": float(gamma),

@@ -47,7 +47,7 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from journeygym.envs.observation import column_positions
-from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.episodes import CHUNK_ROWS, LoggedEpisodes, OPEInputError
 from journeygym.ope.target import checked_target_array
 
 __all__ = [
@@ -155,10 +155,19 @@ def encode(observations: np.ndarray, actions: np.ndarray, n_actions: int, encodi
 def _all_action_values(
     regressor: Any, observations: np.ndarray, n_actions: int, encoding: str, subscribed_column: int
 ) -> np.ndarray:
-    """``(n, A)`` predictions for every action in one stacked call; unsubscribed rows get action 0's value."""
+    """``(n, A)`` predictions for every action, stacked in one call per block of rows; unsubscribed rows get action 0's value.
+
+    A block holds at most :data:`~journeygym.ope.episodes.CHUNK_ROWS` stacked rows, so a week of a million
+    customers is not encoded for every action at once.
+    """
     n = observations.shape[0]
-    stacked = encode(np.tile(observations, (n_actions, 1)), np.repeat(np.arange(n_actions), n), n_actions, encoding)
-    values = np.asarray(regressor.predict(stacked), dtype=np.float64).reshape(n_actions, n).T.copy()
+    values = np.empty((n, n_actions))
+    step = max(1, CHUNK_ROWS // n_actions)
+    for start in range(0, n, step):
+        part = observations[start : start + step]
+        m = part.shape[0]
+        stacked = encode(np.tile(part, (n_actions, 1)), np.repeat(np.arange(n_actions), m), n_actions, encoding)
+        values[start : start + m] = np.asarray(regressor.predict(stacked), dtype=np.float64).reshape(n_actions, m).T
     unsubscribed = observations[:, subscribed_column] <= 0.5
     values[unsubscribed] = values[unsubscribed, :1]
     return values

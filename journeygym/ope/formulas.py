@@ -141,8 +141,13 @@ def cumulative_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarra
     OPEInputError
         If a product overflows (propensities so small that the weights are not finite).
     """
+    return _finite_cumulative(episodes, importance_ratios(episodes, target))
+
+
+def _finite_cumulative(episodes: LoggedEpisodes, ratios: np.ndarray) -> np.ndarray:
+    """:func:`cumulative_ratios` from the per-decision ratios (computed once per target by :func:`reweighted_log`)."""
     with np.errstate(over="ignore"):
-        cumulative = cumulative_weights(importance_ratios(episodes, target))
+        cumulative = cumulative_weights(ratios)
     if not np.isfinite(cumulative).all():
         customer = int(np.flatnonzero(~np.isfinite(cumulative).all(axis=1))[0])
         raise OPEInputError(
@@ -205,15 +210,21 @@ def reweighted_log(
     discount = gamma ** np.arange(episodes.horizon, dtype=np.float64)
     logged_q = state_values = marginal = None
     if q_values is not None:
-        q_values = np.where(episodes.mask[:, :, None], q_values, 0.0)
+        # Masked after the reduction over actions: no (N, H, A) copy of Q-hat.
         logged_q = np.take_along_axis(q_values, episodes.actions[:, :, None], axis=2)[:, :, 0]
+        logged_q[~episodes.mask] = 0.0
         state_values = np.einsum("nha,nha->nh", target, q_values)
+        state_values[~episodes.mask] = 0.0
+    ratios = importance_ratios(episodes, target)
     if state_ratios is not None:
-        marginal = np.where(episodes.mask, state_ratios * importance_ratios(episodes, target), 0.0)
+        marginal = state_ratios * ratios
+        marginal[~episodes.mask] = 0.0
+    discounted_rewards = np.where(episodes.mask, episodes.rewards, 0.0)
+    discounted_rewards *= discount
     return ReweightedLog(
-        cumulative=cumulative_ratios(episodes, target),
+        cumulative=_finite_cumulative(episodes, ratios),
         discount=discount,
-        discounted_rewards=np.where(episodes.mask, episodes.rewards, 0.0) * discount,
+        discounted_rewards=discounted_rewards,
         logged_q=logged_q,
         state_values=state_values,
         marginal=marginal,
@@ -245,9 +256,13 @@ def truncated_doubly_robust(log: ReweightedLog) -> np.ndarray:
     value from week ``j`` on.  Column 0 is ``dm``'s terms, column H ``dr``'s.
     """
     corrections, baselines = _doubly_robust_parts(log.cumulative, log)
-    zeros = np.zeros_like(corrections[:, :1])
-    corrected = np.cumsum(np.concatenate([zeros, corrections], axis=1), axis=1)
-    return corrected + np.cumsum(np.concatenate([baselines, zeros], axis=1), axis=1)
+    truncated = np.zeros((corrections.shape[0], corrections.shape[1] + 1))
+    np.cumsum(corrections, axis=1, out=truncated[:, 1:])  # in place: a year of weeks for a million customers
+    del corrections
+    np.cumsum(baselines, axis=1, out=baselines)
+    truncated[:, :-1] += baselines
+    truncated[:, -1] += baselines[:, -1]
+    return truncated
 
 
 def magic_weights(truncated: np.ndarray) -> np.ndarray:
@@ -339,6 +354,7 @@ def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
         truncated = truncated_doubly_robust(log)
         # A truncation equal to the one before adds nothing (no weight, or padding, that far): keep the first.
         distinct = np.concatenate([[True], np.any(truncated[:, 1:] != truncated[:, :-1], axis=0)])
-        truncated = truncated[:, distinct]
+        if not distinct.all():
+            truncated = truncated[:, distinct]
         return EstimatorTerms((truncated @ magic_weights(truncated))[:, None], None)
     raise ValueError(f"unknown estimator {name!r}; expected one of {list(ESTIMATORS)}.")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
+from journeygym.ope.episodes import LoggedEpisodes, OPEInputError, action_dtype
 
 __all__ = ["episode_buffers", "episode_lengths", "episodes_from_minari"]
 
@@ -150,7 +150,7 @@ def episodes_from_minari(
     observations = np.take_along_axis(observations, fill[:, :, None], axis=1)
     mask = np.zeros((n, horizon), dtype=bool)
     mask[episode, week] = True
-    actions = np.zeros((n, horizon), dtype=np.int64)
+    actions = np.zeros((n, horizon), dtype=action_dtype(len(action_names)))
     actions[episode, week] = np.concatenate([e.actions for e in read])
     rewards = np.zeros((n, horizon))
     rewards[episode, week] = np.concatenate([e.rewards for e in read])

@@ -88,7 +88,7 @@ def check_support(policy_name: str, target: np.ndarray, episodes: LoggedEpisodes
     from the whole log cannot be evaluated at all.
     """
     seen = np.bincount(episodes.actions[episodes.mask], minlength=episodes.n_actions) > 0
-    wanted = (target[episodes.mask] > 0).any(axis=0)
+    wanted = ((target > 0) & episodes.mask[:, :, None]).any(axis=(0, 1))  # no copy of the logged rows
     missing = np.flatnonzero(wanted & ~seen)
     if missing.size:
         names = [episodes.action_names[a] for a in missing]
@@ -120,12 +120,12 @@ def checked_target_array(target: Any, episodes: LoggedEpisodes, label: str = "ta
             f"{label}: received non-finite or negative values; expected probabilities in [0, 1] "
             "(journeygym.ope.target_probabilities returns them)."
         )
-    logged = array[episodes.mask]
-    wrong = np.abs(logged.sum(axis=1) - 1.0) > _SUM_TOLERANCE
+    # Sums over the actions, not a copy of the logged rows: this check runs once per estimator call.
+    wrong = (np.abs(array.sum(axis=2) - 1.0) > _SUM_TOLERANCE) & episodes.mask
     if wrong.any():
         raise OPEInputError(
             f"{label}: {int(wrong.sum())} logged weeks have probabilities that do not sum to 1 (first: "
-            f"{logged[wrong][0].tolist()}); expected the target policy's action probabilities."
+            f"{array[wrong][0].tolist()}); expected the target policy's action probabilities."
         )
     return array
 

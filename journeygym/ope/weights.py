@@ -25,7 +25,8 @@ def logged_target_probabilities(episodes: LoggedEpisodes, target: np.ndarray) ->
     """``(N, H)`` the target's probability ``pi(a_t | s_t)`` of each logged action (1 in padding)."""
     target = checked_target_array(target, episodes, "target probabilities")
     chosen = np.take_along_axis(target, episodes.actions[:, :, None], axis=2)[:, :, 0]
-    return np.where(episodes.mask, chosen, 1.0)
+    chosen[~episodes.mask] = 1.0  # a fresh array: set in place, no second (N, H) copy
+    return chosen
 
 
 def importance_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
@@ -45,10 +46,12 @@ def importance_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarra
         If the episodes carry no behavior probabilities or ``target`` has the
         wrong shape or invalid values.
     """
-    pi = logged_target_probabilities(episodes, target)
+    ratios = logged_target_probabilities(episodes, target)
     # LoggedEpisodes.with_behavior guarantees mu > 0 for every logged action.
-    mu = np.where(episodes.mask, episodes.logged_propensities, 1.0)
-    return pi / mu
+    mu = episodes.logged_propensities
+    mu[~episodes.mask] = 1.0
+    ratios /= mu
+    return ratios
 
 
 def cumulative_weights(ratios: np.ndarray) -> np.ndarray:

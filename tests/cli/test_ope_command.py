@@ -36,6 +36,22 @@ def test_estimates_and_assessment_as_json(log_path, capsys):
     assert record["settings"]["propensities_estimated"] is False
 
 
+def test_the_recommendation_follows_the_log_s_overlap_in_text_and_json(log_path, capsys):
+    path, _ = log_path
+    args = ["ope", str(path), "--policies", "never", "random", "--estimators", "dm", "dr", "--bootstrap", "5"]
+    assert main([*args, "--json"]) == 0
+    advice = json.loads(capsys.readouterr().out)["advice"]
+    # 300 customers: the log's own policy (random) overlaps fully, never has too few effective customers.
+    assert {entry["policy"]: entry["overlap"] for entry in advice["policies"]} == {"never": "weak", "random": "adequate"}
+    assert advice["lower_bound"] == "dr" and advice["bounded"] == ["random"] and advice["ranking"] is None
+    assert any(line.startswith("No estimator can be trusted for ranking or a lower bound of never") for line in advice["summary"])
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Which estimator to trust on this log" in out
+    assert "For a safe lower bound on random: trust dr's Student-t bound" in out
+    assert "No estimator can be trusted for ranking or a lower bound of never" in out
+
+
 def test_fitted_q_on_the_filter_belief_is_recorded(log_path, capsys):
     path, _ = log_path
     args = ["ope", str(path), "--policies", "never", "--estimators", "dm", "--bootstrap", "5", "--json"]

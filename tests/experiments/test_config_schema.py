@@ -96,7 +96,7 @@ def test_the_json_schema_describes_the_normalized_form():
     # offline is optional: the normalized form has it only when the config sets it (so other configs keep their hash).
     offline = {"behavior": "uniform", "epsilon": 0.2, "customers": 1, "logging_seeds": 1, "estimators": None,
                "bootstrap": 1, "confidence": 0.95, "fqe_model": None, "fqe_features": "observation",
-               "ratio_learner": "regression", "ratio_clip": None}
+               "ratio_learner": "regression", "ratio_clip": None, "logging": None}
     assert list(schema["properties"]) == list(ExperimentConfig(policies=(), offline=offline).to_dict())
     assert "offline" not in ExperimentConfig(policies=()).to_dict()
     sections = {

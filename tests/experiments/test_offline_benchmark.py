@@ -34,6 +34,48 @@ def test_offline_section_problems_are_reported_with_their_keys(tiny):
     assert "would log untrained" in problems(tiny(offline={"behavior": "ppo"}))["offline.behavior"]
 
 
+def test_logging_policies_problems_are_reported_with_their_keys(tiny):
+    entries = [
+        {"kind": "uniform", "epsilon": 0.1},
+        {"kind": "epsilon_greedy", "policy": "ltv_uplift", "epsilon": 1.5},
+        {"kind": "epsilon_greedy", "epsilon": 0.05},
+        {"kind": "unifrm"},
+    ]
+    form = problems(tiny(offline={"logging": entries}))
+    assert "kind uniform takes no epsilon" in form["offline.logging[0].epsilon"]
+    assert "received float 1.5, expected a number in [0, 1]" in form["offline.logging[1].epsilon"]
+    assert "needs a policy and an epsilon" in form["offline.logging[2].policy"]
+    assert "did you mean 'uniform'" in form["offline.logging[3].kind"]
+    twice = problems(tiny(offline={"logging": [{"kind": "uniform"}, {"kind": "uniform"}]}))
+    assert "the same logging policy as offline.logging[0]" in twice["offline.logging[1]"]
+    both = problems(tiny(offline={"behavior": "ltv_uplift", "logging": [{"kind": "uniform"}]}))
+    assert "set either behavior (one logging policy) or logging (several), not both" in both["offline.logging"]
+    names = problems(tiny(offline={"logging": [
+        {"kind": "epsilon_greedy", "policy": "ltv_uplft", "epsilon": 0.05},
+        {"kind": "epsilon_greedy", "policy": "oracle", "epsilon": 0.05},
+    ]}))
+    assert "did you mean 'ltv_uplift'" in names["offline.logging[0].policy"]
+    assert "hidden state" in names["offline.logging[1].policy"]
+
+
+def test_the_logging_list_replaces_behavior_and_epsilon_in_the_normalized_config(tiny):
+    from journeygym.experiments.offline import logging_policies
+
+    plain = load_config(tiny(offline={"behavior": "ltv_uplift", "epsilon": 0.1}))
+    assert "logging" not in plain.offline  # a section without the list keeps its keys, and its hash
+    assert [p.label for p in logging_policies(plain.offline)] == ["ltv_uplift epsilon-greedy (epsilon 0.1), 20,000 customers"]
+    listed = load_config(tiny(offline={"customers": 500, "logging": [
+        {"kind": "uniform"}, {"kind": "epsilon_greedy", "policy": "ltv_uplift", "epsilon": 0.05, "customers": 300},
+    ]}))
+    assert "behavior" not in listed.offline and "epsilon" not in listed.offline
+    assert [(p.behavior, p.epsilon, p.customers) for p in logging_policies(listed.offline)] == [
+        ("uniform", None, 500), ("ltv_uplift", 0.05, 300),
+    ]
+    assert load_config("offline-realistic").offline["logging"][2] == {
+        "kind": "epsilon_greedy", "policy": "ltv_uplift", "epsilon": 0.05, "customers": None,
+    }
+
+
 def test_a_config_without_offline_keeps_its_hash(tiny):
     plain = load_config(tiny())
     assert "offline" not in plain.to_dict()
@@ -89,3 +131,54 @@ def test_the_config_s_ratio_learners_and_default_are_the_package_s():
 
     learner = config_json_schema()["$defs"]["OfflineSection"]["properties"]["ratio_learner"]
     assert learner["enum"] == list(RATIO_LEARNERS) and learner["default"] == DEFAULT_RATIO_LEARNER
+
+
+def test_each_logging_policy_gets_its_own_assessment_overlap_and_verdict(tiny, tmp_path):
+    config = load_config(
+        tiny(
+            policies=["never", "random", "always_mens", "oracle"],
+            seeds=[0],
+            evaluation={"customers": 100, "draws": 1},
+            offline={
+                "customers": 300, "logging_seeds": 1, "bootstrap": 20, "estimators": ["dm", "pdis", "dr"],
+                "logging": [{"kind": "uniform"}, {"kind": "epsilon_greedy", "policy": "ltv_uplift", "epsilon": 0.05}],
+            },
+        )
+    )
+    result = run_experiment(config, tmp_path / "run", progress=False)
+    long = offline_frame(result.table)
+    uniform, greedy = "uniform, 300 customers", "ltv_uplift epsilon-greedy (epsilon 0.05), 300 customers"
+    assert list(dict.fromkeys(long["logging"])) == [uniform, greedy]
+    estimated = long[long["estimator"].notna()]
+    assert len(estimated) == 3 * 3 * 2  # policies x estimators x logging policies
+    assert set(estimated.loc[estimated["logging"] == greedy, "epsilon"]) == {0.05}
+    assert estimated.loc[estimated["logging"] == uniform, "epsilon"].isna().all()
+    # The same seed and size: both logging policies log the same customers, so the truths agree.
+    truths = estimated.groupby(["policy", "logging"])["true_value"].first().unstack()
+    assert (truths[uniform] == truths[greedy]).all()
+    # ...but not the same actions: the overlap of the logging policy's own candidates differs.
+    assert estimated.groupby("logging")["overlap_ess_per_decision_share"].mean().nunique() == 2
+    blocks = offline_blocks(result.table, tmp_path)
+    headings = [b[1] for b in blocks if b[0] == "h3"]
+    assert headings == [f"Logging: {uniform}", f"Logging: {greedy}"]
+    tables = [b for b in blocks if b[0] == "table"]
+    assessments = [t for t in tables if t[1][:2] == ["estimator", "logs"]]
+    overlaps = [t for t in tables if t[1][0] == "policy" and "level (advice rules)" in t[1]]
+    assert len(assessments) == 2 and len(overlaps) == 2
+    assert all({row[0] for row in t[2]} == {"never", "random", "always_mens"} for t in overlaps)
+    works = next(t for t in tables if t[1][0] == "logging policy")
+    assert [row[0] for row in works[2]] == [uniform, greedy]
+    text = report_text(result.output_dir)
+    assert f"Logging: {greedy}" in text and "Which estimators still work under each logging policy" in text
+
+
+def test_the_policy_the_logs_follow_is_trained_once_for_every_epsilon(monkeypatch):
+    from journeygym.experiments import offline
+
+    calls = []
+    monkeypatch.setattr(offline, "fit_on_logged_data", lambda policy, spec: calls.append(policy.name))
+    trained: dict = {}
+    wide = offline._behavior(None, offline.LoggingPolicy("ltv_uplift", 0.2, 100), trained)
+    narrow = offline._behavior(None, offline.LoggingPolicy("ltv_uplift", 0.05, 100), trained)
+    assert calls == ["ltv_uplift"] and wide.policy is narrow.policy
+    assert (wide.epsilon, narrow.epsilon) == (0.2, 0.05)

@@ -34,6 +34,35 @@ def test_shorter_episodes_are_padded_and_masked(frame):
     np.testing.assert_array_equal(episodes.observations[3, 5], episodes.observations[3, 3])
 
 
+def _arrays(episodes):
+    return {name: getattr(episodes, name) for name in ("observations", "actions", "rewards", "behavior_probabilities", "mask", "customer_ids")}
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_any_row_order_and_block_size_read_to_the_same_compact_episodes(frame, monkeypatch, ragged):
+    import journeygym.ope.episodes as episodes_module
+
+    log = frame[~((frame["customer_id"] == 3) & (frame["week"] >= 4))] if ragged else frame
+    expected = _arrays(episodes_from_frame(log))
+    assert expected["actions"].dtype == np.int8 and expected["observations"].dtype == np.float32
+    monkeypatch.setattr(episodes_module, "CHUNK_ROWS", 7)  # blocks of 7 rows: every block boundary inside a customer
+    for rows in (log, log.sample(frac=1.0, random_state=2), log.iloc[::-1]):
+        found = _arrays(episodes_from_frame(rows.astype({"week": np.int8, "action": np.int16})))
+        for name, array in expected.items():
+            np.testing.assert_array_equal(found[name], array, err_msg=name)
+            assert found[name].dtype == array.dtype, name
+
+
+def test_a_bad_propensity_is_named_by_its_row_when_checked_in_blocks(frame, monkeypatch):
+    import journeygym.ope.episodes as episodes_module
+
+    monkeypatch.setattr(episodes_module, "CHUNK_ROWS", 12)  # two customers of 6 weeks per block
+    bad = frame.copy()
+    bad.loc[(bad["customer_id"] == 5) & (bad["week"] == 2), "propensity_no_action"] = 0.9
+    with pytest.raises(LoggedDataError, match="first at row 32:"):  # customer 5, week 2: row 5 * 6 + 2
+        episodes_from_frame(bad)
+
+
 def test_a_log_without_propensities_has_none(frame):
     episodes = episodes_from_frame(frame.drop(columns=[c for c in frame.columns if c.startswith("propensity_")]))
     assert episodes.behavior_probabilities is None

@@ -62,7 +62,8 @@ def assert_same_episodes(back: LoggedEpisodes, expected: LoggedEpisodes) -> None
             assert left is None, name
         else:
             np.testing.assert_array_equal(left, right, err_msg=name)
-            assert left.dtype == right.dtype, name
+            # Actions come back in the smallest integer type that holds them, whatever type they were built with.
+            assert left.dtype == right.dtype or (name == "actions" and left.dtype.kind == right.dtype.kind == "i"), name
     assert back.action_names == expected.action_names
     assert back.propensities_estimated == expected.propensities_estimated
     assert back.metadata == expected.metadata

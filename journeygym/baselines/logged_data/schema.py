@@ -213,7 +213,7 @@ def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) 
             f"logged data: columns {not_numeric} are not numeric (dtypes "
             f"{[str(frame[c].dtype) for c in not_numeric]}); expected numbers in every schema column."
         )
-    nan_counts = values.isna().sum()
+    nan_counts = pd.Series({column: int(values[column].isna().sum()) for column in expected})  # a column at a time
     if nan_counts.any():
         bad = nan_counts[nan_counts > 0]
         raise LoggedDataError(
@@ -234,12 +234,24 @@ def validate_logged_data(frame: Any, action_names: Sequence[str] | None = None) 
             f"logged data: actions out of range, e.g. {bad.tolist()}; expected integers in [0, {len(names) - 1}] "
             f"for the actions {names}."
         )
-    check_propensities(values[propensity_columns(names)].to_numpy(dtype=np.float64), action.astype(np.int64), names)
+    columns = propensity_columns(names)
+    for start in range(0, len(frame), _CHECK_ROWS):  # a block of rows at a time: a large log is not copied whole
+        rows = slice(start, start + _CHECK_ROWS)
+        block = np.stack([values[c].to_numpy()[rows] for c in columns], axis=1).astype(np.float64, copy=False)
+        check_propensities(block, action[rows].astype(np.int64), names, first_row=start)
     return frame
 
 
-def check_propensities(propensities: np.ndarray, actions: np.ndarray, action_names: Sequence[str]) -> None:
+#: Rows whose propensities :func:`validate_logged_data` checks at once.
+_CHECK_ROWS = 1 << 20
+
+
+def check_propensities(
+    propensities: np.ndarray, actions: np.ndarray, action_names: Sequence[str], *, first_row: int = 0
+) -> None:
     """Check ``(n, A)`` logged propensities against the ``(n,)`` logged actions.
+
+    ``first_row`` is the number of the first row in the messages (for a check done block by block).
 
     Raises
     ------
@@ -253,14 +265,14 @@ def check_propensities(propensities: np.ndarray, actions: np.ndarray, action_nam
     if not finite.all() or np.any(propensities < 0) or np.any(propensities > 1):
         row, column = np.argwhere(~finite | (propensities < 0) | (propensities > 1))[0]
         raise LoggedDataError(
-            f"logged data: {names[column]} is {propensities[row, column]!r} at row {int(row)}; expected probabilities "
+            f"logged data: {names[column]} is {propensities[row, column]!r} at row {first_row + int(row)}; expected probabilities "
             "in [0, 1]."
         )
     sums = propensities.sum(axis=1)
     off = np.flatnonzero(np.abs(sums - 1.0) > _PROPENSITY_TOLERANCE)
     if off.size:
         raise LoggedDataError(
-            f"logged data: propensities of {off.size} rows do not sum to 1 (first at row {int(off[0])}: "
+            f"logged data: propensities of {off.size} rows do not sum to 1 (first at row {first_row + int(off[0])}: "
             f"{sums[off[0]]:.6f}); expected each row of {names} to sum to 1."
         )
     taken = propensities[np.arange(len(actions)), actions]
@@ -268,7 +280,7 @@ def check_propensities(propensities: np.ndarray, actions: np.ndarray, action_nam
     if impossible.size:
         first = int(impossible[0])
         raise LoggedDataError(
-            f"logged data: {impossible.size} rows log an action whose propensity is 0 (first at row {first}: action "
+            f"logged data: {impossible.size} rows log an action whose propensity is 0 (first at row {first_row + first}: action "
             f"{int(actions[first])} ({action_names[int(actions[first])]!r}) with {names[int(actions[first])]} = 0); "
             "the propensities must be those of the policy that chose the actions."
         )
