@@ -140,8 +140,12 @@ class LocalBackend:
         if n_workers < 1:
             raise ValueError(f"LocalBackend: n_workers received {n_workers}, expected an integer >= 1.")
         self.n_workers = n_workers
+        #: Tasks that had finished, but were not yet handed out, when the last run stopped early (an interrupt):
+        #: the caller may still keep their results.
+        self.unclaimed: list[tuple[Any, Any]] = []
 
     def run(self, function: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
+        self.unclaimed = []
         pending_tasks = list(tasks)
         if not pending_tasks:
             return
@@ -168,6 +172,10 @@ class LocalBackend:
             else:
                 for future in futures:
                     future.cancel()
+                self.unclaimed = [
+                    (task, future.result()) for future, task in futures.items()
+                    if future.done() and not future.cancelled() and future.exception() is None
+                ]
                 _stop_workers(pool)
 
 

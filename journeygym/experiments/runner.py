@@ -420,13 +420,23 @@ def _run_cells(
     computed: list[str] = []
     bar = tqdm(total=len(cells), initial=len(reused), desc=f"{config.name}: cells", unit="cell", disable=not progress)
     started = time.perf_counter()
+    results = runner.run(execute_cell, todo)
     try:
-        for spec, rows in runner.run(execute_cell, todo):
+        for spec, rows in results:
             with guard.deferred():  # a signal waits until the finished cell is stored
                 store.write_cell(spec.cell_id, rows, metadata={"cell": spec.cell_id, **spec.record}, schema=RESULT_SCHEMA)
                 computed.append(spec.cell_id)
             bar.set_postfix_str(f"{spec.policy} seed {spec.seed} setting {spec.setting_index}", refresh=False)
             bar.update()
+    except KeyboardInterrupt:
+        # Cells a worker finished while the signal arrived are kept, not computed again on --resume.
+        close = getattr(results, "close", None)
+        if callable(close):
+            close()
+        for spec, rows in getattr(runner, "unclaimed", ()):
+            store.write_cell(spec.cell_id, rows, metadata={"cell": spec.cell_id, **spec.record}, schema=RESULT_SCHEMA)
+            computed.append(spec.cell_id)
+        raise
     except TaskFailed as failure:
         spec = failure.task
         cause = failure.__cause__

@@ -131,3 +131,20 @@ def test_cells_run_longest_first(tiny, tmp_path):
     assert backend.order[:3] == ["dqn", "ppo", "ltv_uplift"]
     assert set(backend.order[3:5]) == {"lookalike", "expected_ltv"}
     assert set(backend.order[5:]) == {"never", "oracle"}
+
+
+def _square(value: int) -> int:
+    return value * value
+
+
+def test_tasks_finished_when_the_caller_stops_are_handed_over_not_lost():
+    """An interrupt while other tasks had finished abandoned their results: they are kept as ``unclaimed``."""
+    from journeygym.experiments.backends import LocalBackend
+
+    backend = LocalBackend(2)
+    results = backend.run(_square, [1, 2, 3])
+    first = next(results)
+    time.sleep(3.0)  # the other tasks finish while the caller is busy
+    results.close()  # the caller stops, as an interrupt does
+    handed = sorted([first, *backend.unclaimed])
+    assert handed == [(1, 1), (2, 4), (3, 9)]

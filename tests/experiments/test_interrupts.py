@@ -103,10 +103,10 @@ def test_a_signal_stops_the_run_within_seconds_keeping_finished_cells(tiny, tmp_
     run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 420  # starting Ray on a loaded 2-core machine can take minutes
         while not (Path(f"{hold}.started").exists() and list((out / "cells").glob("*.parquet"))):
             assert run.poll() is None, f"the run ended before it could be interrupted: {run.communicate()[1][-2000:]}"
-            assert time.monotonic() < deadline, "the quick cell was not stored within 3 minutes"
+            assert time.monotonic() < deadline, "the quick cell was not stored within 7 minutes"
             time.sleep(0.1)
         stored = {path.name: path.stat().st_mtime_ns for path in (out / "cells").glob("*.parquet")}
         assert [name.split("-")[0] for name in stored] == ["quick"]
