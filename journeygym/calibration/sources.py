@@ -34,7 +34,7 @@ from journeygym.datasets.spec import DatasetSpec
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 from journeygym.envs.population import WEEKS_PER_MONTH
 
-__all__ = ["calibration_inputs", "recency_groups"]
+__all__ = ["calibration_inputs", "hillstrom_trial", "recency_groups"]
 
 #: Label of the one start profile of a trial without recency.
 UNKNOWN_RECENCY = "recency unknown (the log's state distribution)"
@@ -64,7 +64,7 @@ def calibration_inputs(spec: DatasetSpec, *, seed: int = 0) -> CalibrationInputs
     paths = {"trial": str(trial_path.resolve()), "log": str(log_path.resolve())}
     label = f"{trial_path.name} + {log_path.name}"
     if spec.trial.design == "hillstrom":
-        trial = _hillstrom_trial(load_hillstrom(trial_path))
+        trial = hillstrom_trial(load_hillstrom(trial_path))
         builtin = (trial_path.name, log_path.name) == ("hillstrom.csv", "cdnow_master.txt")
         label = "Hillstrom + CDNOW" if builtin else label
         record = None if builtin else spec.model_dump(mode="json")
@@ -96,7 +96,7 @@ def calibration_inputs(spec: DatasetSpec, *, seed: int = 0) -> CalibrationInputs
     )
 
 
-def _hillstrom_trial(table: pd.DataFrame) -> CalibrationTrial:
+def hillstrom_trial(table: pd.DataFrame) -> CalibrationTrial:
     """The built-in trial with its published design and cell population."""
     frame = pd.DataFrame(
         {

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from journeygym.envs.artifact import load_artifact
+from journeygym.calibration.sources import hillstrom_trial
 from journeygym.datasets.hillstrom import load_hillstrom
 from journeygym.calibration.validation import (
     REQUIRED_COVERAGE,
@@ -84,9 +85,8 @@ def test_the_frequency_response_matches_the_anchor_on_every_draw():
 @pytest.mark.slow
 def test_simulator_reproduces_the_trial_within_predictive_intervals(data_dir):
     draws = load_artifact()
-    trial = load_hillstrom(data_dir)
-    sizes = trial["arm"].value_counts().sort_index().to_numpy()
-    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, sizes, seed=1), ("N", "M", "W"))
+    trial = hillstrom_trial(load_hillstrom(data_dir))
+    table = validation_table(observed_trial_rates(trial), simulate_trial_rates(draws, trial, seed=1), trial)
     assert coverage(table) >= REQUIRED_COVERAGE, table[~table["inside"]].to_string()
 
 
@@ -113,10 +113,10 @@ def test_the_trial_by_recency_control_rates_match_and_uplift_mostly_inside(data_
     predictive than in the trial); the guard below keeps that from coming back.
     """
     draws = load_artifact()
-    trial = load_hillstrom(data_dir)
-    sizes = trial["arm"].value_counts().sort_index().to_numpy()
+    trial = hillstrom_trial(load_hillstrom(data_dir))
     table = validation_table(
-        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, sizes, seed=2, grouping="recency"), ("N", "M", "W"), "recency"
+        observed_trial_rates(trial, "recency"), simulate_trial_rates(draws, trial, seed=2, grouping="recency"), trial, "recency"
     )
-    assert table.loc[table["arm"] == "N", "inside"].all(), table[table["arm"] == "N"].to_string()
+    control = table["arm"] == trial.arm_labels[0]
+    assert table.loc[control, "inside"].all(), table[control].to_string()
     assert coverage(table) >= 0.75, table[~table["inside"]].to_string()
