@@ -66,9 +66,11 @@ class CustomerJourneyEnv(NamedActionsAndObservations, gym.Env[np.ndarray, np.int
 
     ## Observation Space
 
-    ``Box(0, 1, (23,), float32)`` for A = 3 (the column order is stable; see
-    :func:`journeygym.envs.observation.observation_columns` for the
-    descriptions):
+    ``Box(0, 1, (D,), float32)``: first the artifact's static covariate columns (its population
+    model's, :mod:`journeygym.envs.population`), then the weekly columns; the column order is
+    stable and ``env.unwrapped.observation_names`` names them
+    (:func:`journeygym.envs.observation.observation_columns` describes them). On the shipped
+    artifact D = 23 for A = 3:
 
     | Index | Name                    | Range  |
     |-------|-------------------------|--------|
