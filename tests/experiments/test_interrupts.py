@@ -65,6 +65,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -100,7 +104,10 @@ def test_a_signal_stops_the_run_within_seconds_keeping_finished_cells(tiny, tmp_
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     command = [sys.executable, "-c", _MAIN, "run", str(config_path), "--out", str(out), "--no-progress"]
     hold.touch()
-    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell's background job ignores SIGINT, and its children inherit that: the run gets Ctrl-C's default back.
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+    )
     children: list[int] = []
     try:
         deadline = time.monotonic() + 420  # starting Ray on a loaded 2-core machine can take minutes
