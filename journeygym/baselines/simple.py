@@ -46,7 +46,7 @@ class _ArmPolicy(Policy):
 
 
 class ConstantPolicy(_ArmPolicy):
-    """Always take the same action (``action=0`` is "never"; a name such as ``"mens"`` is an arm)."""
+    """Always take the same action (``action=0`` is "never"; an arm's short name, e.g. ``arm_1``, is an arm)."""
 
     def __init__(self, action: int | str, name: str | None = None) -> None:
         super().__init__(action)

@@ -33,7 +33,7 @@ from journeygym.envs.population_env import CustomerPopulationVectorEnv
 YEAR = 52
 #: Two-week window of the trial.
 TWO_WEEKS = 2
-#: The arm e-mailed in the checks (mens, the stronger arm of the trial).
+#: The arm e-mailed in the checks (the first arm; on the shipped artifact the trial's stronger one).
 CHECK_ARM = 1
 #: Largest plausible ratio of one e-mail's 52-week to two-week incremental margin.
 MAX_MARGIN_RATIO = 3.0

@@ -2,9 +2,9 @@
 
 Two fits, both storing aggregates only, never rows:
 
-* :func:`fit_hillstrom_population` -- the built-in trial: the joint counts of its
-  categorical covariates and the quantiles of past-year spend within each history
-  segment (:func:`~journeygym.datasets.hillstrom_columns.hillstrom_population`).
+* :func:`~journeygym.datasets.hillstrom_columns.fit_hillstrom_population` -- the
+  built-in trial: the joint counts of its categorical covariates and the quantiles of
+  past-year spend within each history segment (kept with the trial's other columns).
 * :func:`fit_profile_population` -- any trial: microaggregated profiles.  Within
   each segment x start profile, the customers are clustered (k-means on the
   standardized design, about :data:`CUSTOMERS_PER_PROFILE` per cluster) and each
@@ -18,47 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
-from journeygym.datasets.hillstrom_columns import HISTORY_SEGMENTS, POPULATION_CELL_SHAPE, hillstrom_population
 from journeygym.envs.population import PopulationModel, StaticColumn, scaled_columns
 
-#: Number of evenly spaced quantile levels kept per history segment.
-N_HISTORY_QUANTILES = 101
-_CELL_COLUMNS = ("recency", "segment_idx", "mens", "womens", "newbie", "zip_idx", "channel_idx")
 #: Customers per profile the microaggregation aims at.
 CUSTOMERS_PER_PROFILE = 20
 #: No profile averages fewer customers than this.
 MIN_PROFILE_CUSTOMERS = 5
-
-
-def fit_hillstrom_population(customers: pd.DataFrame, n_quantiles: int = N_HISTORY_QUANTILES) -> PopulationModel:
-    """Fit the population model on the Hillstrom table.
-
-    Parameters
-    ----------
-    customers
-        Table with integer-coded columns ``recency`` (1..12), ``segment_idx``,
-        ``mens``, ``womens``, ``newbie``, ``zip_idx``, ``channel_idx`` and the
-        float column ``history`` (as produced by the Hillstrom loader).
-    n_quantiles
-        Quantile levels of history per segment.
-    """
-    missing = [c for c in (*_CELL_COLUMNS, "history") if c not in customers.columns]
-    if missing:
-        raise ValueError(
-            f"fit_hillstrom_population: missing columns {missing}; received {list(customers.columns)}. "
-            "Load the table with journeygym.datasets.hillstrom.load_hillstrom."
-        )
-    codes = [customers[c].to_numpy(dtype=np.int64) for c in _CELL_COLUMNS]
-    codes[0] = codes[0] - 1  # recency 1..12 -> 0..11
-    flat = np.ravel_multi_index(tuple(codes), POPULATION_CELL_SHAPE)
-    counts = np.bincount(flat, minlength=int(np.prod(POPULATION_CELL_SHAPE))).astype(np.float64)
-    levels = np.linspace(0.0, 1.0, n_quantiles)
-    history = customers["history"].to_numpy(dtype=np.float64)
-    segment = codes[1]
-    quantiles = np.stack([np.quantile(history[segment == g], levels) for g in range(len(HISTORY_SEGMENTS))])
-    return hillstrom_population((counts / counts.sum()).reshape(POPULATION_CELL_SHAPE), quantiles)
 
 
 def _clusters(design: np.ndarray, seed: int) -> np.ndarray:

@@ -25,10 +25,16 @@ import numpy as np
 import pandas as pd
 
 from journeygym.calibration.inputs import CalibrationInputs, CalibrationTrial
-from journeygym.calibration.population import fit_hillstrom_population, fit_profile_population
+from journeygym.calibration.population import fit_profile_population
 from journeygym.calibration.validation import RECENCY_BUCKETS
 from journeygym.datasets.hillstrom import load_hillstrom
-from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, HISTORY_SEGMENTS, RECENCY_MONTHS, design_matrix
+from journeygym.datasets.hillstrom_columns import (
+    COVARIATE_NAMES,
+    HISTORY_SEGMENTS,
+    RECENCY_MONTHS,
+    design_matrix,
+    fit_hillstrom_population,
+)
 from journeygym.datasets.log import Dataset, load_dataset
 from journeygym.datasets.spec import DatasetSpec
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES

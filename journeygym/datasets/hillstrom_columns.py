@@ -11,6 +11,7 @@ simulator itself knows none of these names: it reads the
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from journeygym.envs.population import WEEKS_PER_MONTH, PopulationModel, StaticColumn
 
@@ -162,3 +163,37 @@ def cell_covariates(profile: np.ndarray) -> dict[str, np.ndarray]:
     recency_idx, segment, mens, womens, newbie, zip_code, channel = np.unravel_index(np.asarray(profile), POPULATION_CELL_SHAPE)
     return {"recency": recency_idx + 1, "segment": segment, "mens": mens, "womens": womens, "newbie": newbie,
             "zip_code": zip_code, "channel": channel}
+
+
+#: Number of evenly spaced quantile levels kept per history segment.
+N_HISTORY_QUANTILES = 101
+_CELL_COLUMNS = ("recency", "segment_idx", "mens", "womens", "newbie", "zip_idx", "channel_idx")
+
+
+def fit_hillstrom_population(customers: pd.DataFrame, n_quantiles: int = N_HISTORY_QUANTILES) -> PopulationModel:
+    """Fit the population model on the Hillstrom table.
+
+    Parameters
+    ----------
+    customers
+        Table with integer-coded columns ``recency`` (1..12), ``segment_idx``,
+        ``mens``, ``womens``, ``newbie``, ``zip_idx``, ``channel_idx`` and the
+        float column ``history`` (as produced by the Hillstrom loader).
+    n_quantiles
+        Quantile levels of history per segment.
+    """
+    missing = [c for c in (*_CELL_COLUMNS, "history") if c not in customers.columns]
+    if missing:
+        raise ValueError(
+            f"fit_hillstrom_population: missing columns {missing}; received {list(customers.columns)}. "
+            "Load the table with journeygym.datasets.hillstrom.load_hillstrom."
+        )
+    codes = [customers[c].to_numpy(dtype=np.int64) for c in _CELL_COLUMNS]
+    codes[0] = codes[0] - 1  # recency 1..12 -> 0..11
+    flat = np.ravel_multi_index(tuple(codes), POPULATION_CELL_SHAPE)
+    counts = np.bincount(flat, minlength=int(np.prod(POPULATION_CELL_SHAPE))).astype(np.float64)
+    levels = np.linspace(0.0, 1.0, n_quantiles)
+    history = customers["history"].to_numpy(dtype=np.float64)
+    segment = codes[1]
+    quantiles = np.stack([np.quantile(history[segment == g], levels) for g in range(len(HISTORY_SEGMENTS))])
+    return hillstrom_population((counts / counts.sum()).reshape(POPULATION_CELL_SHAPE), quantiles)
