@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from journeygym.baselines.logged_data import log_observation_names, propensity_columns, validate_logged_data
+from journeygym.baselines.tree_kernel import TreeEnsembleKernel
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
 
 __all__ = [
@@ -341,7 +342,10 @@ class TLearner(_UpliftLearner):
 
     def predict_uplift(self, X: Any) -> np.ndarray:
         """``(n, A)`` P(y | x, a) - P(y | x, control); the control column is 0."""
-        response = self.predict_response(X)
+        return self.uplift_from_response(self.predict_response(X))
+
+    def uplift_from_response(self, response: np.ndarray) -> np.ndarray:
+        """The uplift of :meth:`predict_uplift` from the ``(n, A)`` responses of :meth:`predict_response`."""
         control = int(np.flatnonzero(self.actions_ == self.control)[0])
         return response - response[:, [control]]
 
@@ -520,6 +524,7 @@ class ScoringModels(BaseEstimator):
         self.arm_response_rates_ = rates
         self.best_arm_ = int(1 + np.nanargmax(rates[1:])) if np.any(np.isfinite(rates[1:])) else 1
         self.n_rows_ = {}
+        self._kernels: dict[str, TreeEnsembleKernel] = {}
         rows = frame.loc[has_response]
         if "response" in self.components:
             self.response_ = clone(classifier).fit(rows, response[has_response].astype(np.int64))
@@ -561,17 +566,31 @@ class ScoringModels(BaseEstimator):
             )
         return getattr(self, attribute)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_kernels", None)  # rebuilt on first use
+        return state
+
+    def _kernel(self, attribute: str) -> TreeEnsembleKernel:
+        """The compiled predictor of a fitted model (a T-learner's models together), built on first use."""
+        model = self._model(attribute)
+        kernels = self.__dict__.setdefault("_kernels", {})
+        if attribute not in kernels:
+            pipelines = [model.models_[int(a)] for a in model.actions_] if isinstance(model, TLearner) else [model]
+            kernels[attribute] = TreeEnsembleKernel(pipelines)
+        return kernels[attribute]
+
     def predict_response(self, X: Any) -> np.ndarray:
         """Look-alike score P(purchase in the response window | x) under the logging policy."""
-        return self._model("response_").predict_proba(X)[:, 1]
+        return self._kernel("response_").predict(X)[:, 0]
 
     def predict_ltv(self, X: Any) -> np.ndarray:
         """Expected revenue (dollars) from this week to the end of the horizon."""
-        return self._model("ltv_").predict(X)
+        return self._kernel("ltv_").predict(X)[:, 0]
 
     def predict_churn(self, X: Any) -> np.ndarray:
         """P(no purchase in the churn window | x)."""
-        return self._model("churn_").predict_proba(X)[:, 1]
+        return self._kernel("churn_").predict(X)[:, 0]
 
     def predict_uplift(self, X: Any, learner: str = "t_learner") -> np.ndarray:
         """``(n, A)`` uplift of each action on the response; column 0 is 0.
@@ -589,5 +608,5 @@ class ScoringModels(BaseEstimator):
         if learner == "class_transformation":
             return model.predict_uplift(X)
         out = np.zeros((len(X), len(self.action_names_)))
-        out[:, model.actions_] = model.predict_uplift(X)
+        out[:, model.actions_] = model.uplift_from_response(self._kernel("t_learner_").predict(X))
         return out
