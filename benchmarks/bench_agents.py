@@ -50,8 +50,8 @@ def measure(agent_name: str, steps: int, threads: int, artifact: str | None) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ppo-steps", type=int, default=1_000_000)
-    parser.add_argument("--dqn-steps", type=int, default=300_000)
+    parser.add_argument("--ppo-steps", type=int, default=3_000_000, help="default: the presets' PPO budget")
+    parser.add_argument("--dqn-steps", type=int, default=1_000_000, help="default: the presets' DQN budget")
     parser.add_argument("--threads", type=int, default=1, help="torch/numba/BLAS threads (the runner: 1 per cell)")
     artifact_argument(parser)
     args = parser.parse_args()

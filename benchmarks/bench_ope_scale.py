@@ -47,10 +47,11 @@ import numpy as np
 import pandas as pd
 from _common import artifact_argument, header
 from bench_ope import REWARD_LOWER_BOUND, policies
+from journeygym.arguments import positive_int_or_all
 from journeygym.baselines.logged_data import simulate_logged_data
 from journeygym.ope import episodes_from_frame, estimate_all, fit_q_evaluation, fit_state_ratios, target_probabilities
 from journeygym.ope.behavior import overlap_diagnostics
-from journeygym.ope.fitted_q import DEFAULT_MODEL
+from journeygym.ope.fitted_q import DEFAULT_MODEL, MAX_FIT_ROWS
 from journeygym.ope.ratios import DEFAULT_RATIO_LEARNER
 
 #: Compact column types of the simulated table (the others keep the simulator's: float32 observations,
@@ -194,6 +195,10 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--fqe-policies", type=int, default=8, help="policies whose fitted-Q evaluation is timed")
     parser.add_argument("--fqe-model", default=DEFAULT_MODEL, help=f"fitted-Q regressor (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--fqe-max-rows", type=positive_int_or_all, default=MAX_FIT_ROWS,
+        help=f"rows each week's fitted-Q regressor is fitted on, at most (default {MAX_FIT_ROWS:,}; 'all')",
+    )
     parser.add_argument("--ratio-policies", type=int, default=1, help="policies whose state-ratio learner is timed")
     parser.add_argument("--parquet", type=Path, default=None, help="write the log to this Parquet file and read it back")
     parser.add_argument("--seed", type=int, default=0)
@@ -247,10 +252,13 @@ def main() -> None:
     for policy in policies()[: args.fqe_policies]:
         target = target_probabilities(policy, episodes)
         started = time.perf_counter()
-        value = float(fit_q_evaluation(episodes, target, model=args.fqe_model, seed=0).state_values[:, 0].mean())
+        fitted = fit_q_evaluation(episodes, target, model=args.fqe_model, seed=0, max_fit_rows=args.fqe_max_rows)
+        value = float(fitted.state_values[:, 0].mean())
+        del fitted
         seconds = time.perf_counter() - started
         del target  # before the stage ends: the next stage starts without this policy's arrays
-        print(f"{policy.name:<14} fitted-Q evaluation ({args.fqe_model}) {seconds:7.1f} s, direct-method value "
+        cap = "every row" if args.fqe_max_rows is None else f"at most {args.fqe_max_rows:,} rows a week"
+        print(f"{policy.name:<14} fitted-Q evaluation ({args.fqe_model}, fitted on {cap}) {seconds:7.1f} s, direct-method value "
               f"{value:.3f}; {memory.stage('fitting', size)}")
     for policy in policies()[: args.ratio_policies]:
         target = target_probabilities(policy, episodes)

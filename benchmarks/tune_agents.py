@@ -33,6 +33,7 @@ Run::
 
     python benchmarks/tune_agents.py --grid small --budget 18 --seeds 0 1 2 --out tune-small   # about 8 minutes
     python benchmarks/tune_agents.py --ppo "n_epochs=2,learning_rate_schedule=constant" --dqn "gradient_steps=2" --out tune-mine
+    python benchmarks/tune_agents.py --grid dqn-seeds --algorithms dqn --timesteps 1000000 --budget 60 --seeds 0 1 2 3 4 --out tune-dqn   # about 17 minutes
     python benchmarks/tune_agents.py --summarize --out tune-small   # summarize runs.csv again
 
 The ``small`` grid chose the agents' current defaults (:data:`PPO_CHOSEN`, :data:`DQN_CHOSEN`;
@@ -108,6 +109,24 @@ GRIDS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             **{f"buf{b // 1000}k": {**DQN_CHOSEN, "buffer_size": b} for b in (50_000, 500_000)},
             **{f"lr{lr:g}": {**DQN_CHOSEN, "learning_rate": lr} for lr in (3e-4, 1e-3)},
             "threads2": {**DQN_CHOSEN, "threads": 2},
+        },
+    },
+    # DQN's seed sensitivity at the presets' budget: run with --timesteps 1000000 --seeds 0 1 2 3 4.
+    "dqn-seeds": {
+        "ppo": {},
+        "dqn": {
+            "chosen": DQN_CHOSEN,
+            "envs128-freq2": {"n_envs": 128, "train_freq": 2},
+            "envs128-freq2-lr2e-4-linear": {"n_envs": 128, "train_freq": 2, "learning_rate": 2e-4, "learning_rate_schedule": "linear"},
+            "envs128-freq2-lr3e-4": {"n_envs": 128, "train_freq": 2, "learning_rate": 3e-4},
+            "envs128-freq2-lr1e-3": {"n_envs": 128, "train_freq": 2, "learning_rate": 1e-3},
+            "envs128-freq1-lr3e-4": {"n_envs": 128, "train_freq": 1, "learning_rate": 3e-4},
+            "envs128-freq4-batch512": {"n_envs": 128, "train_freq": 4, "batch_size": 512},
+            "envs256-freq2-batch512-lr2e-4": {"n_envs": 256, "train_freq": 2, "batch_size": 512, "learning_rate": 2e-4},
+            "envs128-freq2-gamma0.95": {"n_envs": 128, "train_freq": 2, "gamma": 0.95},
+            "target5000": {"target_update_interval": 5000},
+            "nstep4": {"n_steps": 4},
+            "nstep8": {"n_steps": 8},
         },
     },
 }
@@ -286,6 +305,10 @@ def main() -> None:
     parser.add_argument("--dqn", action="append", default=[], help="a DQN setting: key=value,... (repeatable)")
     parser.add_argument("--algorithms", nargs="+", default=["ppo", "dqn"], choices=sorted(AGENTS))
     parser.add_argument("--budget", type=float, default=15.0, help="wall seconds of training per seed")
+    parser.add_argument(
+        "--timesteps", type=int, default=None,
+        help="a fixed step budget per seed instead of budget x the probe's rate (the wall budget then only stops overruns)",
+    )
     parser.add_argument("--probe", type=float, default=4.0, help="wall seconds of the speed probe per setting")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--checkpoints", type=int, default=4, help="learning-curve checkpoints per run")
@@ -314,7 +337,7 @@ def main() -> None:
     for algorithm in args.algorithms:
         for name, setting in grid[algorithm].items():
             rate = probe_rate(algorithm, setting, args.probe, args.artifact)
-            timesteps = int(rate * args.budget)
+            timesteps = args.timesteps if args.timesteps else int(rate * args.budget)
             print(f"{algorithm} {name} ({describe(setting)}): probe {rate:,.0f} env-steps/s -> {timesteps:,} steps", flush=True)
             for seed in args.seeds:
                 run = train(algorithm, name, setting, seed, timesteps, args.budget, curve, args.artifact)

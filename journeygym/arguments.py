@@ -28,6 +28,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_int_or_all(text: str) -> int | None:
+    """``argparse`` type: an integer >= 1, or ``all`` (None: no limit)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"received {text!r}, expected a positive integer or 'all'") from None
+
+
 def carryover_levels(text: str) -> tuple[float, ...]:
     """``argparse`` type: comma-separated carryover ratios, each a finite number >= 1."""
     values = []

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from journeygym.agents.registry import UnknownAgentError, resolve, training_mode
-from journeygym.arguments import positive_int
+from journeygym.arguments import positive_int, positive_int_or_all
 from journeygym.baselines.logged_data.schema import LoggedDataError, read_parquet_log
 from journeygym.files import NotUTF8Error, OutputPathError, check_output_file, is_disk_full, not_utf8_error
 from journeygym.records import to_jsonable
@@ -42,6 +42,7 @@ __all__ = ["ope_command", "read_log"]
 
 def _parser() -> argparse.ArgumentParser:
     from journeygym.ope.estimators import ESTIMATORS
+    from journeygym.ope.fitted_q import MAX_FIT_ROWS
     from journeygym.ope.ratios import DEFAULT_RATIO_CLIP, DEFAULT_RATIO_LEARNER, RATIO_LEARNERS
 
     parser = argparse.ArgumentParser(
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fqe-features", choices=("observation", "belief"), default="observation",
         help="fitted-Q on the observation (default), or on it and the artifact model's belief over the hidden state",
+    )
+    parser.add_argument(
+        "--fqe-max-rows", type=positive_int_or_all, default=MAX_FIT_ROWS,
+        help=f"rows each week's fitted-Q regressor is fitted on, at most: a random subset of a bigger week "
+        f"(default {MAX_FIT_ROWS:,}; 'all' for every row)",
     )
     parser.add_argument(
         "--ratio-learner", choices=RATIO_LEARNERS, default=DEFAULT_RATIO_LEARNER,
@@ -223,6 +229,7 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             gamma=args.gamma,
             fqe_model=args.fqe_model,
             fqe_features=args.fqe_features,
+            fqe_max_rows=args.fqe_max_rows,
             artifact=args.artifact,
             ratio_learner=args.ratio_learner,
             ratio_clip=args.ratio_clip,

@@ -30,7 +30,7 @@ from journeygym.ope.estimators import (
     estimate_all,
     reward_floor,
 )
-from journeygym.ope.fitted_q import DEFAULT_MODEL, fit_q_evaluation
+from journeygym.ope.fitted_q import DEFAULT_MODEL, MAX_FIT_ROWS, fit_q_evaluation
 from journeygym.ope.ratios import (
     DEFAULT_RATIO_CLIP,
     DEFAULT_RATIO_LEARNER,
@@ -119,6 +119,7 @@ def evaluate_policies(
     gamma: float = 1.0,
     fqe_model: Any = None,
     fqe_features: str = "observation",
+    fqe_max_rows: int | None = MAX_FIT_ROWS,
     artifact: Any = None,
     scenario: Any = None,
     ratio_learner: str = DEFAULT_RATIO_LEARNER,
@@ -150,6 +151,9 @@ def evaluate_policies(
         What fitted-Q regresses on: ``"observation"`` (the default) or
         ``"belief"``, the observation and the calibrated model's filtered
         belief over the hidden state (:mod:`journeygym.ope.belief`).
+    fqe_max_rows
+        Rows each week's fitted-Q regressor is fitted on, at most (a seeded random subset of a
+        bigger week; :data:`~journeygym.ope.fitted_q.MAX_FIT_ROWS`); None fits on every row.
     artifact, scenario
         The model of the belief filter (default the shipped artifact) and the
         scenario (default the one the log records); used by ``"belief"`` and the
@@ -199,7 +203,8 @@ def evaluate_policies(
         if needs_q:
             started = time.perf_counter()
             q_values = fit_q_evaluation(
-                episodes, target, gamma=float(gamma), model=model, seed=seed, state_features=extra
+                episodes, target, gamma=float(gamma), model=model, seed=seed, state_features=extra,
+                max_fit_rows=fqe_max_rows,
             ).q_values
             seconds["fqe"] = time.perf_counter() - started + (filter_seconds if extra is not None else 0.0)
         ratios = None

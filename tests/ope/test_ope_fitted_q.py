@@ -170,6 +170,28 @@ def test_predict_matches_the_logged_q_values_and_the_fit_is_reproducible() -> No
     assert first.horizon == HORIZON and first.n_actions == 2 and first.method == "iteration"
 
 
+def test_a_week_with_more_rows_than_the_cap_is_fitted_on_a_seeded_subset(tiny_target: TablePolicy) -> None:
+    episodes = simulate(3000, seed=10)
+    target = target_probabilities(tiny_target, episodes)
+    everything = fit_q_evaluation(episodes, target, gamma=0.9, seed=2, max_fit_rows=None)
+    # A cap at or above the week's rows is no cap: the same numbers bit for bit.
+    np.testing.assert_array_equal(fit_q_evaluation(episodes, target, gamma=0.9, seed=2, max_fit_rows=3000).q_values, everything.q_values)
+    capped = fit_q_evaluation(episodes, target, gamma=0.9, seed=2, max_fit_rows=1000)
+    again = fit_q_evaluation(episodes, target, gamma=0.9, seed=2, max_fit_rows=1000)
+    np.testing.assert_array_equal(capped.q_values, again.q_values)
+    assert not np.array_equal(capped.q_values, everything.q_values)
+    # Fitted on a third of the rows, predicted on all of them: within the sampling error of 1,000 customers of the truth.
+    truth = true_value(tiny_target.table, 0.9)
+    spread = episodes.rewards.sum(axis=1).std()
+    assert abs(everything.state_values[:, 0].mean() - truth) < 3 * spread / np.sqrt(3000)
+    assert abs(capped.state_values[:, 0].mean() - truth) < 3 * spread / np.sqrt(1000)
+    assert capped.q_values.shape == everything.q_values.shape
+    with pytest.raises(ValueError, match="max_fit_rows=0"):
+        fit_q_evaluation(episodes, target, max_fit_rows=0)
+    with pytest.raises(ValueError, match="max_fit_rows=2.5"):
+        fit_q_iteration(episodes, max_fit_rows=2.5)
+
+
 def test_a_regressor_of_ones_own_is_cloned_per_week_with_its_encoding() -> None:
     episodes = simulate(2000, seed=8)
     ridge = Ridge(alpha=0.1)
