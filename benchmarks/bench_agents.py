@@ -5,7 +5,8 @@ experiment cell does: torch, numba and BLAS on ``--threads`` threads (1 in the r
 which runs one cell per core).  Printed per agent: env-steps per second by wall clock and
 per CPU-second, and the share of the training's wall time spent in the simulator
 (``JourneyVecEnv.step_wait``: the kernel, the observations and the contact rules).
-Run: ``python benchmarks/bench_agents.py [--ppo-steps N] [--dqn-steps N] [--threads T]``.
+Run: ``python benchmarks/bench_agents.py [--ppo-steps N] [--dqn-steps N] [--threads T] [--device cpu|auto|cuda]``
+(the device torch used is printed first).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from _common import artifact_argument, header
 
 
-def measure(agent_name: str, steps: int, threads: int, artifact: str | None) -> tuple[float, float, float]:
+def measure(agent_name: str, steps: int, threads: int, artifact: str | None, device: str) -> tuple[float, float, float]:
     """(env-steps/s wall, env-steps/s per CPU-second, simulator share of the wall time) of one training run."""
     import numba
     import torch
@@ -36,7 +37,7 @@ def measure(agent_name: str, steps: int, threads: int, artifact: str | None) -> 
 
     torch.set_num_threads(threads)
     numba.set_num_threads(threads)
-    agent = {"ppo": PPOAgent, "dqn": DQNAgent}[agent_name]()
+    agent = {"ppo": PPOAgent, "dqn": DQNAgent}[agent_name](device=device)
     JourneyVecEnv.step_wait = timed
     try:
         with threadpool_limits(limits=threads):
@@ -53,12 +54,17 @@ def main() -> None:
     parser.add_argument("--ppo-steps", type=int, default=3_000_000, help="default: the presets' PPO budget")
     parser.add_argument("--dqn-steps", type=int, default=1_000_000, help="default: the presets' DQN budget")
     parser.add_argument("--threads", type=int, default=1, help="torch/numba/BLAS threads (the runner: 1 per cell)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default), auto (a GPU when torch sees one), cuda")
     artifact_argument(parser)
     args = parser.parse_args()
+    from journeygym.agents.devices import check_device, resolve_device
+
+    device = check_device(args.device, "bench_agents")
     header("agent training throughput (targets: PPO >= 100,000 and DQN >= 50,000 env-steps/s)")
+    print(f"# torch device: {resolve_device(device)} (--device {device})")
     print(f"{'agent':>5} {'env-steps':>10} {'env-steps/s (wall)':>19} {'per CPU-second':>15} {'simulator share':>16}")
     for name, steps in (("ppo", args.ppo_steps), ("dqn", args.dqn_steps)):
-        wall, cpu, share = measure(name, steps, args.threads, args.artifact)
+        wall, cpu, share = measure(name, steps, args.threads, args.artifact, device)
         print(f"{name:>5} {steps:>10,} {wall:>19,.0f} {cpu:>15,.0f} {share:>16.1%}")
 
 

@@ -46,6 +46,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import journeygym
+from journeygym.agents.devices import check_device, resolve_device
 from journeygym.baselines.base import Policy, check_observations
 from journeygym.ope.episodes import LoggedEpisodes, episodes_from_frame
 
@@ -84,6 +85,11 @@ class LoggedTransitions:
 
     def __len__(self) -> int:
         return int(self.rows.numel())
+
+    def to(self, device: torch.device) -> LoggedTransitions:
+        """Move the tensors to ``device`` (a no-op on the CPU); returns ``self``."""
+        self.observations, self.outcomes, self.rows = (t.to(device) for t in (self.observations, self.outcomes, self.rows))
+        return self
 
 
 def allowed_actions(subscribed: torch.Tensor, n_actions: int) -> torch.Tensor:
@@ -148,6 +154,12 @@ class DiscreteCQLPolicy(Policy):
         largest ones.
     seed
         Seeds the network initialization and the minibatch sampling.
+    device
+        Where the gradient steps run: ``"cpu"`` (the default and the tested
+        one), ``"auto"`` (a GPU when torch sees one) or ``"cuda"``
+        (:mod:`journeygym.agents.devices`).  The minibatches are drawn on the
+        CPU either way, so a device changes only the floating-point rounding;
+        the trained network acts on the CPU.
 
     Attributes
     ----------
@@ -178,6 +190,7 @@ class DiscreteCQLPolicy(Policy):
         max_grad_norm: float = 10.0,
         huber_delta: float = 10.0,
         seed: int = 0,
+        device: str = "cpu",
     ) -> None:
         self.name = name
         self.alpha = _number("alpha", alpha, low=0.0)
@@ -192,6 +205,7 @@ class DiscreteCQLPolicy(Policy):
         self.max_grad_norm = _number("max_grad_norm", max_grad_norm, low=0.0, strict=True)
         self.huber_delta = _number("huber_delta", huber_delta, low=0.0, strict=True)
         self.seed = _integer("seed", seed, low=0)
+        self.device = check_device(device, name)
         self.q_network: nn.Sequential | None = None
         self.reward_scale_: float | None = None
         self.action_names_: tuple[str, ...] | None = None
@@ -213,6 +227,7 @@ class DiscreteCQLPolicy(Policy):
             "max_grad_norm": self.max_grad_norm,
             "huber_delta": self.huber_delta,
             "seed": self.seed,
+            "device": self.device,
         }
 
     # ----------------------------------------------------------------- training
@@ -244,21 +259,22 @@ class DiscreteCQLPolicy(Policy):
         self.reward_scale_ = scale if scale > 0 else 1.0
         self.action_names_ = episodes.action_names
         self.observation_names_ = episodes.observation_names
-        data = LoggedTransitions(episodes, self.reward_scale_)
+        device = torch.device(resolve_device(self.device))
+        data = LoggedTransitions(episodes, self.reward_scale_).to(device)
 
         generator = torch.Generator().manual_seed(self.seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            online = q_network(data.observations.shape[1], episodes.n_actions, self.net_arch)
+            online = q_network(data.observations.shape[1], episodes.n_actions, self.net_arch).to(device)
         target = copy.deepcopy(online).requires_grad_(False)
         optimizer = torch.optim.Adam(online.parameters(), lr=self.learning_rate, foreach=True)
         end_factor = 0.0 if self.learning_rate_decay else 1.0
         schedule = torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, end_factor, total_iters=self.gradient_steps)
 
         tail = max(1, self.gradient_steps // 10)
-        history = torch.zeros(tail, 3)
+        history = torch.zeros(tail, 3, device=device)
         for step in range(self.gradient_steps):
-            rows = data.rows[torch.randint(len(data), (self.batch_size,), generator=generator)]
+            rows = data.rows[torch.randint(len(data), (self.batch_size,), generator=generator).to(device)]
             td_loss, conservative, q_taken = self._losses(online, target, data, rows)
             loss = td_loss + self.alpha * conservative
             optimizer.zero_grad(set_to_none=True)
@@ -270,7 +286,7 @@ class DiscreteCQLPolicy(Policy):
                 _polyak_update(online, target, self.tau)
             if step >= self.gradient_steps - tail:
                 history[step - (self.gradient_steps - tail)] = torch.stack([td_loss, conservative, q_taken]).detach()
-        self.q_network = online.eval().requires_grad_(False)
+        self.q_network = online.to("cpu").eval().requires_grad_(False)
         means = history.mean(dim=0).tolist()
         self.training_summary_ = {
             "td_loss": means[0],

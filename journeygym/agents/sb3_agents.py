@@ -659,6 +659,11 @@ class DQNAgent(SB3Agent):
     these ran 44,785 and reached 5.323 [5.166, 5.423].  Per env-step they learn
     less: the same wall time is about five times the env-steps.
 
+    DQN depends on its training seed more than PPO: at 1,000,000 env-steps, two
+    of five seeds end near or below ``never`` on the validation customers, in
+    each of the twelve settings searched around these defaults (``--grid
+    dqn-seeds``; the table is in ``docs/agent_tuning.md``).
+
     Under a contact target the price moves by ``price_step = 0.1`` after every
     season of env steps once learning has started (about 44 updates in 150k
     steps with the default ``n_envs``), and the replay buffer is re-priced.

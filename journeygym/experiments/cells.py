@@ -122,11 +122,11 @@ def _build(spec: CellSpec, training_params: str | int, model_dir: Path) -> tuple
     mode = training_mode(obj)
     record: dict[str, Any] = {}
     started = time.perf_counter()
+    if spec.device is not None and hasattr(obj, "device") and "device" not in spec.hyperparameters:
+        obj.device = spec.device  # the torch agents: PPO and DQN in the simulator, CQL on the log
     if mode == "simulator":
         if getattr(obj, "tensorboard_log", "absent") is None:
             obj.tensorboard_log = str(model_dir / "logs")
-        if spec.device is not None and hasattr(obj, "device") and "device" not in spec.hyperparameters:
-            obj.device = spec.device
         obj.fit(_env_factory(spec, training_params), int(spec.timesteps or 0), spec.seed)
         record["learning_curve"], record["learning_curve_seconds"] = curve_record(getattr(obj, "learning_curve_", None))
         if callable(getattr(obj, "save", None)):

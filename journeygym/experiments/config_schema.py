@@ -493,7 +493,7 @@ class TrainingSection(_Section):
         Annotated[Literal["auto", "cpu", "cuda"], _expect("one of ['auto', 'cpu', 'cuda']", choices=("auto", "cpu", "cuda"))]
     ] = Field(
         None,
-        description="torch device of the agents that have one (ppo, dqn): auto (a GPU when torch sees one), cpu or "
+        description="torch device of the agents that have one (ppo, dqn, cql): auto (a GPU when torch sees one), cpu or "
         "cuda; null = each agent's default (cpu); a policy's hyperparameters.device wins",
     )
 

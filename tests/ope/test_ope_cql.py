@@ -156,6 +156,21 @@ def test_the_same_seed_gives_the_same_network_and_another_seed_another(tiny_log)
     np.testing.assert_array_equal(from_episodes.q_values(observations), first.q_values(observations))
 
 
+def test_the_device_setting_is_checked_recorded_and_auto_trains_where_torch_can(tiny_log):
+    import torch
+
+    observations = np.concatenate([state_observations(t, s) for t in range(HORIZON) for s in (0, 1)])
+    settings = {**QUICK, "gradient_steps": 200}
+    on_cpu = DiscreteCQLPolicy(seed=1, **settings).fit(tiny_log)
+    automatic = DiscreteCQLPolicy(seed=1, device="auto", **settings).fit(tiny_log)
+    assert on_cpu.get_params()["device"] == "cpu" and automatic.get_params()["device"] == "auto"
+    assert next(automatic.q_network.parameters()).device.type == "cpu"  # it acts on the CPU
+    if not torch.cuda.is_available():  # auto is the CPU here: the same numbers
+        np.testing.assert_array_equal(automatic.q_values(observations), on_cpu.q_values(observations))
+    with pytest.raises(ValueError, match="device received 'gpu'"):
+        DiscreteCQLPolicy(device="gpu")
+
+
 def test_fit_learns_in_units_of_the_reward_std_and_reports_in_dollars(tiny_log, trained):
     rewards = tiny_log["reward"].to_numpy()
     assert trained.reward_scale_ == pytest.approx(rewards.std())
