@@ -31,11 +31,14 @@ __all__ = ["TreeEnsembleKernel"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _sum_trees(X, tree_starts, roots, depths, value, feature, threshold, children, baselines, out):  # type: ignore[no-untyped-def]
+def _sum_trees(  # type: ignore[no-untyped-def]
+    X, has_missing, tree_starts, roots, depths, value, feature, threshold, children, missing_left, is_leaf, baselines, out
+):
     """``out[m, i]``: model m's baseline plus the leaf values of its trees for row i, summed in tree order.
 
-    Branch-free descent for inputs without missing values: a leaf is its own
-    child, so every tree takes its depth's steps and ``x > threshold`` picks the child.
+    Without missing values the descent is branch-free: a leaf is its own child,
+    so every tree takes its depth's steps and ``x > threshold`` picks the child.
+    With them (``has_missing``) a missing value follows ``missing_go_to_left``.
     """
     n_models = baselines.size
     for i in range(X.shape[0]):
@@ -43,29 +46,16 @@ def _sum_trees(X, tree_starts, roots, depths, value, feature, threshold, childre
             total = baselines[m]
             for t in range(tree_starts[m], tree_starts[m + 1]):
                 node = roots[t]
-                for _ in range(depths[t]):
-                    node = children[node, np.int64(np.float64(X[i, feature[node]]) > threshold[node])]
-                total += value[node]
-            out[m, i] = total
-
-
-@numba.njit(cache=True, nogil=True)
-def _sum_trees_with_missing(  # type: ignore[no-untyped-def]
-    X, tree_starts, roots, depths, value, feature, threshold, children, missing_left, is_leaf, baselines, out
-):
-    """:func:`_sum_trees` for inputs with missing values: a missing value follows ``missing_go_to_left``."""
-    n_models = baselines.size
-    for i in range(X.shape[0]):
-        for m in range(n_models):
-            total = baselines[m]
-            for t in range(tree_starts[m], tree_starts[m + 1]):
-                node = roots[t]
-                while not is_leaf[node]:
-                    x = np.float64(X[i, feature[node]])
-                    if np.isnan(x):
-                        node = children[node, 0] if missing_left[node] else children[node, 1]
-                    else:
-                        node = children[node, np.int64(x > threshold[node])]
+                if has_missing:
+                    while not is_leaf[node]:
+                        x = np.float64(X[i, feature[node]])
+                        if np.isnan(x):
+                            node = children[node, 0] if missing_left[node] else children[node, 1]
+                        else:
+                            node = children[node, np.int64(x > threshold[node])]
+                else:
+                    for _ in range(depths[t]):
+                        node = children[node, np.int64(np.float64(X[i, feature[node]]) > threshold[node])]
                 total += value[node]
             out[m, i] = total
 
@@ -164,8 +154,5 @@ class TreeEnsembleKernel:
         if features.dtype not in (np.float32, np.float64):
             features = features.astype(np.float64)
         raw = np.empty((len(self._links), features.shape[0]))
-        if np.isnan(features).any():
-            _sum_trees_with_missing(features, *self._tables, *self._missing, self._baselines, raw)
-        else:
-            _sum_trees(features, *self._tables, self._baselines, raw)
+        _sum_trees(features, bool(np.isnan(features).any()), *self._tables, *self._missing, self._baselines, raw)
         return np.column_stack([link(raw[m]) for m, link in enumerate(self._links)])
