@@ -32,7 +32,6 @@ after ``fit``, ``learning_curve.json`` in a saved agent, ``eval/`` in the logs.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,7 +39,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-import journeygym
 from journeygym.agents.devices import check_device
 from journeygym.agents.features import find_population_env, with_belief
 from journeygym.agents.lagrangian import (
@@ -60,6 +58,7 @@ from journeygym.agents.lagrangian import (
     validation_request_rate,
 )
 from journeygym.agents.learning_curves import CheckpointPolicy, CurveSettings, LearningCurve
+from journeygym.agents.sb3_persistence import load_agent, save_agent
 from journeygym.baselines.agent_protocol import EnvFactory
 from journeygym.baselines.base import check_observations
 from journeygym.envs.belief import BeliefTracker
@@ -76,11 +75,6 @@ __all__ = ["DQNAgent", "PPOAgent", "SB3Agent"]
 _TRAINING_REWARDS = ("expected", "sampled")
 #: How the learning rate moves over training: held, or falling linearly to 0 at the end of the budget.
 LEARNING_RATE_SCHEDULES = ("constant", "linear")
-#: The price hyperparameters saved in agent.json and passed back to the constructor on load.
-_PRICE_SETTINGS = (
-    "email_price", "contact_target", "price_step", "rate_signal", "training_budget", "calibration",
-    "calibration_customers",
-)
 
 
 class SB3Agent:
@@ -495,82 +489,13 @@ class SB3Agent:
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the agent to the directory ``path`` (created if needed)."""
-        if self.model is None:
-            raise RuntimeError(f"{self.name}: nothing to save; call fit(...) first.")
-        from journeygym.envs.artifact import save_artifact
-
-        directory = Path(path)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.model.save(directory / "model.zip")
-        if self.vec_normalize is not None:
-            self.vec_normalize.save(str(directory / "vecnormalize.pkl"))
-        if self._belief_model is not None:
-            save_artifact(self._belief_model, directory / "belief_model.npz")
-        settings = {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "journeygym_version": journeygym.__version__,
-            "name": self.name,
-            "n_envs": self.n_envs,
-            "belief_features": self.belief_features,
-            "training_reward": self.training_reward,
-            "normalize_reward": self.normalize_reward,
-            "device": self.device,
-            "learning_curve": None if self.learning_curve is None else self.learning_curve.to_dict(),
-            "algorithm_kwargs": self.algorithm_kwargs,
-        }
-        if self.priced:
-            settings["lagrangian"] = {
-                "email_price": self.email_price,
-                "contact_target": self.contact_target,
-                "price_step": self.price_step,
-                "rate_signal": self.rate_signal,
-                "training_budget": self.training_budget,
-                "calibration": self.calibration,
-                "calibration_customers": self.calibration_customers,
-                "final_email_price": self.final_email_price,
-                "preference_offset": self.preference_offset,
-                "price_record": self.price_record,
-            }
-        (directory / "agent.json").write_text(json.dumps(settings, indent=2, default=str))
-        if self.learning_curve_ is not None:
-            curve = {**self.learning_curve_.to_record(), "seconds": self.learning_curve_.seconds()}
-            (directory / "learning_curve.json").write_text(json.dumps(curve, indent=2))
+        """Write the agent to the directory ``path`` (created if needed); see :mod:`journeygym.agents.sb3_persistence`."""
+        save_agent(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SB3Agent:
         """Read an agent written by :meth:`save` (the reward statistics stay in ``vecnormalize.pkl``)."""
-        from journeygym.envs.artifact import load_artifact
-
-        directory = Path(path)
-        settings_file = directory / "agent.json"
-        if not settings_file.is_file():
-            raise FileNotFoundError(
-                f"{cls.__name__}.load: no agent.json in {str(directory)!r}; expected a directory written by save(path)."
-            )
-        settings = json.loads(settings_file.read_text())
-        lagrangian = settings.get("lagrangian", {})
-        priced = {key: lagrangian[key] for key in _PRICE_SETTINGS if key in lagrangian}
-        agent = cls(
-            settings["name"],
-            n_envs=settings["n_envs"],
-            belief_features=settings["belief_features"],
-            training_reward=settings["training_reward"],
-            normalize_reward=settings["normalize_reward"],
-            device=settings.get("device", "cpu"),
-            learning_curve=settings.get("learning_curve", CurveSettings().to_dict()),
-            **priced,
-            **settings["algorithm_kwargs"],
-        )
-        agent.final_email_price = lagrangian.get("final_email_price")
-        agent.preference_offset = float(lagrangian.get("preference_offset", 0.0))
-        agent.price_record = lagrangian.get("price_record")
-        agent.model = cls.algorithm().load(directory / "model.zip", device=agent.device)
-        if agent.belief_features:
-            model = load_artifact(directory / "belief_model.npz")
-            agent._belief_model = model
-            agent._tracker = BeliefTracker(model.mean, model.assumptions)
-        return agent
+        return load_agent(cls, path)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
