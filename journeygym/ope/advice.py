@@ -1,31 +1,35 @@
 """Which estimator to trust on a log: a rule table from its overlap diagnostics and the benchmark's measurements.
 
-The simulator measured the estimators against the truth (``journeygym run
-offline``, ``docs/results/offline.md``: ten uniform logs of 20,000 customers x
-52 weeks, the candidates never, random, always_mens, the seed baselines, PPO,
-fqi and cql).  Its findings, at that overlap:
+The simulator measured the estimators against the truth, on logs of 20,000
+customers x 52 weeks with the candidates never, random, always_mens, the seed
+baselines, PPO, fqi and cql (``journeygym run offline-realistic``,
+``docs/results/offline.md``; ten logs per logging policy).  Its findings:
 
-* ``dm`` and ``magic`` rank the candidates best (Spearman 0.605 [0.517, 0.693]
-  and 0.598 [0.509, 0.687]) with a small relative error (8-9%), but their
-  intervals almost never cover the truth and their Student-t lower bounds are
-  unsafe (below the truth in 83.3% and 84.4% of the policy-log pairs, short of 95%);
-* ``dr``'s Student-t lower bound is safe (below the truth in 100% of the 90
-  pairs) but it ranks poorly (Spearman 0.183 [-0.118, 0.485]); ``is`` and
-  ``pdis`` have safe bounds too (100%, t and concentration) and rank worse still;
-* no estimator met the targets (Spearman >= 0.9, regret@1 <= 5% of the oracle).
+* On uniform logs (every action with probability 1/3): ``dm`` and ``magic``
+  rank the candidates (Spearman 0.668 [0.587, 0.750] and 0.662) with a small
+  relative error (9-10%), but their Student-t lower bounds are unsafe (below the
+  truth in 83.3% and 84.4% of the policy-log pairs, short of 95%).  ``mdr`` and
+  ``mis`` with the binned ratio learner rank a little higher (0.757, 0.733;
+  the intervals overlap ``dm``'s).  ``dr``'s t lower bound is safe (100% of the
+  90 pairs) but it ranks poorly (0.240); ``is`` and ``pdis`` have safe bounds
+  too, and looser.
+* On logs of a deployed targeting policy (``ltv_uplift`` run epsilon-greedy,
+  epsilon 0.2 and 0.05): no estimator ranks (``dm`` -0.49 and -0.56, while an
+  unbiased estimator with its standard errors would reach 0.998: the fitted Q
+  follows the logging policy's choices and extrapolates the rest; the best is
+  ``pdis`` at 0.40 at epsilon 0.05).  ``dr``'s t bound is unsafe (90.0% and
+  73.3%); ``pdis``'s and ``is``'s are below the truth in 100% of the pairs but
+  far below it (relative error 0.79-0.98).  Yet a deterministic candidate's
+  per-decision overlap with such a log can look like the uniform logs' (an ESS
+  share near 0.01 at epsilon 0.05), so the rules read the log's exploration too.
+* No estimator met the targets anywhere (Spearman >= 0.9, regret@1 <= 5% of the oracle).
 
-Those logs are the only overlap measured, so the rules below say what to trust
-where a log's overlap is like theirs, and refuse (``no estimator can be
-trusted``) where it is weaker: there the benchmark says nothing, and every
-importance-weighted correction rests on a handful of customers.  The overlap
-of a deterministic candidate with the benchmark's uniform logs: a per-decision
-effective sample share of 0.0096-0.011 (never, always_mens, always_womens,
-lookalike, expected_ltv, ltv_uplift on a 2,000-customer uniform log of the
-shipped artifact, as ``journeygym ope`` prints them; the share depends on the
-two policies, hardly on the log's size), so about 190-220 effective customers per week at 20,000 customers; no
-logged propensity below 0.01; no support violation.  The ``offline-realistic``
-preset measures the estimators on epsilon-greedy logs; its results are where
-these thresholds should be revisited.
+The overlap of a deterministic candidate with the benchmark's uniform logs: a
+per-decision effective sample share of 0.0096-0.011 (never, always_mens,
+always_womens, lookalike, expected_ltv, ltv_uplift; the share depends on the two
+policies, hardly on the log's size), so about 190-220 effective customers per
+week at 20,000 customers; no logged propensity below 0.01; no support
+violation; exploration 1/3.
 
 The rule table (:data:`RULES`), first match wins, per target policy:
 
@@ -35,6 +39,7 @@ overlap        condition                                                        
 unsupported    support violations > :data:`MAX_SUPPORT_VIOLATION_SHARE`           none        none
 weak           per-decision ESS share < :data:`MIN_ESS_SHARE`, or fewer            none        none
                effective customers per week than :data:`MIN_EFFECTIVE_CUSTOMERS`
+targeted       the log's exploration < :data:`MIN_EXPLORATION`                     none        ``pdis`` (t)
 heavy_tailed   low-propensity share > :data:`MAX_LOW_PROPENSITY_SHARE`             ``dm``      none
 adequate       otherwise                                                           ``dm``      ``dr`` (t)
 =============  ==================================================================  ==========  ===========
@@ -63,6 +68,7 @@ __all__ = [
     "MAX_SUPPORT_VIOLATION_SHARE",
     "MIN_EFFECTIVE_CUSTOMERS",
     "MIN_ESS_SHARE",
+    "MIN_EXPLORATION",
     "OVERLAP_LEVELS",
     "RANKING_ALTERNATIVES",
     "RANKING_ESTIMATOR",
@@ -94,31 +100,51 @@ MIN_EFFECTIVE_CUSTOMERS = 100.0
 #: a ratio above 100 per decision gives the weights tails that the t bound was not measured under.  1% allows a
 #: few stray rows.
 MAX_LOW_PROPENSITY_SHARE = 0.01
-#: The estimator recommended for ranking, and those that ranked alike (Spearman 0.605 and 0.598 on the benchmark).
+#: Smallest exploration of the logging policy (``exploration`` of
+#: :class:`~journeygym.ope.behavior.OverlapDiagnostics`: the smallest behavior probability among the actions,
+#: averaged over the decisions).  The uniform logs (1/3) ranked; the epsilon-greedy logs of a targeting policy
+#: (0.067 at epsilon 0.2, 0.017 at 0.05) did not rank with any estimator.  0.2 lies between what was measured.
+MIN_EXPLORATION = 0.2
+#: The estimator recommended for ranking, and those that ranked alike on the uniform logs (Spearman 0.662 for
+#: magic; 0.757 and 0.733 for mdr and mis with the binned ratio learner, against dm's 0.668).
 RANKING_ESTIMATOR = "dm"
-RANKING_ALTERNATIVES: tuple[str, ...] = ("magic",)
-#: The estimator recommended for a safe lower bound, its bound, and those also safe on the benchmark (looser).
+RANKING_ALTERNATIVES: tuple[str, ...] = ("magic", "mdr", "mis")
+#: The estimator recommended for a safe lower bound, its bound, and those also safe on the uniform logs (looser).
 LOWER_BOUND_ESTIMATOR = "dr"
 LOWER_BOUND_FIELD = "lower_bound_t"
 LOWER_BOUND_ALTERNATIVES: tuple[str, ...] = ("pdis", "is")
+#: The lower bound still safe on the logs of a targeting policy, and its alternatives there.
+TARGETED_LOWER_BOUND_ESTIMATOR = "pdis"
+TARGETED_LOWER_BOUND_ALTERNATIVES: tuple[str, ...] = ("is",)
 #: What "ranks" means in a benchmark's assessment: a mean Spearman correlation of at least this over logs
-#: (dm and magic, 0.60, pass on the uniform benchmark; dr, 0.18, does not).
+#: (dm and magic, 0.67, pass on the uniform logs; dr, 0.24, does not).
 RANKS_WELL_SPEARMAN = 0.5
 #: What "a safe lower bound" means in a benchmark's assessment: at least this share of (policy, log) pairs
 #: below the truth (the bounds' own level; dm's 83% is unsafe, dr's 100% safe).
 SAFE_BOUND_SHARE = 0.95
 
 #: The overlap levels, from none to enough, in the order the rules test them.
-OVERLAP_LEVELS: tuple[str, ...] = ("unsupported", "weak", "heavy_tailed", "adequate")
+OVERLAP_LEVELS: tuple[str, ...] = ("unsupported", "weak", "targeted", "heavy_tailed", "adequate")
 
 _EVIDENCE_RANKING = (
-    "dm ranked best on the benchmark's uniform logs (Spearman 0.605 [0.517, 0.693]; magic 0.598), but its "
-    "t lower bound was below the truth in only 83.3% of the pairs: use it to rank, not to bound"
+    "dm ranked the candidates of the benchmark's uniform logs (Spearman 0.668 [0.587, 0.750]; magic 0.662, mdr "
+    "0.757 and mis 0.733 with the binned ratio learner), but its t lower bound was below the truth in only 83.3% "
+    "of the pairs: use it to rank, not to bound"
 )
 _EVIDENCE_BOUND = (
-    "dr's Student-t lower bound was below the truth in 100% of the benchmark's 90 policy-log pairs, but dr ranks "
-    "poorly (Spearman 0.183): use it to bound, not to rank"
+    "dr's Student-t lower bound was below the truth in 100% of the 90 policy-log pairs of the uniform logs, but "
+    "dr ranks poorly (Spearman 0.240): use it to bound, not to rank"
 )
+_EVIDENCE_TARGETED = (
+    "on logs of ltv_uplift run epsilon-greedy (epsilon 0.2 and 0.05) no estimator ranked (dm -0.49 and -0.56: "
+    "its fitted Q follows the logging policy's choices), dr's t bound was unsafe (90.0%, 73.3% below the truth), "
+    "and pdis's t bound was below the truth in 100% of the pairs, far below it (relative error 0.79-0.98)"
+)
+#: The evidence behind each recommended estimator, and the estimators as safe and looser, by lower-bound estimator.
+_EVIDENCE = {RANKING_ESTIMATOR: _EVIDENCE_RANKING, LOWER_BOUND_ESTIMATOR: _EVIDENCE_BOUND,
+             TARGETED_LOWER_BOUND_ESTIMATOR: _EVIDENCE_TARGETED}
+_BOUND_ALTERNATIVES = {LOWER_BOUND_ESTIMATOR: LOWER_BOUND_ALTERNATIVES,
+                       TARGETED_LOWER_BOUND_ESTIMATOR: TARGETED_LOWER_BOUND_ALTERNATIVES}
 
 
 @dataclass(frozen=True)
@@ -160,6 +186,13 @@ RULES: tuple[Rule, ...] = (
         None,
         None,
         "weaker overlap than any the benchmark measured (share 0.0096-0.011, about 200 effective customers per week)",
+    ),
+    Rule(
+        "targeted",
+        f"the logging policy explores little: its smallest action probability averages below {MIN_EXPLORATION:g}",
+        None,
+        TARGETED_LOWER_BOUND_ESTIMATOR,
+        _EVIDENCE_TARGETED,
     ),
     Rule(
         "heavy_tailed",
@@ -233,6 +266,12 @@ def overlap_level(diagnostics: Any) -> tuple[str, str]:
     ]
     if short:
         return "weak", f"{' and '.join(short)}: weaker overlap than any the benchmark measured"
+    exploration = _number(values.get("exploration"))
+    if exploration < MIN_EXPLORATION:  # NaN (diagnostics without the field) skips the rule
+        return "targeted", (
+            f"the logging policy's smallest action probability averages {exploration:.3f} (needs >= "
+            f"{MIN_EXPLORATION:g}): a log of a targeting policy, where no estimator ranked on the benchmark"
+        )
     if not low <= MAX_LOW_PROPENSITY_SHARE:
         return "heavy_tailed", (
             f"{low:.2%} of its decisions were logged with a propensity below {threshold:g} (at most {MAX_LOW_PROPENSITY_SHARE:.0%}): "
@@ -310,9 +349,10 @@ class Advice:
             **asdict(self),
             "summary": self.lines(),
             "ranking_alternatives": list(RANKING_ALTERNATIVES),
-            "lower_bound_alternatives": list(LOWER_BOUND_ALTERNATIVES),
-            "evidence": {"ranking": _EVIDENCE_RANKING, "lower_bound": _EVIDENCE_BOUND},
+            "lower_bound_alternatives": list(_BOUND_ALTERNATIVES.get(self.lower_bound or "", ())),
+            "evidence": {"ranking": _EVIDENCE_RANKING, "lower_bound": _EVIDENCE.get(self.lower_bound or "")},
             "thresholds": {
+                "min_exploration": MIN_EXPLORATION,
                 "max_support_violation_share": MAX_SUPPORT_VIOLATION_SHARE,
                 "min_ess_share": MIN_ESS_SHARE,
                 "min_effective_customers": MIN_EFFECTIVE_CUSTOMERS,
@@ -340,16 +380,18 @@ class Advice:
         if self.ranking is not None:
             missing = f" (not run: add {self.ranking} to --estimators)" if self.ranking in self.not_run else ""
             out.append(
-                f"For ranking {', '.join(self.ranked)}: trust {self.ranking}{missing} ({' and '.join(RANKING_ALTERNATIVES)} "
-                f"ranks alike). Evidence: {_EVIDENCE_RANKING}."
+                f"For ranking {', '.join(self.ranked)}: trust {self.ranking}{missing} ({', '.join(RANKING_ALTERNATIVES)} "
+                f"rank alike). Evidence: {_EVIDENCE_RANKING}."
             )
         elif len(self.ranked) == 1:
             out.append(f"Ranking needs two policies whose overlap allows it; only {self.ranked[0]} does.")
         if self.lower_bound is not None:
             missing = f" (not run: add {self.lower_bound} to --estimators)" if self.lower_bound in self.not_run else ""
+            alternatives = _BOUND_ALTERNATIVES.get(self.lower_bound, ())
+            also = f" ({', '.join(alternatives)} {'is' if len(alternatives) == 1 else 'are'} also safe, and looser)" if alternatives else ""
             out.append(
                 f"For a safe lower bound on {', '.join(self.bounded)}: trust {self.lower_bound}'s Student-t bound"
-                f"{missing} ({', '.join(LOWER_BOUND_ALTERNATIVES)} are also safe, and looser). Evidence: {_EVIDENCE_BOUND}."
+                f"{missing}{also}. Evidence: {_EVIDENCE.get(self.lower_bound, '')}."
             )
         for advice in self.policies:
             untrusted = [what for what, estimator in (("ranking", advice.ranking), ("a lower bound", advice.lower_bound))
@@ -393,7 +435,12 @@ def advise(diagnostics: Mapping[str, Any], estimators: Sequence[str] | None = No
     ranked = tuple(a.policy for a in advices if a.ranking is not None)
     bounded = tuple(a.policy for a in advices if a.lower_bound is not None)
     ranking = RANKING_ESTIMATOR if len(ranked) >= 2 else None
-    lower_bound = LOWER_BOUND_ESTIMATOR if bounded else None
+    # The targeted rule is the log's: every bounded policy of one log has the same estimator; where they
+    # differ, the one safe on every measured log.
+    bound_estimators = {a.lower_bound for a in advices if a.lower_bound is not None}
+    lower_bound = None if not bound_estimators else (
+        bound_estimators.pop() if len(bound_estimators) == 1 else TARGETED_LOWER_BOUND_ESTIMATOR
+    )
     run = None if estimators is None else set(estimators)
     not_run = tuple(name for name in (ranking, lower_bound) if name is not None and run is not None and name not in run)
     caveats = (

@@ -295,6 +295,10 @@ class OverlapDiagnostics:
         True when the behavior probabilities were estimated, not logged.
     low_propensity
         The threshold of :attr:`low_propensity_share`.
+    exploration
+        The logging policy's exploration: the smallest behavior probability among the actions,
+        averaged over the decisions (1/A under uniform logging, epsilon/A under an epsilon-greedy
+        targeting policy); NaN without decisions.  It belongs to the log, not to the target.
     """
 
     n_customers: int
@@ -311,6 +315,7 @@ class OverlapDiagnostics:
     support_violation_share: float
     propensities_estimated: bool
     low_propensity: float = LOW_PROPENSITY
+    exploration: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         """The diagnostics as a plain dictionary (for tables and JSON)."""
@@ -373,4 +378,5 @@ def overlap_diagnostics(
         support_violation_share=share(violation),
         propensities_estimated=episodes.propensities_estimated,
         low_propensity=float(low_propensity),
+        exploration=float(behavior.min(axis=2)[decisions].mean()) if n_decisions else float("nan"),
     )

@@ -9,6 +9,7 @@ from journeygym.ope.advice import (
     MAX_LOW_PROPENSITY_SHARE,
     MIN_EFFECTIVE_CUSTOMERS,
     MIN_ESS_SHARE,
+    MIN_EXPLORATION,
     OVERLAP_LEVELS,
     RANKING_ESTIMATOR,
     RULES,
@@ -26,6 +27,7 @@ BENCHMARK_LIKE = {
     "low_propensity_share": 0.0,
     "support_violation_share": 0.0,
     "propensities_estimated": False,
+    "exploration": 1 / 3,
 }
 
 
@@ -47,6 +49,11 @@ def test_the_rule_table_covers_every_level_in_order():
         ({"ess_per_decision": MIN_EFFECTIVE_CUSTOMERS - 1}, "weak", "it has 99 effective customers per week (needs >= 100)"),
         ({"n_decisions": 0, "ess_per_decision_share": float("nan")}, "weak", "no decision of a subscribed customer"),
         ({"low_propensity_share": 2 * MAX_LOW_PROPENSITY_SHARE}, "heavy_tailed", "2.00% of its decisions"),
+        ({"exploration": 0.05 / 3}, "targeted", "smallest action probability averages 0.017 (needs >= 0.2)"),
+        # Diagnostics written before the log's exploration was recorded skip that rule.
+        ({"exploration": float("nan")}, "adequate", "no support violation"),
+        # Weak overlap before a targeting log: a weak policy is untrusted whatever the log.
+        ({"exploration": 0.01, "ess_per_decision": 1.0}, "weak", "effective customers"),
         # The first rule that matches wins: support violations before weak overlap.
         ({"support_violation_share": 0.5, "ess_per_decision": 1.0}, "unsupported", "never takes"),
     ],
@@ -63,7 +70,7 @@ def test_adequate_overlap_trusts_dm_to_rank_and_dr_to_bound():
     assert advice.lower_bound == LOWER_BOUND_ESTIMATOR == "dr" and advice.bounded == ("never", "always_mens")
     assert advice.lower_bound_field == "lower_bound_t" and advice.not_run == () and advice.caveats == ()
     text = "\n".join(advice.lines())
-    assert "For ranking never, always_mens: trust dm" in text and "Spearman 0.605" in text
+    assert "For ranking never, always_mens: trust dm" in text and "Spearman 0.668" in text
     assert "For a safe lower bound on never, always_mens: trust dr's Student-t bound" in text and "100%" in text
     assert "No estimator can be trusted" not in text
 
@@ -81,6 +88,20 @@ def test_heavy_tails_keep_the_ranking_but_not_the_bound():
     assert advice.ranking == "dm" and advice.ranked == ("a", "b")
     assert advice.lower_bound == "dr" and advice.bounded == ("b",)
     assert any(line.startswith("No estimator can be trusted for a lower bound of a: 20.00%") for line in advice.lines())
+
+
+def test_a_log_of_a_targeting_policy_trusts_no_ranking_and_a_pdis_bound():
+    # ltv_uplift run epsilon-greedy at 0.05: a candidate's per-decision overlap looks adequate, the log does not.
+    advice = advise({"never": diagnostics(exploration=0.0167), "ppo": diagnostics(exploration=0.0167)})
+    assert {a.overlap for a in advice.policies} == {"targeted"}
+    assert advice.ranking is None and advice.ranked == ()
+    assert advice.lower_bound == "pdis" and advice.bounded == ("never", "ppo")
+    text = "\n".join(advice.lines())
+    assert "trust pdis's Student-t bound (is is also safe, and looser)" in text and "no estimator ranked" in text
+    assert "No estimator can be trusted for ranking of never: the logging policy's smallest action probability" in text
+    record = advice.as_dict()
+    assert record["lower_bound_alternatives"] == ["is"] and record["thresholds"]["min_exploration"] == MIN_EXPLORATION
+    assert Advice.from_dict(record) == advice
 
 
 def test_ranking_needs_two_policies_that_allow_it():
@@ -103,7 +124,7 @@ def test_estimators_not_run_and_estimated_propensities_are_said():
 def test_the_record_reads_back_to_the_same_advice():
     advice = advise({"a": diagnostics(), "b": diagnostics(ess_per_decision=3.0)}, estimators=["dr"])
     record = advice.as_dict()
-    assert record["thresholds"]["min_ess_share"] == MIN_ESS_SHARE and record["ranking_alternatives"] == ["magic"]
+    assert record["thresholds"]["min_ess_share"] == MIN_ESS_SHARE and record["ranking_alternatives"] == ["magic", "mdr", "mis"]
     assert Advice.from_dict(record) == advice
 
 
