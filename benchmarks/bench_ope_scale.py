@@ -199,6 +199,7 @@ def main() -> None:
         "--fqe-max-rows", type=positive_int_or_all, default=MAX_FIT_ROWS,
         help=f"rows each week's fitted-Q regressor is fitted on, at most (default {MAX_FIT_ROWS:,}; 'all')",
     )
+    parser.add_argument("--estimator-policies", type=int, default=8, help="policies whose estimators are timed (0: none)")
     parser.add_argument("--ratio-policies", type=int, default=1, help="policies whose state-ratio learner is timed")
     parser.add_argument("--parquet", type=Path, default=None, help="write the log to this Parquet file and read it back")
     parser.add_argument("--seed", type=int, default=0)
@@ -230,7 +231,7 @@ def main() -> None:
     q_values = rng.normal(size=(episodes.n_customers, episodes.horizon, episodes.n_actions))
     state_ratios = rng.exponential(size=(episodes.n_customers, episodes.horizon))
     targets = estimators = 0.0
-    for policy in policies():
+    for policy in policies()[: args.estimator_policies]:
         started = time.perf_counter()
         target = target_probabilities(policy, episodes)
         diagnostics = overlap_diagnostics(episodes, target)
@@ -246,7 +247,7 @@ def main() -> None:
         print(f"{policy.name:<14} estimators {seconds:7.2f} s, target and overlap {target_seconds:6.2f} s; ESS share "
               f"{diagnostics.ess_per_decision_share:.4f}; pdis {found['pdis'].value:.3f}")
     del q_values, state_ratios
-    print(f"8 policies: every estimator but fitted-Q {estimators:.1f} s, target probabilities and overlap {targets:.1f} s "
+    print(f"{args.estimator_policies} policies: every estimator but fitted-Q {estimators:.1f} s, target probabilities and overlap {targets:.1f} s "
           f"(a random Q-hat and random state ratios held throughout); {memory.stage('estimating', size)}")
 
     for policy in policies()[: args.fqe_policies]:

@@ -192,6 +192,18 @@ def test_a_week_with_more_rows_than_the_cap_is_fitted_on_a_seeded_subset(tiny_ta
         fit_q_iteration(episodes, max_fit_rows=2.5)
 
 
+def test_the_default_model_s_q_values_are_scikit_learn_s_predictions_bit_for_bit(tiny_target: TablePolicy) -> None:
+    from journeygym.ope.fitted_q import encode
+
+    episodes = simulate(1500, seed=12)
+    fitted = fit_q_evaluation(episodes, target_probabilities(tiny_target, episodes), gamma=0.9, seed=1)
+    subscribed = episodes.observations[:, 0, COLUMNS["subscribed"]] > 0.5
+    observations = episodes.observations[subscribed, 0]
+    for action in range(2):
+        features = encode(observations, np.full(observations.shape[0], action), 2, fitted.encoding)
+        np.testing.assert_array_equal(fitted.q_values[subscribed, 0, action], fitted.regressors[0].predict(features))
+
+
 def test_a_regressor_of_ones_own_is_cloned_per_week_with_its_encoding() -> None:
     episodes = simulate(2000, seed=8)
     ridge = Ridge(alpha=0.1)
