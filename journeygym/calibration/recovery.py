@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from journeygym.datasets.hillstrom import ARMS, HILLSTROM_COLUMNS
+from journeygym.datasets.hillstrom import ARMS, coded_table
 from journeygym.datasets.transactions import load_transactions
 from journeygym.calibration.weekly import weekly_observations
-from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, ZIP_CODES, cell_covariates, design_matrix
+from journeygym.datasets.hillstrom_columns import table_design
 from journeygym.envs.kernel import PopulationState
 from journeygym.envs.parameters import CONTACT_RULE_FIELDS, DynamicsParameters, ParameterDraws, ScenarioAssumptions
 from journeygym.envs.population_env import CustomerPopulationVectorEnv
@@ -70,10 +70,6 @@ def _population_env(
     env = CustomerPopulationVectorEnv(num_envs=int(n_customers), params="mean", artifact=draws, scenario=scenario)
     env.reset(seed=seed)
     return env
-
-
-def _labels(levels: tuple[str, ...], codes: np.ndarray) -> pd.Series:
-    return pd.Series(np.asarray(levels, dtype=object)[codes]).astype(str)
 
 
 def simulate_trial(
@@ -113,18 +109,7 @@ def simulate_trial(
         visit |= info["visited"]
         conversion |= info["purchased"]
         spend += info["spend"]
-    cells = cell_covariates(customers.profile)
-    columns = {
-        "recency": cells["recency"], "history_segment": _labels(HISTORY_SEGMENTS, customers.segment),
-        "history": customers.continuous, "mens": cells["mens"], "womens": cells["womens"],
-        "zip_code": _labels(ZIP_CODES, cells["zip_code"]), "newbie": cells["newbie"],
-        "channel": _labels(CHANNELS, cells["channel"]), "segment": _labels(ARMS, arm),
-        "visit": visit.astype(np.int64), "conversion": conversion.astype(np.int64), "spend": spend,
-    }
-    table = pd.DataFrame({name: columns[name] for name in HILLSTROM_COLUMNS})
-    codes = {"segment_idx": customers.segment, "zip_idx": cells["zip_code"], "channel_idx": cells["channel"], "arm": arm}
-    for name, values in codes.items():
-        table[name] = np.asarray(values, dtype=np.int64)
+    table = coded_table(customers.profile, customers.segment, customers.continuous, arm, visit, conversion, spend)
     return table
 
 
@@ -164,7 +149,7 @@ def true_two_week_uplift(
     kind = "purchase" if outcome == "conversion" else "visit"
     response = compile_response(parameters, assumptions)
     recency, segment = (trial[column].to_numpy(dtype=np.int64) for column in ("recency", "segment_idx"))
-    design = design_matrix(recency, *(trial[c] for c in ("history", "mens", "womens", "newbie", "zip_idx", "channel_idx")))
+    design = table_design(trial)
     static_logit = (
         (design - parameters.covariate_means) @ getattr(parameters, f"{kind}_covariate_effects")
         + getattr(parameters, f"{kind}_segment_offset")[segment]

@@ -32,8 +32,8 @@ from journeygym.datasets.hillstrom_columns import (
     COVARIATE_NAMES,
     HISTORY_SEGMENTS,
     RECENCY_MONTHS,
-    design_matrix,
     fit_hillstrom_population,
+    table_design,
 )
 from journeygym.datasets.log import Dataset, load_dataset
 from journeygym.datasets.spec import DatasetSpec
@@ -115,9 +115,7 @@ def hillstrom_trial(table: pd.DataFrame) -> CalibrationTrial:
             "recency_group": recency_groups(table["recency"].to_numpy()),
         }
     )
-    design = design_matrix(
-        table["recency"], table["history"], table["mens"], table["womens"], table["newbie"], table["zip_idx"], table["channel_idx"]
-    )
+    design = table_design(table)
     months = np.asarray(RECENCY_MONTHS)
     return CalibrationTrial(
         frame=frame,

@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES
+from journeygym.datasets.hillstrom_columns import CHANNELS, HISTORY_SEGMENTS, RECENCY_MONTHS, ZIP_CODES, cell_covariates
 from journeygym.errors import DataValidationError
 from journeygym.files import sha256_of_file
 
@@ -446,3 +446,43 @@ def _add_codes(table: pd.DataFrame) -> pd.DataFrame:
         lookup = {level: index for index, level in enumerate(_LEVELS[column])}
         table[code] = table[column].map(lookup).astype(np.int64)
     return table.reset_index(drop=True)
+
+
+def _labels(levels: tuple[str, ...], codes: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(levels, dtype=object)[codes]).astype(str)
+
+
+def coded_table(
+    profile: np.ndarray, segment: np.ndarray, history: np.ndarray, arm: np.ndarray,
+    visit: np.ndarray, conversion: np.ndarray, spend: np.ndarray,
+) -> pd.DataFrame:
+    """A table with the columns, codings and dtypes of :func:`load_hillstrom`, from simulated customers.
+
+    Parameters
+    ----------
+    profile, segment, history
+        Each customer's profile of the built-in population (its covariate cell), history segment and
+        past-year spend (``PopulationState.profile``, ``.segment``, ``.continuous``).
+    arm
+        Each customer's arm, an index into :data:`ARMS`.
+    visit, conversion, spend
+        The outcomes over the trial's window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The twelve published columns, then ``segment_idx``, ``zip_idx``, ``channel_idx`` and ``arm``.
+    """
+    cells = cell_covariates(profile)
+    columns = {
+        "recency": cells["recency"], "history_segment": _labels(HISTORY_SEGMENTS, segment),
+        "history": history, "mens": cells["mens"], "womens": cells["womens"],
+        "zip_code": _labels(ZIP_CODES, cells["zip_code"]), "newbie": cells["newbie"],
+        "channel": _labels(CHANNELS, cells["channel"]), "segment": _labels(ARMS, arm),
+        "visit": np.asarray(visit).astype(np.int64), "conversion": np.asarray(conversion).astype(np.int64), "spend": spend,
+    }
+    table = pd.DataFrame({name: columns[name] for name in HILLSTROM_COLUMNS})
+    codes = {"segment_idx": segment, "zip_idx": cells["zip_code"], "channel_idx": cells["channel"], "arm": arm}
+    for name, values in codes.items():
+        table[name] = np.asarray(values, dtype=np.int64)
+    return table

@@ -89,6 +89,16 @@ def design_matrix(
     return np.stack(columns, axis=1)
 
 
+#: The columns of a table coded as :func:`~journeygym.datasets.hillstrom.load_hillstrom` codes it that
+#: :func:`design_matrix` reads, in its argument order.
+DESIGN_COLUMNS: tuple[str, ...] = ("recency", "history", "mens", "womens", "newbie", "zip_idx", "channel_idx")
+
+
+def table_design(table: pd.DataFrame) -> np.ndarray:
+    """:func:`design_matrix` of a table with the coded columns of :data:`DESIGN_COLUMNS`."""
+    return design_matrix(*(table[column] for column in DESIGN_COLUMNS))
+
+
 #: Shape of the joint table of the categorical covariates (recency 1..12, history segment, mens, womens,
 #: newbie, zip_code, channel): the population's profiles, in C order.
 POPULATION_CELL_SHAPE: tuple[int, ...] = (len(RECENCY_MONTHS), len(HISTORY_SEGMENTS), 2, 2, 2, len(ZIP_CODES), len(CHANNELS))

@@ -13,7 +13,7 @@ from journeygym.arguments import option_setting
 from journeygym.errors import DataValidationError
 from journeygym.calibration.uplift.trial import UpliftTrial
 from journeygym.calibration.inputs import CalibrationTrial
-from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, HISTORY_SEGMENTS, design_matrix
+from journeygym.datasets.hillstrom_columns import COVARIATE_NAMES, DESIGN_COLUMNS, HISTORY_SEGMENTS, table_design
 
 __all__ = ["require_columns", "trial_from_calibration", "trial_from_frame", "trial_from_hillstrom"]
 
@@ -246,11 +246,9 @@ def trial_from_hillstrom(
         raise DataValidationError(f"trial_from_hillstrom: outcome must be 'visit' or 'conversion'; received {outcome!r}.")
     if arms not in ("split", "any"):
         raise DataValidationError(f"trial_from_hillstrom: arms must be 'split' or 'any'; received {arms!r}.")
-    required = ("recency", "history", "mens", "womens", "newbie", "zip_idx", "channel_idx", "segment_idx", "arm", outcome)
+    required = (*DESIGN_COLUMNS, "segment_idx", "arm", outcome)
     require_columns(table, required, "trial_from_hillstrom (load the table with load_hillstrom)")
-    covariates = design_matrix(
-        table["recency"], table["history"], table["mens"], table["womens"], table["newbie"], table["zip_idx"], table["channel_idx"]
-    )
+    covariates = table_design(table)
     arm = table["arm"].to_numpy()
     arm_names: tuple[str, ...] = ("No E-Mail", "Mens E-Mail", "Womens E-Mail")
     if arms == "any":
