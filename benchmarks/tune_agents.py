@@ -129,6 +129,13 @@ GRIDS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "nstep8": {"n_steps": 8},
         },
     },
+    "dqn-double": {
+        "ppo": {},
+        "dqn": {
+            "double": {"double_q": True},
+            "double-envs128-freq2": {"double_q": True, "n_envs": 128, "train_freq": 2},
+        },
+    },
 }
 NOBODY = 0.001
 EVERYBODY_SHARE = 0.9

@@ -100,7 +100,7 @@ def load_agent(cls: type[Agent], path: str | os.PathLike[str]) -> Agent:
     agent.final_email_price = lagrangian.get("final_email_price")
     agent.preference_offset = float(lagrangian.get("preference_offset", 0.0))
     agent.price_record = lagrangian.get("price_record")
-    agent.model = cls.algorithm().load(directory / "model.zip", device=agent.device)
+    agent.model = agent.algorithm_class().load(directory / "model.zip", device=agent.device)
     if agent.belief_features:
         model = load_artifact(directory / "belief_model.npz")
         agent._belief_model = model

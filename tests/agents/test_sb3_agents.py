@@ -24,6 +24,7 @@ def factory(draws):
     [
         (PPOAgent, {"n_envs": 8, "n_epochs": 2}, 8 * HORIZON * 2),
         (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16}, 8 * HORIZON * 2),
+        (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16, "double_q": True}, 8 * HORIZON * 2),
     ],
 )
 def test_agent_trains_acts_and_round_trips_through_save_and_load(synthetic_draws, tmp_path, agent_class, kwargs, timesteps):
@@ -37,6 +38,7 @@ def test_agent_trains_acts_and_round_trips_through_save_and_load(synthetic_draws
         assert (tmp_path / "agent" / name).is_file()
     loaded = agent_class.load(tmp_path / "agent")
     assert loaded.get_params() == agent.get_params()
+    assert type(loaded.model) is type(agent.model) is agent.algorithm_class()
 
     runs = [
         rollout(AgentPolicy(a), n_customers=50, seed=3, artifact=synthetic_draws, params=0, horizon=HORIZON)
@@ -159,3 +161,25 @@ def test_the_learning_rate_schedule_is_linear_by_default_for_ppo_and_checked(syn
     assert constant.model.learning_rate == 5e-3
     with pytest.raises(ValueError, match="learning_rate_schedule received 'cosine'"):
         PPOAgent(learning_rate_schedule="cosine")
+
+
+def test_double_q_values_the_online_networks_choice_with_the_target_network(synthetic_draws):
+    import torch
+    from stable_baselines3 import DQN
+
+    from journeygym.agents.double_dqn import DoubleDQN
+
+    agent = DQNAgent(n_envs=8, learning_starts=16, buffer_size=1000, batch_size=16, double_q=True, learning_curve=None)
+    agent.fit(factory(synthetic_draws), 8 * HORIZON * 2, seed=0)
+    model = agent.model
+    assert isinstance(model, DoubleDQN) and DQNAgent(learning_curve=None).algorithm_class() is DQN
+    with torch.no_grad():
+        for parameter in model.q_net_target.parameters():  # the two networks now disagree
+            parameter.add_(torch.randn_like(parameter))
+        states = torch.as_tensor(np.random.default_rng(0).random((64, model.observation_space.shape[0])), dtype=torch.float32)
+        online, target = model.q_net(states), model.q_net_target(states)
+        expected = target.gather(1, online.argmax(dim=1, keepdim=True))
+        torch.testing.assert_close(model._next_state_values(states), expected)
+        assert not torch.allclose(expected, target.max(dim=1, keepdim=True).values)  # not DQN's maximum
+    with pytest.raises(ValueError, match="double_q received 'yes'"):
+        DQNAgent(double_q="yes")
