@@ -363,6 +363,10 @@ class SB3Agent:
             Path(self.tensorboard_log).mkdir(parents=True, exist_ok=True)
             formats = ["csv", "tensorboard"] + (["stdout"] if self.verbose else [])
             self.model.set_logger(configure(self.tensorboard_log, formats))
+        else:  # SB3's own default logger would leave an empty SB3-<date> folder in the temp directory per fit
+            from stable_baselines3.common.logger import Logger, make_output_format
+
+            self.model.set_logger(Logger(None, [make_output_format("stdout", "")] if self.verbose else []))
         callbacks = []
         if target is not None:
             from journeygym.agents.sb3_wrappers import DualAscentCallback

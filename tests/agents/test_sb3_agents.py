@@ -183,3 +183,14 @@ def test_double_q_values_the_online_networks_choice_with_the_target_network(synt
         assert not torch.allclose(expected, target.max(dim=1, keepdim=True).values)  # not DQN's maximum
     with pytest.raises(ValueError, match="double_q received 'yes'"):
         DQNAgent(double_q="yes")
+
+
+def test_training_without_a_log_directory_writes_nothing_to_the_temp_directory(synthetic_draws, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    PPOAgent(n_envs=8, n_epochs=1, learning_curve=None).fit(factory(synthetic_draws), 8 * HORIZON, seed=0)
+    DQNAgent(n_envs=8, learning_starts=8, buffer_size=100, batch_size=8, learning_curve=None).fit(
+        factory(synthetic_draws), 8 * HORIZON, seed=0
+    )
+    assert list(tmp_path.iterdir()) == []
