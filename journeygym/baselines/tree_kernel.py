@@ -31,33 +31,63 @@ __all__ = ["TreeEnsembleKernel"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _sum_trees(  # type: ignore[no-untyped-def]
-    X, has_missing, tree_starts, roots, depths, value, feature, threshold, children, missing_left, is_leaf, baselines, out
+def _feature(X, i, f, hot):  # type: ignore[no-untyped-def]
+    """Feature ``f`` of row ``i``: a column of ``X``, or past its last column a one-hot block with ``hot`` set."""
+    if f < X.shape[1]:
+        return np.float64(X[i, f])
+    return 1.0 if f - X.shape[1] == hot else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _tree_sum(  # type: ignore[no-untyped-def]
+    X, i, hot, first, last, total, has_missing, roots, depths, value, feature, threshold, children, missing_left, is_leaf
 ):
-    """``out[m, i]``: model m's baseline plus the leaf values of its trees for row i, summed in tree order.
+    """``total`` plus the leaf values of trees ``first .. last - 1`` for row ``i`` (see :func:`_feature`), in tree order.
 
     Without missing values the descent is branch-free: a leaf is its own child,
     so every tree takes its depth's steps and ``x > threshold`` picks the child.
     With them (``has_missing``) a missing value follows ``missing_go_to_left``.
     """
-    n_models = baselines.size
-    for i in range(X.shape[0]):
-        for m in range(n_models):
-            total = baselines[m]
-            for t in range(tree_starts[m], tree_starts[m + 1]):
-                node = roots[t]
-                if has_missing:
-                    while not is_leaf[node]:
-                        x = np.float64(X[i, feature[node]])
-                        if np.isnan(x):
-                            node = children[node, 0] if missing_left[node] else children[node, 1]
-                        else:
-                            node = children[node, np.int64(x > threshold[node])]
+    for t in range(first, last):
+        node = roots[t]
+        if has_missing:
+            while not is_leaf[node]:
+                x = _feature(X, i, feature[node], hot)
+                if np.isnan(x):
+                    node = children[node, 0] if missing_left[node] else children[node, 1]
                 else:
-                    for _ in range(depths[t]):
-                        node = children[node, np.int64(np.float64(X[i, feature[node]]) > threshold[node])]
-                total += value[node]
-            out[m, i] = total
+                    node = children[node, np.int64(x > threshold[node])]
+        else:
+            for _ in range(depths[t]):
+                node = children[node, np.int64(_feature(X, i, feature[node], hot) > threshold[node])]
+        total += value[node]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum_trees(  # type: ignore[no-untyped-def]
+    X, has_missing, tree_starts, roots, depths, value, feature, threshold, children, missing_left, is_leaf, baselines, out
+):
+    """``out[m, i]``: model m's baseline plus the leaf values of its trees for row i, summed in tree order."""
+    for i in range(X.shape[0]):
+        for m in range(baselines.size):
+            out[m, i] = _tree_sum(
+                X, i, -1, tree_starts[m], tree_starts[m + 1], baselines[m], has_missing,
+                roots, depths, value, feature, threshold, children, missing_left, is_leaf,
+            )
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum_trees_per_action(  # type: ignore[no-untyped-def]
+    X, has_missing, tree_starts, roots, depths, value, feature, threshold, children, missing_left, is_leaf, baselines, out
+):
+    """``out[i, a]``: the one model's raw prediction for row i of ``X`` with action ``a``'s one-hot appended."""
+    for i in range(X.shape[0]):
+        for a in range(out.shape[1]):
+            out[i, a] = _tree_sum(
+                X, i, a, tree_starts[0], tree_starts[1], baselines[0], has_missing,
+                roots, depths, value, feature, threshold, children, missing_left, is_leaf,
+            )
 
 
 def _estimator(pipeline: Any) -> Any:
@@ -156,3 +186,21 @@ class TreeEnsembleKernel:
         raw = np.empty((len(self._links), features.shape[0]))
         _sum_trees(features, bool(np.isnan(features).any()), *self._tables, *self._missing, self._baselines, raw)
         return np.column_stack([link(raw[m]) for m, link in enumerate(self._links)])
+
+    def predict_per_action(self, observations: np.ndarray, n_actions: int) -> np.ndarray:
+        """``(n, n_actions)``: the one bare model's prediction for every row with every action's one-hot appended.
+
+        The same numbers as ``predict`` on ``np.hstack([observations, one_hot(a)])`` for each action
+        ``a`` (the fitted-Q ``"one_hot"`` encoding), without building those rows.
+        """
+        if not self.compiled or len(self._links) != 1 or self._feature_step is not None:
+            raise ValueError(
+                "TreeEnsembleKernel.predict_per_action: expected one compiled model without a feature step; "
+                f"received {len(self.pipelines)} model(s), compiled={self.compiled}."
+            )
+        features = np.asarray(observations)
+        if features.dtype not in (np.float32, np.float64):
+            features = features.astype(np.float64)
+        raw = np.empty((features.shape[0], int(n_actions)))
+        _sum_trees_per_action(features, bool(np.isnan(features).any()), *self._tables, *self._missing, self._baselines, raw)
+        return self._links[0](raw)

@@ -23,23 +23,33 @@ from journeygym.ope.formulas import EstimatorTerms, ratio_of_sums
 
 __all__ = ["bootstrap_values", "percentile_interval", "resample_counts"]
 
-#: Largest number of (replicate, customer) counts held at once (32 MiB of float64).
-CHUNK_ELEMENTS = 1 << 22
+#: (replicate, customer) counts drawn by one call of the generator.  The draws depend on it (the bounded
+#: integer generator discards a half-used 32-bit word at the end of each call), so it is fixed.
+DRAW_ELEMENTS = 1 << 22
+#: (replicate, customer) counts multiplied with the terms at once (256 MiB of float64).  Each block reads every
+#: estimator's terms once: a million customers took 50 passes of four replicates at DRAW_ELEMENTS, each a
+#: memory-bound product, and take 7 here (``benchmarks/bench_ope_scale.py``).  Blocks hold whole draws, so the
+#: counts, and the replicates, are those of a block of one draw.
+BLOCK_ELEMENTS = 1 << 25
 
 
 def resample_counts(n_customers: int, n_bootstrap: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Multinomial resampling counts, ``(b, N)`` float64 chunks whose ``b`` add up to ``n_bootstrap``.
+    """Multinomial resampling counts, ``(b, N)`` float64 blocks whose ``b`` add up to ``n_bootstrap``.
 
     Each row counts how often each customer is drawn in N draws with
     replacement (drawn as N uniform indices, then counted: the same
     distribution as ``rng.multinomial``, faster for large N).
     """
-    rows_per_chunk = max(1, CHUNK_ELEMENTS // n_customers)
-    for start in range(0, n_bootstrap, rows_per_chunk):
-        rows = min(rows_per_chunk, n_bootstrap - start)
-        draws = rng.integers(0, n_customers, size=(rows, n_customers))
-        draws += np.arange(rows)[:, None] * n_customers
-        yield np.bincount(draws.ravel(), minlength=rows * n_customers).reshape(rows, n_customers).astype(np.float64)
+    rows_per_draw = max(1, DRAW_ELEMENTS // n_customers)
+    rows_per_block = max(1, BLOCK_ELEMENTS // (n_customers * rows_per_draw)) * rows_per_draw
+    for block_start in range(0, n_bootstrap, rows_per_block):
+        counts = np.empty((min(rows_per_block, n_bootstrap - block_start), n_customers))
+        for start in range(0, counts.shape[0], rows_per_draw):
+            rows = min(rows_per_draw, counts.shape[0] - start)
+            draws = rng.integers(0, n_customers, size=(rows, n_customers))
+            draws += np.arange(rows)[:, None] * n_customers
+            counts[start : start + rows] = np.bincount(draws.ravel(), minlength=rows * n_customers).reshape(rows, n_customers)
+        yield counts
 
 
 def bootstrap_values(

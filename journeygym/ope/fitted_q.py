@@ -164,22 +164,26 @@ def encode(observations: np.ndarray, actions: np.ndarray, n_actions: int, encodi
 def _all_action_values(
     regressor: Any, observations: np.ndarray, n_actions: int, encoding: str, subscribed_column: int
 ) -> np.ndarray:
-    """``(n, A)`` predictions for every action, stacked in one call per block of rows; unsubscribed rows get action 0's value.
+    """``(n, A)`` predictions for every action; unsubscribed rows get action 0's value.
 
-    A block holds at most :data:`~journeygym.ope.episodes.CHUNK_ROWS` stacked rows, so a week of a million
-    customers is not encoded for every action at once.
+    A gradient-boosting regressor predicts through the compiled kernel (scikit-learn's numbers, bit for
+    bit), on the ``"one_hot"`` encoding every action straight from the observation.  Other regressors
+    predict stacked encoded rows, one call per block of at most :data:`~journeygym.ope.episodes.CHUNK_ROWS`
+    rows, so a week of a million customers is not encoded for every action at once.
     """
-    n = observations.shape[0]
-    values = np.empty((n, n_actions))
-    step = max(1, CHUNK_ROWS // n_actions)
-    # A gradient-boosting regressor predicts through the compiled kernel (scikit-learn's numbers, bit for bit).
     kernel = TreeEnsembleKernel([regressor]) if isinstance(regressor, HistGradientBoostingRegressor) else None
-    predict = regressor.predict if kernel is None or not kernel.compiled else (lambda rows: kernel.predict(rows)[:, 0])
-    for start in range(0, n, step):
-        part = observations[start : start + step]
-        m = part.shape[0]
-        stacked = encode(np.tile(part, (n_actions, 1)), np.repeat(np.arange(n_actions), m), n_actions, encoding)
-        values[start : start + m] = np.asarray(predict(stacked), dtype=np.float64).reshape(n_actions, m).T
+    if kernel is not None and kernel.compiled and encoding == "one_hot":
+        values = kernel.predict_per_action(observations, n_actions)
+    else:
+        predict = regressor.predict if kernel is None or not kernel.compiled else (lambda rows: kernel.predict(rows)[:, 0])
+        n = observations.shape[0]
+        values = np.empty((n, n_actions))
+        step = max(1, CHUNK_ROWS // n_actions)
+        for start in range(0, n, step):
+            part = observations[start : start + step]
+            m = part.shape[0]
+            stacked = encode(np.tile(part, (n_actions, 1)), np.repeat(np.arange(n_actions), m), n_actions, encoding)
+            values[start : start + m] = np.asarray(predict(stacked), dtype=np.float64).reshape(n_actions, m).T
     unsubscribed = observations[:, subscribed_column] <= 0.5
     values[unsubscribed] = values[unsubscribed, :1]
     return values

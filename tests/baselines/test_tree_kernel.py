@@ -85,3 +85,34 @@ def test_models_outside_the_kernel_are_predicted_by_scikit_learn() -> None:
     assert TreeEnsembleKernel([regressor]).compiled
     with pytest.raises(ValueError, match="at least one fitted pipeline"):
         TreeEnsembleKernel([])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), with_nan=st.booleans(), float32=st.booleans(), n_actions=st.integers(1, 4))
+def test_per_action_predictions_are_those_of_the_one_hot_rows(seed: int, with_nan: bool, float32: bool, n_actions: int) -> None:
+    rng = np.random.default_rng(seed)
+    observations = rng.normal(size=(500, 3))
+    observations[:, 1] = rng.integers(0, 3, size=500)  # ties at the thresholds
+    actions = rng.integers(0, n_actions, size=500)
+    target = observations[:, 0] + 2.0 * (actions == n_actions - 1) + rng.normal(size=500)
+    if with_nan:
+        observations[rng.random(observations.shape) < 0.1] = np.nan
+    if float32:
+        observations = observations.astype(np.float32)
+    one_hot = np.eye(n_actions)[actions]
+    regressor = HistGradientBoostingRegressor(max_iter=6, max_leaf_nodes=7, random_state=seed).fit(
+        np.hstack([observations.astype(np.float64), one_hot]), target
+    )
+    kernel = TreeEnsembleKernel([regressor])
+    out = kernel.predict_per_action(observations, n_actions)
+    for action in range(n_actions):
+        rows = np.hstack([observations.astype(np.float64), np.tile(np.eye(n_actions)[action], (500, 1))])
+        assert np.array_equal(out[:, action], regressor.predict(rows))
+
+
+def test_per_action_predictions_need_one_bare_compiled_model() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    regressor = HistGradientBoostingRegressor(max_iter=2).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match=r"received 2 model\(s\), compiled=True"):
+        TreeEnsembleKernel([regressor, regressor]).predict_per_action(X[:, :2], 1)

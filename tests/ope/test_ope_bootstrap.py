@@ -10,13 +10,19 @@ from journeygym.ope.bootstrap import bootstrap_values, percentile_interval, resa
 from journeygym.ope.formulas import EstimatorTerms
 
 
-def test_counts_resample_every_customer_n_times_in_chunks(monkeypatch) -> None:
-    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 3 * 50)
-    chunks = list(resample_counts(50, 10, np.random.default_rng(0)))
-    assert [chunk.shape for chunk in chunks] == [(3, 50), (3, 50), (3, 50), (1, 50)]
-    counts = np.concatenate(chunks)
+def test_counts_resample_every_customer_n_times_in_blocks_of_whole_draws(monkeypatch) -> None:
+    monkeypatch.setattr(bootstrap, "DRAW_ELEMENTS", 3 * 50)
+    monkeypatch.setattr(bootstrap, "BLOCK_ELEMENTS", 7 * 50)  # two draws of 3 rows a block
+    blocks = list(resample_counts(50, 10, np.random.default_rng(0)))
+    assert [block.shape for block in blocks] == [(6, 50), (4, 50)]
+    counts = np.concatenate(blocks)
     np.testing.assert_array_equal(counts.sum(axis=1), 50)
     assert counts.min() >= 0 and np.all(counts == np.round(counts))
+    # The counts are those of one draw at a time, whatever the block: the block size changes no number.
+    monkeypatch.setattr(bootstrap, "BLOCK_ELEMENTS", 1)
+    singles = list(resample_counts(50, 10, np.random.default_rng(0)))
+    assert [block.shape[0] for block in singles] == [3, 3, 3, 1]
+    np.testing.assert_array_equal(np.concatenate(singles), counts)
 
 
 def test_counts_have_the_multinomial_moments() -> None:
