@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import numba
 import numpy as np
 
 from journeygym.ope.formulas import EstimatorTerms, ratio_of_sums
@@ -33,6 +34,15 @@ DRAW_ELEMENTS = 1 << 22
 BLOCK_ELEMENTS = 1 << 25
 
 
+@numba.njit(cache=True, nogil=True)
+def _count_draws(draws, counts):  # type: ignore[no-untyped-def]
+    """``counts[r, i] += 1`` for every draw ``i`` of row ``r`` (np.bincount per row, without its int64 copy)."""
+    for r in range(draws.shape[0]):
+        row = counts[r]
+        for j in range(draws.shape[1]):
+            row[draws[r, j]] += 1.0
+
+
 def resample_counts(n_customers: int, n_bootstrap: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Multinomial resampling counts, ``(b, N)`` float64 blocks whose ``b`` add up to ``n_bootstrap``.
 
@@ -43,12 +53,10 @@ def resample_counts(n_customers: int, n_bootstrap: int, rng: np.random.Generator
     rows_per_draw = max(1, DRAW_ELEMENTS // n_customers)
     rows_per_block = max(1, BLOCK_ELEMENTS // (n_customers * rows_per_draw)) * rows_per_draw
     for block_start in range(0, n_bootstrap, rows_per_block):
-        counts = np.empty((min(rows_per_block, n_bootstrap - block_start), n_customers))
+        counts = np.zeros((min(rows_per_block, n_bootstrap - block_start), n_customers))
         for start in range(0, counts.shape[0], rows_per_draw):
             rows = min(rows_per_draw, counts.shape[0] - start)
-            draws = rng.integers(0, n_customers, size=(rows, n_customers))
-            draws += np.arange(rows)[:, None] * n_customers
-            counts[start : start + rows] = np.bincount(draws.ravel(), minlength=rows * n_customers).reshape(rows, n_customers)
+            _count_draws(rng.integers(0, n_customers, size=(rows, n_customers)), counts[start : start + rows])
         yield counts
 
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
-from journeygym.ope.weights import cumulative_weights, importance_ratios
+from journeygym.ope.weights import cumulative_weights, importance_ratios, ratios_of_checked_target
 
 __all__ = [
     "ESTIMATORS",
@@ -215,7 +215,7 @@ def reweighted_log(
         logged_q[~episodes.mask] = 0.0
         state_values = np.einsum("nha,nha->nh", target, q_values)
         state_values[~episodes.mask] = 0.0
-    ratios = importance_ratios(episodes, target)
+    ratios = ratios_of_checked_target(episodes, target)
     if state_ratios is not None:
         marginal = state_ratios * ratios
         marginal[~episodes.mask] = 0.0

@@ -56,7 +56,7 @@ import numpy as np
 from journeygym.messages import did_you_mean
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.target import checked_target_array
-from journeygym.ope.weights import effective_sample_size, importance_ratios
+from journeygym.ope.weights import effective_sample_size, ratios_of_checked_target
 
 __all__ = [
     "DEFAULT_BINS",
@@ -420,7 +420,7 @@ def fit_state_ratios(
         predict = _binned(belief_state(episodes, artifact, scenario) if state is None else state, int(n_bins))
     else:
         predict = _regression(episodes.observations, state, seed, n_threads)
-    ratios, clipped = _recursion(episodes, importance_ratios(episodes, target), clip, predict)
+    ratios, clipped = _recursion(episodes, ratios_of_checked_target(episodes, target), clip, predict)
     later = episodes.mask[:, 1:]
     ess = effective_sample_size(ratios, episodes.mask) / np.maximum(episodes.mask.sum(axis=0), 1)
     logged = episodes.mask.any(axis=0)

@@ -115,13 +115,14 @@ def checked_target_array(target: Any, episodes: LoggedEpisodes, label: str = "ta
             f"{label}: received shape {array.shape}, expected {expected} (N customers, H weeks, A actions); compute "
             "it with journeygym.ope.target_probabilities(policy, episodes)."
         )
-    if not np.isfinite(array).all() or np.any(array < 0):
+    # Two passes, no (N, H, A) temporary: a NaN or an infinity makes its row's sum non-finite.
+    sums = array.sum(axis=2)
+    if not np.isfinite(sums).all() or (array.size and array.min() < 0):
         raise OPEInputError(
             f"{label}: received non-finite or negative values; expected probabilities in [0, 1] "
             "(journeygym.ope.target_probabilities returns them)."
         )
-    # Sums over the actions, not a copy of the logged rows: this check runs once per estimator call.
-    wrong = (np.abs(array.sum(axis=2) - 1.0) > _SUM_TOLERANCE) & episodes.mask
+    wrong = (np.abs(sums - 1.0) > _SUM_TOLERANCE) & episodes.mask
     if wrong.any():
         raise OPEInputError(
             f"{label}: {int(wrong.sum())} logged weeks have probabilities that do not sum to 1 (first: "

@@ -18,12 +18,21 @@ import numpy as np
 from journeygym.ope.episodes import LoggedEpisodes, OPEInputError
 from journeygym.ope.target import checked_target_array
 
-__all__ = ["cumulative_weights", "effective_sample_size", "importance_ratios", "logged_target_probabilities"]
+__all__ = [
+    "cumulative_weights",
+    "effective_sample_size",
+    "importance_ratios",
+    "logged_target_probabilities",
+    "ratios_of_checked_target",
+]
 
 
 def logged_target_probabilities(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
     """``(N, H)`` the target's probability ``pi(a_t | s_t)`` of each logged action (1 in padding)."""
-    target = checked_target_array(target, episodes, "target probabilities")
+    return _logged_target(episodes, checked_target_array(target, episodes, "target probabilities"))
+
+
+def _logged_target(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
     chosen = np.take_along_axis(target, episodes.actions[:, :, None], axis=2)[:, :, 0]
     chosen[~episodes.mask] = 1.0  # a fresh array: set in place, no second (N, H) copy
     return chosen
@@ -46,7 +55,15 @@ def importance_ratios(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarra
         If the episodes carry no behavior probabilities or ``target`` has the
         wrong shape or invalid values.
     """
-    ratios = logged_target_probabilities(episodes, target)
+    return ratios_of_checked_target(episodes, checked_target_array(target, episodes, "target probabilities"))
+
+
+def ratios_of_checked_target(episodes: LoggedEpisodes, target: np.ndarray) -> np.ndarray:
+    """:func:`importance_ratios` of a target that :func:`~journeygym.ope.target.checked_target_array` returned.
+
+    For callers that have checked the target already: the check reads the whole ``(N, H, A)`` array.
+    """
+    ratios = _logged_target(episodes, target)
     # LoggedEpisodes.with_behavior guarantees mu > 0 for every logged action.
     mu = episodes.logged_propensities
     mu[~episodes.mask] = 1.0

@@ -146,6 +146,15 @@ def test_bad_target_shapes_and_missing_propensities_raise():
         importance_ratios(episodes, np.ones((3, 2)))
     with pytest.raises(OPEInputError, match="non-finite or negative"):
         importance_ratios(episodes, np.full((3, 2, 2), -0.5))
+    for bad in (np.nan, np.inf, -np.inf):
+        target = np.full((3, 2, 2), 0.5)
+        target[2, 1, 0] = bad
+        with pytest.raises(OPEInputError, match="non-finite or negative"):
+            importance_ratios(episodes, target)
+    summing_to_one = np.full((3, 2, 2), 0.5)
+    summing_to_one[1, 0] = [1.5, -0.5]  # its week sums to 1: only the sign gives it away
+    with pytest.raises(OPEInputError, match="non-finite or negative"):
+        importance_ratios(episodes, summing_to_one)
     bare = make_episodes([[0, 0]], np.full((1, 2, 2), 0.5))
     from dataclasses import replace
 
