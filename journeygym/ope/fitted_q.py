@@ -341,7 +341,7 @@ def _check_common(episodes: Any, gamma: Any, seed: Any, n_threads: Any, max_fit_
 
 def _fit_backward(
     episodes: LoggedEpisodes,
-    state_value: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
+    state_value: Callable[[np.ndarray, slice | np.ndarray, int], np.ndarray],
     method: Literal["evaluation", "iteration"],
     gamma: float,
     model: Any,
@@ -365,15 +365,17 @@ def _fit_backward(
     regressors: list[Any] = [None] * horizon
     with _thread_limit(n_threads):
         for week in reversed(range(horizon)):
-            rows = np.flatnonzero(episodes.mask[:, week])
+            logged = np.flatnonzero(episodes.mask[:, week])
+            # Every customer logged this week (the usual case): views, not gathered copies of a million rows.
+            rows: slice | np.ndarray = slice(None) if logged.size == n else logged
             following = state_values[rows, week + 1] if week + 1 < horizon else 0.0  # 0 in padding: past the last week
             target = episodes.rewards[rows, week] + gamma * following
             observations = inputs[rows, week]
             regressor = clone(prototype)
             if "random_state" in regressor.get_params():
                 regressor.set_params(random_state=_week_seed(seed, week))
-            fit = _fit_subset(rows.size, max_fit_rows, _week_seed(seed, week))
-            regressor.fit(encode(observations[fit], episodes.actions[rows[fit], week], n_actions, encoding), target[fit])
+            fit = _fit_subset(logged.size, max_fit_rows, _week_seed(seed, week))
+            regressor.fit(encode(observations[fit], episodes.actions[rows, week][fit], n_actions, encoding), target[fit])
             q = _all_action_values(regressor, observations, n_actions, encoding, subscribed_column)
             q_values[rows, week] = q
             state_values[rows, week] = state_value(q, rows, week)
@@ -452,7 +454,7 @@ def fit_q_evaluation(
     _check_common(episodes, gamma, seed, n_threads, max_fit_rows)
     probabilities = checked_target_array(target, episodes, "fitted-Q evaluation: target probabilities")
 
-    def expected_under_target(q: np.ndarray, rows: np.ndarray, week: int) -> np.ndarray:
+    def expected_under_target(q: np.ndarray, rows: slice | np.ndarray, week: int) -> np.ndarray:
         return np.sum(probabilities[rows, week] * q, axis=1)
 
     return _fit_backward(
@@ -489,7 +491,7 @@ def fit_q_iteration(
     """
     _check_common(episodes, gamma, seed, n_threads, max_fit_rows)
 
-    def greedy(q: np.ndarray, rows: np.ndarray, week: int) -> np.ndarray:
+    def greedy(q: np.ndarray, rows: slice | np.ndarray, week: int) -> np.ndarray:
         return q.max(axis=1)  # unsubscribed rows hold action 0's value in every column
 
     return _fit_backward(episodes, greedy, "iteration", float(gamma), model, features, seed, n_threads, None, max_fit_rows)
