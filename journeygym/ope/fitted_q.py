@@ -66,8 +66,9 @@ __all__ = [
 #: Rows each week's regressor is fitted on, at most (a uniform random subset when a week has more); the
 #: Q-values are then predicted on every row.  On a log of 1,000,000 customers (``benchmarks/bench_ope_scale.py``)
 #: the direct-method value of never was 3.673 fitted on every row (759 s), 3.683 on 250,000 rows a week (369 s
-#: with the compiled predictions) and 4.136 on 100,000 (306 s): the backups through 52 weeks amplify a smaller
-#: fit's error, so the cap stays where it changed the value by 0.3%.  None fits on every row.
+#: with the compiled predictions, 270 s since they read each observation once for every action) and 4.136 on
+#: 100,000 (306 s, before that change): the backups through 52 weeks amplify a smaller fit's error, so the cap
+#: stays where it changed the value by 0.3%.  None fits on every row.
 MAX_FIT_ROWS = 250_000
 
 Encoding = Literal["one_hot", "interactions"]
