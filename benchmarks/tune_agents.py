@@ -136,6 +136,14 @@ GRIDS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "double-envs128-freq2": {"double_q": True, "n_envs": 128, "train_freq": 2},
         },
     },
+    "dqn-explore": {
+        "ppo": {},
+        "dqn": {
+            "explore0.1": {"exploration_fraction": 0.1},
+            "explore0.1-final0.05": {"exploration_fraction": 0.1, "exploration_final_eps": 0.05},
+            "explore0.6": {"exploration_fraction": 0.6},
+        },
+    },
 }
 NOBODY = 0.001
 EVERYBODY_SHARE = 0.9
