@@ -144,6 +144,13 @@ GRIDS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "explore0.6": {"exploration_fraction": 0.6},
         },
     },
+    "dqn-dueling": {
+        "ppo": {},
+        "dqn": {
+            "dueling": {"dueling": True},
+            "dueling-double": {"dueling": True, "double_q": True},
+        },
+    },
 }
 NOBODY = 0.001
 EVERYBODY_SHARE = 0.9

@@ -253,6 +253,10 @@ class SB3Agent:
         """The class this agent trains and loads with (:meth:`algorithm`, unless a setting swaps it)."""
         return self.algorithm()
 
+    def policy_class(self) -> Any:
+        """The SB3 policy the algorithm builds: its ``"MlpPolicy"``, unless a setting swaps it."""
+        return "MlpPolicy"
+
     @staticmethod
     def _algorithm_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
         """The SB3 algorithm's keyword arguments: ``learning_rate_schedule`` turned into SB3's schedule."""
@@ -353,7 +357,7 @@ class SB3Agent:
         self.final_email_price, self.preference_offset, self.price_record = None, 0.0, None
         env = self._wrap(venv, float(kwargs["gamma"]))
         self.model = self.algorithm_class()(
-            "MlpPolicy", env, seed=seed, device=self.device, verbose=self.verbose, **self._algorithm_arguments(kwargs)
+            self.policy_class(), env, seed=seed, device=self.device, verbose=self.verbose, **self._algorithm_arguments(kwargs)
         )
         if self.batched_bootstrap:
             env.policy = self.model.policy
@@ -595,9 +599,12 @@ class DQNAgent(SB3Agent):
     DQN depends on its training seed more than PPO: at 1,000,000 env-steps, two
     of five seeds end near or below ``never`` on the validation customers, in
     each of the twelve settings searched around these defaults (``--grid
-    dqn-seeds``; the table is in ``docs/agent_tuning.md``).  Double Q-learning
-    (``double_q=True``, :class:`~journeygym.agents.double_dqn.DoubleDQN`) does not
-    change that (``--grid dqn-double``), so it is an option, off by default.
+    dqn-seeds``; the tables are in ``docs/agent_tuning.md``), with double
+    Q-learning (``double_q=True``, :class:`~journeygym.agents.dqn_variants.DoubleDQN`)
+    and with other exploration schedules.  The dueling network (``dueling=True``,
+    :class:`~journeygym.agents.dqn_variants.DuelingDQNPolicy`) put all five seeds
+    above ``never`` on the validation customers, but at the quick preset's budget
+    two of five seeds still ended at ``never``'s return; both are options, off by default.
 
     Under a contact target the price moves by ``price_step = 0.1`` after every
     season of env steps once learning has started (about 44 updates in 150k
@@ -623,26 +630,36 @@ class DQNAgent(SB3Agent):
         "exploration_final_eps": 0.02,
         "policy_kwargs": {"net_arch": [64, 64]},
         "double_q": False,
+        "dueling": False,
     }
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
-        double_q = self.algorithm_kwargs.get("double_q", False)
-        if not isinstance(double_q, (bool, np.bool_)):
-            raise ValueError(f"{type(self).__name__}: double_q received {double_q!r}, expected True or False.")
+        for option in ("double_q", "dueling"):
+            value = self.algorithm_kwargs.get(option, False)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{type(self).__name__}: {option} received {value!r}, expected True or False.")
 
     def algorithm_class(self) -> type[BaseAlgorithm]:
-        """:class:`~journeygym.agents.double_dqn.DoubleDQN` with ``double_q=True``, else SB3's DQN."""
+        """:class:`~journeygym.agents.dqn_variants.DoubleDQN` with ``double_q=True``, else SB3's DQN."""
         if {**self.defaults, **self.algorithm_kwargs}["double_q"]:
-            from journeygym.agents.double_dqn import DoubleDQN
+            from journeygym.agents.dqn_variants import DoubleDQN
 
             return DoubleDQN
         return self.algorithm()
 
+    def policy_class(self) -> Any:
+        """:class:`~journeygym.agents.dqn_variants.DuelingDQNPolicy` with ``dueling=True``, else ``"MlpPolicy"``."""
+        if {**self.defaults, **self.algorithm_kwargs}["dueling"]:
+            from journeygym.agents.dqn_variants import DuelingDQNPolicy
+
+            return DuelingDQNPolicy
+        return "MlpPolicy"
+
     @staticmethod
     def _algorithm_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-        """SB3's arguments: ``double_q`` chose the class and is not one of them."""
-        return SB3Agent._algorithm_arguments({k: v for k, v in kwargs.items() if k != "double_q"})
+        """SB3's arguments: ``double_q`` and ``dueling`` chose the classes and are not among them."""
+        return SB3Agent._algorithm_arguments({k: v for k, v in kwargs.items() if k not in ("double_q", "dueling")})
 
     def minimum_timesteps(self, horizon: int) -> int:
         """Enough steps to pass ``learning_starts`` and make one gradient update."""

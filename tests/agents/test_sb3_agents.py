@@ -25,6 +25,7 @@ def factory(draws):
         (PPOAgent, {"n_envs": 8, "n_epochs": 2}, 8 * HORIZON * 2),
         (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16}, 8 * HORIZON * 2),
         (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16, "double_q": True}, 8 * HORIZON * 2),
+        (DQNAgent, {"n_envs": 8, "learning_starts": 16, "buffer_size": 1000, "batch_size": 16, "dueling": True}, 8 * HORIZON * 2),
     ],
 )
 def test_agent_trains_acts_and_round_trips_through_save_and_load(synthetic_draws, tmp_path, agent_class, kwargs, timesteps):
@@ -39,6 +40,7 @@ def test_agent_trains_acts_and_round_trips_through_save_and_load(synthetic_draws
     loaded = agent_class.load(tmp_path / "agent")
     assert loaded.get_params() == agent.get_params()
     assert type(loaded.model) is type(agent.model) is agent.algorithm_class()
+    assert type(loaded.model.policy) is type(agent.model.policy)
 
     runs = [
         rollout(AgentPolicy(a), n_customers=50, seed=3, artifact=synthetic_draws, params=0, horizon=HORIZON)
@@ -167,7 +169,7 @@ def test_double_q_values_the_online_networks_choice_with_the_target_network(synt
     import torch
     from stable_baselines3 import DQN
 
-    from journeygym.agents.double_dqn import DoubleDQN
+    from journeygym.agents.dqn_variants import DoubleDQN
 
     agent = DQNAgent(n_envs=8, learning_starts=16, buffer_size=1000, batch_size=16, double_q=True, learning_curve=None)
     agent.fit(factory(synthetic_draws), 8 * HORIZON * 2, seed=0)
@@ -194,3 +196,26 @@ def test_training_without_a_log_directory_writes_nothing_to_the_temp_directory(s
         factory(synthetic_draws), 8 * HORIZON, seed=0
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_dueling_network_adds_centred_advantages_to_a_state_value(synthetic_draws):
+    import torch
+
+    from journeygym.agents.dqn_variants import DuelingDQNPolicy, DuelingHead
+
+    agent = DQNAgent(n_envs=8, learning_starts=16, buffer_size=1000, batch_size=16, dueling=True, learning_curve=None)
+    agent.fit(factory(synthetic_draws), 8 * HORIZON * 2, seed=0)
+    policy = agent.model.policy
+    assert isinstance(policy, DuelingDQNPolicy)
+    for network in (policy.q_net, policy.q_net_target):
+        assert isinstance(network.q_net, DuelingHead)
+    head = policy.q_net.q_net
+    with torch.no_grad():
+        features = torch.as_tensor(np.random.default_rng(0).random((16, head.trunk[0].in_features)), dtype=torch.float32)
+        hidden = head.trunk(features)
+        advantages = head.advantage(hidden)
+        expected = head.value(hidden) + advantages - advantages.mean(dim=1, keepdim=True)
+        torch.testing.assert_close(head(features), expected)
+        torch.testing.assert_close(head(features).mean(dim=1, keepdim=True), head.value(hidden))  # V is the mean Q
+    with pytest.raises(ValueError, match="dueling received 1"):
+        DQNAgent(dueling=1)

@@ -1,4 +1,6 @@
-"""Double deep Q-learning (van Hasselt, Guez & Silver 2016) on Stable-Baselines3's DQN.
+"""Variants of Stable-Baselines3's DQN: double Q-learning and the dueling network.
+
+**Double Q-learning** (van Hasselt, Guez & Silver 2016, :class:`DoubleDQN`).
 
 DQN's target ``r + gamma * max_a Q_target(s', a)`` takes the maximum of noisy
 estimates, so it is biased upwards, and most where the actions' true values are
@@ -8,6 +10,12 @@ network and values it with the target network, which removes that maximum's bias
 
 Only the target differs from SB3's :class:`~stable_baselines3.DQN`: replay,
 exploration, target-network updates, saving and loading are SB3's.
+
+**The dueling network** (Wang et al. 2016, :class:`DuelingDQNPolicy`): the Q-network's
+last hidden layer feeds a state value ``V(s)`` and advantages ``A(s, a)``, combined as
+``V(s) + A(s, a) - mean_a A(s, a)``.  Where the actions' values differ by little
+against the state's value, as here, the advantages are learned on their own scale
+instead of as small differences between large outputs.
 """
 
 from __future__ import annotations
@@ -15,9 +23,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 from stable_baselines3 import DQN
+from stable_baselines3.common.torch_layers import create_mlp
+from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
+from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["DoubleDQN"]
+__all__ = ["DoubleDQN", "DuelingDQNPolicy", "DuelingHead"]
 
 
 class DoubleDQN(DQN):
@@ -47,3 +58,28 @@ class DoubleDQN(DQN):
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", float(np.mean(losses)))
+
+
+class DuelingHead(nn.Module):
+    """``V(h) + A(h, a) - mean_a A(h, a)`` on the hidden layers ``net_arch`` over the features."""
+
+    def __init__(self, features_dim: int, n_actions: int, net_arch: list[int], activation_fn: type[nn.Module]) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(*create_mlp(features_dim, -1, net_arch, activation_fn))
+        width = net_arch[-1] if net_arch else features_dim
+        self.value = nn.Linear(width, 1)
+        self.advantage = nn.Linear(width, n_actions)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        hidden = self.trunk(features)
+        advantages = self.advantage(hidden)
+        return self.value(hidden) + advantages - advantages.mean(dim=1, keepdim=True)
+
+
+class DuelingDQNPolicy(DQNPolicy):
+    """SB3's ``MlpPolicy`` for DQN with a :class:`DuelingHead` in the online and the target network."""
+
+    def make_q_net(self) -> QNetwork:
+        network = QNetwork(**self._update_features_extractor(self.net_args, features_extractor=None))
+        network.q_net = DuelingHead(network.features_dim, int(self.action_space.n), network.net_arch, network.activation_fn)
+        return network.to(self.device)
