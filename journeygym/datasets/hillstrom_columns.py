@@ -92,6 +92,10 @@ def design_matrix(
 #: The columns of a table coded as :func:`~journeygym.datasets.hillstrom.load_hillstrom` codes it that
 #: :func:`design_matrix` reads, in its argument order.
 DESIGN_COLUMNS: tuple[str, ...] = ("recency", "history", "mens", "womens", "newbie", "zip_idx", "channel_idx")
+#: The seed notebook's conversion-model covariates (its first two z-scored on the whole table), and its arms.
+SEED_NOTEBOOK_STANDARDIZED: tuple[str, ...] = ("recency", "history")
+SEED_NOTEBOOK_COVARIATES: tuple[str, ...] = (*SEED_NOTEBOOK_STANDARDIZED, "mens", "womens", "newbie")
+SEED_NOTEBOOK_ARMS: tuple[str, str] = ("No E-Mail", "Any E-Mail")
 
 
 def table_design(table: pd.DataFrame) -> np.ndarray:

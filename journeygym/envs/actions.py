@@ -159,14 +159,14 @@ def action_table(
     )
 
 
-#: Suffix an e-mail arm's action name may carry that its short name drops (``mens_email`` -> ``mens``).
+#: Suffix an e-mail arm's action name may carry that its short name drops (``<arm>_email`` -> ``<arm>``).
 _EMAIL_SUFFIX = "_email"
 
 
 def arm_names(action_names: Sequence[str]) -> tuple[str, ...]:
     """Short names of the arms (every action but 0), as policies name them: ``always_<arm>``.
 
-    An action named ``<arm>_email`` is the arm ``<arm>`` (``mens_email`` is ``mens``); any other
+    An action named ``<arm>_email`` is the arm ``<arm>``; any other
     name is its own short name.
     """
     return tuple(name.removesuffix(_EMAIL_SUFFIX) or name for name in tuple(action_names)[1:])

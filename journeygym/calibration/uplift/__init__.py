@@ -38,7 +38,7 @@ How it samples fast (all exact; the model above is unchanged):
 * it is one dense matrix-vector product per gradient;
 * intercept and covariate effects are sampled as ``fixed_white``, a linear map
   of them under which the design's columns are orthonormal (correlated
-  covariates such as mens/womens no longer slow the sampler); arms enter
+  covariates such as two complementary indicators no longer slow the sampler); arms enter
   through indicators centred on the arm shares, so the sampled intercept is
   the one at the average arm mix; the hierarchical model samples
   ``tau_mean[a]``, the mean over segments of ``tau[:, a]``, instead of

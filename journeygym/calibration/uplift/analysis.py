@@ -13,7 +13,12 @@ from journeygym.calibration.uplift.estimator import BayesianUpliftModel, OnFailu
 from journeygym.calibration.uplift.model import UpliftPriors
 from journeygym.calibration.uplift.tables import require_columns, trial_from_frame
 from journeygym.calibration.uplift.trial import UpliftTrial
-from journeygym.datasets.hillstrom_columns import HISTORY_SEGMENTS
+from journeygym.datasets.hillstrom_columns import (
+    HISTORY_SEGMENTS,
+    SEED_NOTEBOOK_ARMS,
+    SEED_NOTEBOOK_COVARIATES,
+    SEED_NOTEBOOK_STANDARDIZED,
+)
 
 __all__ = ["SEED_003_REFERENCE", "SeedConfig", "analyze_trial", "seed_003_config"]
 
@@ -106,9 +111,9 @@ def seed_003_config(table: pd.DataFrame) -> SeedConfig:
 
     As in the notebook: treatment is any e-mail; recency and history are
     z-scored on all 64,000 rows (sample standard deviation) and a 15,000-row
-    subsample is drawn with ``random_state=42``; covariates are
-    ``recency_z, history_z, mens, womens, newbie`` as given (not standardized
-    again); one intercept ``Normal(-3, 1)``; covariate effects
+    subsample is drawn with ``random_state=42``; the covariates are
+    :data:`~journeygym.datasets.hillstrom_columns.SEED_NOTEBOOK_COVARIATES`, the
+    z-scored ones in place of recency and history (not standardized again); one intercept ``Normal(-3, 1)``; covariate effects
     ``Normal(0, 0.5)``; ``mu_t ~ Normal(0, 0.5)``, ``sigma_t ~ HalfNormal(0.5)``,
     non-centred segment effects by history segment; sampler seed 42.
 
@@ -118,20 +123,20 @@ def seed_003_config(table: pd.DataFrame) -> SeedConfig:
         Output of :func:`journeygym.datasets.hillstrom.load_hillstrom` (all
         64,000 rows).
     """
-    required = ("recency", "history", "mens", "womens", "newbie", "segment_idx", "arm", "conversion")
+    required = (*SEED_NOTEBOOK_COVARIATES, "segment_idx", "arm", "conversion")
     require_columns(table, required, "seed_003_config (load the table with load_hillstrom)")
     work = table.loc[:, list(required)].copy()
-    for column in ("recency", "history"):
+    for column in SEED_NOTEBOOK_STANDARDIZED:
         work[f"{column}_z"] = (work[column] - work[column].mean()) / work[column].std()
     sample = work.sample(15_000, random_state=42).reset_index(drop=True)
-    names = ("recency_z", "history_z", "mens", "womens", "newbie")
+    names = tuple(f"{c}_z" if c in SEED_NOTEBOOK_STANDARDIZED else c for c in SEED_NOTEBOOK_COVARIATES)
     trial = UpliftTrial(
         outcome=sample["conversion"].to_numpy(),
         arm=(sample["arm"].to_numpy() > 0).astype(np.int64),
         segment=sample["segment_idx"].to_numpy(),
         covariates=sample.loc[:, list(names)].to_numpy(dtype=np.float64),
         covariate_names=names,
-        arm_names=("No E-Mail", "Any E-Mail"),
+        arm_names=SEED_NOTEBOOK_ARMS,
         segment_names=HISTORY_SEGMENTS,
         outcome_name="conversion",
     )
