@@ -7,9 +7,11 @@ customers, written into preallocated columns of compact types (float32
 observations, int8 weeks and actions and outcomes, int16 draws, int32 customer
 ids; float64 propensities and money), so the table is never held twice.  With
 ``--parquet FILE`` the blocks are written to one Parquet file instead and read
-back the way ``journeygym ope`` reads a log.  Then, as ``journeygym ope`` does:
+back the way ``journeygym ope`` reads a log, a column at a time into the
+episodes (``episodes_from_parquet``), the table never in memory.  Then, as
+``journeygym ope`` does:
 
-* the log read as episodes (``episodes_from_frame``), and the table dropped;
+* the log read as episodes (``episodes_from_frame``), and the table dropped (or read from the Parquet file);
 * for each of the 8 target policies of ``bench_ope.py``: its action
   probabilities and overlap diagnostics, and every estimator (dm, is, wis, pdis,
   wpdis, dr, wdr, magic, mis, mdr with ``--bootstrap`` replicates and the
@@ -49,6 +51,7 @@ from _common import artifact_argument, header
 from bench_ope import REWARD_LOWER_BOUND, policies
 from journeygym.arguments import positive_int_or_all
 from journeygym.baselines.logged_data import simulate_logged_data
+from journeygym.cli.ope import read_episodes
 from journeygym.ope import episodes_from_frame, estimate_all, fit_q_evaluation, fit_state_ratios, target_probabilities
 from journeygym.ope.behavior import overlap_diagnostics
 from journeygym.ope.fitted_q import DEFAULT_MODEL, MAX_FIT_ROWS
@@ -158,12 +161,10 @@ def simulated_table(customers: int, block: int, seed: int, artifact: Any) -> pd.
     return frame
 
 
-def parquet_table(customers: int, block: int, seed: int, artifact: Any, path: Path, memory: Memory) -> pd.DataFrame:
-    """The log written block by block to one Parquet file, then read back as ``journeygym ope`` reads a log."""
+def write_parquet(customers: int, block: int, seed: int, artifact: Any, path: Path, memory: Memory) -> None:
+    """The log written block by block to one Parquet file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from journeygym.cli.ope import read_log
 
     writer = None
     started = time.perf_counter()
@@ -175,10 +176,6 @@ def parquet_table(customers: int, block: int, seed: int, artifact: Any, path: Pa
         writer.close()
     print(f"parquet: {path.stat().st_size / GIB:.2f} GiB written in {time.perf_counter() - started:.1f} s; "
           f"{memory.stage('simulating')}")
-    started = time.perf_counter()
-    frame = read_log(path)
-    print(f"parquet read back in {time.perf_counter() - started:.1f} s; {memory.stage('reading the file')}")
-    return frame
 
 
 def episodes_bytes(episodes: Any) -> int:
@@ -213,19 +210,20 @@ def main() -> None:
     started = time.perf_counter()
     if args.parquet is None:
         frame = simulated_table(args.customers, args.block, args.seed, args.artifact)
+        table = f"the table ({frame.memory_usage(deep=True).sum() / GIB:.2f} GiB) dropped after"
+        print(f"table: {len(frame):,} rows, made in {time.perf_counter() - started:.1f} s; {memory.stage('making the table')}")
+        started = time.perf_counter()
+        episodes = episodes_from_frame(frame)
+        del frame
+        gc.collect()
     else:
-        frame = parquet_table(args.customers, args.block, args.seed, args.artifact, args.parquet, memory)
-    table_gib = frame.memory_usage(deep=True).sum() / GIB
-    print(f"table: {len(frame):,} rows, {table_gib:.2f} GiB, made in {time.perf_counter() - started:.1f} s; "
-          f"{memory.stage('making the table')}")
-
-    started = time.perf_counter()
-    episodes = episodes_from_frame(frame)
-    del frame
-    gc.collect()
+        write_parquet(args.customers, args.block, args.seed, args.artifact, args.parquet, memory)
+        table = "from the Parquet file a column at a time, as journeygym ope reads it"
+        started = time.perf_counter()
+        episodes = read_episodes(args.parquet)
     size = episodes_bytes(episodes) / GIB
     print(f"episodes: {episodes.n_customers:,} x {episodes.horizon} weeks, {size:.2f} GiB, read in "
-          f"{time.perf_counter() - started:.1f} s (table dropped after); {memory.stage('reading', size)}")
+          f"{time.perf_counter() - started:.1f} s ({table}); {memory.stage('reading', size)}")
 
     rng = np.random.default_rng(0)
     q_values = rng.normal(size=(episodes.n_customers, episodes.horizon, episodes.n_actions))
@@ -269,7 +267,7 @@ def main() -> None:
         del target
         print(f"{policy.name:<14} state ratios ({DEFAULT_RATIO_LEARNER}) {seconds:7.1f} s, ESS share {ess_share:.3f}; "
               f"{memory.stage('learning', size)}")
-    print(f"peak RSS of the run {memory.peak:.2f} GiB (episodes {size:.2f} GiB, table {table_gib:.2f} GiB)")
+    print(f"peak RSS of the run {memory.peak:.2f} GiB (episodes {size:.2f} GiB)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ class LoggedTransitions:
 
     def __init__(self, episodes: LoggedEpisodes, reward_scale: float) -> None:
         n, horizon, width = episodes.observations.shape
-        self.observations = torch.from_numpy(np.ascontiguousarray(episodes.observations.reshape(n * horizon, width)))
+        # np.asarray: the observations may be a compact WeeklyObservations (journeygym.ope.observation_store).
+        full = np.asarray(episodes.observations)
+        self.observations = torch.from_numpy(np.ascontiguousarray(full.reshape(n * horizon, width)))
         next_logged = np.zeros_like(episodes.mask)
         next_logged[:, :-1] = episodes.mask[:, 1:]
         outcomes = np.stack([episodes.actions, episodes.rewards / reward_scale, ~next_logged], axis=-1)

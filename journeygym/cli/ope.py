@@ -21,11 +21,12 @@ unknown names, an ``--out`` that cannot be written: checked before any work);
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_episodes(path: str | Path) -> Any:
+    """A log's episodes: a Parquet file read a column at a time (never as a whole table), a CSV file through pandas."""
+    from journeygym.ope.episodes import episodes_from_frame
+    from journeygym.ope.parquet_log import episodes_from_parquet
+
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".parquet", ".pq"):
+        return episodes_from_parquet(path)
+    return episodes_from_frame(read_log(path))
+
+
 def read_log(path: str | Path) -> pd.DataFrame:
     """A log from a Parquet file (its journeygym metadata in ``attrs``) or a CSV file."""
     path = Path(path)
@@ -117,7 +129,8 @@ _EXPECTED_CSV = (
 )
 
 
-def _build_policies(names: Sequence[str], train_frame: pd.DataFrame, same_log: bool) -> dict[str, Any]:
+def _build_policies(names: Sequence[str], train_frame: Callable[[], pd.DataFrame], same_log: bool) -> dict[str, Any]:
+    """The policies named on the command line; ``train_frame`` reads the training log, for those trained on one."""
     from journeygym.agents.protocol import as_policy
 
     policies: dict[str, Any] = {}
@@ -144,7 +157,7 @@ def _build_policies(names: Sequence[str], train_frame: pd.DataFrame, same_log: b
                     f"{name} is trained on the log it is evaluated on: its estimates are optimistic; pass --train-log.",
                     stacklevel=2,
                 )
-            obj.fit(train_frame)
+            obj.fit(train_frame())
         policies[name] = as_policy(obj)
     return policies
 
@@ -200,7 +213,6 @@ def _tables(record: dict[str, Any]) -> str:
 
 def ope_command(argv: Sequence[str] | None = None) -> int:
     """``journeygym ope``: returns the exit status (0 done, 1 --out not written, 2 bad input, 4 an unreadable artifact)."""
-    from journeygym.ope.episodes import episodes_from_frame
     from journeygym.ope.evaluate import evaluate_policies
 
     args = _parser().parse_args(argv)
@@ -211,15 +223,12 @@ def ope_command(argv: Sequence[str] | None = None) -> int:
             print(f"journeygym ope: error: --out: {exc}", file=sys.stderr)
             return 2
     try:
-        frame = read_log(args.log)
-        episodes = episodes_from_frame(frame)
-        train_frame = read_log(args.train_log) if args.train_log else frame
+        episodes = read_episodes(args.log)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            policies = _build_policies(args.policies, train_frame, args.train_log is None)
-        # The episodes hold all the estimators read: a large log's table goes before the estimates begin.
-        metadata = dict(frame.attrs.get("journeygym", {}))
-        del frame, train_frame
+            # The table is read only for policies trained on a log, and dropped before the estimates begin.
+            policies = _build_policies(args.policies, functools.cache(lambda: read_log(args.train_log or args.log)), args.train_log is None)
+        metadata = dict(episodes.metadata)
         for warning in caught:
             print(f"journeygym ope: warning: {warning.message}", file=sys.stderr)
         result = evaluate_policies(

@@ -344,20 +344,27 @@ def overlap_diagnostics(
     """
     if not isinstance(target, np.ndarray):
         target = target_probabilities(target, episodes)
+    # Each (N, H) array is dropped once read: a large log's diagnostics hold about two at a time.
     ratios = importance_ratios(episodes, target)
+    max_ratio = float(np.max(ratios, where=episodes.mask, initial=-np.inf))
     with np.errstate(over="ignore"):  # overflowing weights are reported as such; the estimators refuse them
         weights = cumulative_weights(ratios)
-    trajectory = weights[:, -1]
+    del ratios
+    trajectory = weights[:, -1].copy()
     n = episodes.n_customers
     ess_trajectory = effective_sample_size(trajectory)
     logged_per_week = episodes.mask.sum(axis=0)
     ess_per_week = effective_sample_size(weights, episodes.mask)
+    del weights
     share_per_week = ess_per_week / np.maximum(logged_per_week, 1)
 
     decisions = _decision_rows(episodes)
     n_decisions = int(decisions.sum())
     behavior = episodes.behavior_probabilities
-    violation = np.any((np.asarray(target) > 0) & (behavior == 0), axis=2)
+    target = np.asarray(target)
+    violation = np.zeros(decisions.shape, dtype=bool)
+    for action in range(behavior.shape[2]):  # an action at a time: no (N, H, A) temporaries
+        violation |= (target[:, :, action] > 0) & (behavior[:, :, action] == 0)
     low = episodes.logged_propensities < low_propensity
 
     def share(flags: np.ndarray) -> float:
@@ -373,7 +380,7 @@ def overlap_diagnostics(
         ess_per_decision_min_share=float(share_per_week.min()),
         mean_trajectory_weight=float(trajectory.mean()),
         max_trajectory_weight=float(trajectory.max()),
-        max_ratio=float(ratios[episodes.mask].max()),
+        max_ratio=max_ratio,
         low_propensity_share=share(low),
         support_violation_share=share(violation),
         propensities_estimated=episodes.propensities_estimated,

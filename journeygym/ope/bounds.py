@@ -42,6 +42,7 @@ __all__ = [
     "choose_clip",
     "concentration_lower_bound",
     "empirical_bernstein_lower_bound",
+    "student_t_bound_of_moments",
     "student_t_lower_bound",
 ]
 
@@ -64,7 +65,12 @@ def student_t_lower_bound(terms: np.ndarray, confidence: float) -> float:
     n = terms.shape[0]
     if n < 2:
         raise OPEInputError(f"a Student-t bound needs at least 2 customers; received {n}.")
-    return float(terms.mean() - stdtrit(n - 1, confidence) * terms.std(ddof=1) / np.sqrt(n))
+    return student_t_bound_of_moments(float(terms.mean()), float(terms.std(ddof=1)), n, confidence)
+
+
+def student_t_bound_of_moments(mean: float, standard_deviation: float, n: int, confidence: float) -> float:
+    """:func:`student_t_lower_bound` of ``n >= 2`` terms with this mean and sample standard deviation."""
+    return float(mean - stdtrit(n - 1, confidence) * standard_deviation / np.sqrt(n))
 
 
 def _bernstein_bounds(samples: np.ndarray, clips: np.ndarray, n: int, confidence: float) -> np.ndarray:

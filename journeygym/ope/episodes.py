@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,18 @@ from journeygym.baselines.logged_data.schema import (
     propensity_columns,
 )
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
+from journeygym.ope.observation_store import WeeklyObservations
 
-__all__ = ["CHUNK_ROWS", "LoggedEpisodes", "OPEInputError", "action_dtype", "episodes_from_frame"]
+__all__ = [
+    "CHUNK_ROWS",
+    "FrameColumns",
+    "LogColumns",
+    "LoggedEpisodes",
+    "OPEInputError",
+    "action_dtype",
+    "episodes_from_columns",
+    "episodes_from_frame",
+]
 
 
 class OPEInputError(LoggedDataError):
@@ -52,7 +62,10 @@ class LoggedEpisodes:
     ----------
     observations
         ``(N, H, D)`` float32 observations before each week's action (padding
-        repeats the customer's last observation).
+        repeats the customer's last observation): an array, or, read from a
+        log, a :class:`~journeygym.ope.observation_store.WeeklyObservations`
+        that stores the columns constant over each customer's weeks once per
+        customer and indexes like the array.
     actions
         ``(N, H)`` logged (delivered) actions, of the smallest signed integer type that holds the action
         indices (int8 up to 128 actions: a log of 52 million customer-weeks holds them in 52 MB); 0 in padding.
@@ -77,7 +90,7 @@ class LoggedEpisodes:
         draws, behavior policy, horizon...
     """
 
-    observations: np.ndarray
+    observations: np.ndarray | WeeklyObservations
     actions: np.ndarray
     rewards: np.ndarray
     behavior_probabilities: np.ndarray | None
@@ -134,9 +147,9 @@ class LoggedEpisodes:
             checked += int(logged.sum())
         return replace(self, behavior_probabilities=probabilities, propensities_estimated=bool(estimated))
 
-    def subset(self, customers: np.ndarray) -> LoggedEpisodes:
-        """The episodes of the customers at positions ``customers`` (an index or bool mask over N)."""
-        take = np.asarray(customers)
+    def subset(self, customers: np.ndarray | slice) -> LoggedEpisodes:
+        """The episodes of the customers at positions ``customers`` (an index or bool mask over N, or a slice: views)."""
+        take = customers if isinstance(customers, slice) else np.asarray(customers)
         return replace(
             self,
             observations=self.observations[take],
@@ -148,7 +161,45 @@ class LoggedEpisodes:
         )
 
 
-def _action_names(frame: pd.DataFrame, action_names: Sequence[str] | None) -> tuple[tuple[str, ...], bool]:
+class LogColumns(Protocol):
+    """A log's columns, read one at a time: a DataFrame's (:class:`FrameColumns`) or a Parquet file's.
+
+    ``columns`` are the column names in order and ``attrs`` the log's metadata (``attrs["journeygym"]``).
+    """
+
+    columns: list[str]
+    attrs: dict[str, Any]
+
+    @property
+    def n_rows(self) -> int: ...
+
+    def dtype(self, name: str) -> Any:
+        """The column's dtype (numpy or pandas)."""
+
+    def values(self, name: str) -> np.ndarray:
+        """The column as a 1-D numpy array."""
+
+
+class FrameColumns:
+    """:class:`LogColumns` of a pandas DataFrame."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.columns = list(frame.columns)
+        self.attrs = frame.attrs
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    def dtype(self, name: str) -> Any:
+        return self.frame[name].dtype
+
+    def values(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy()
+
+
+def _action_names(frame: LogColumns, action_names: Sequence[str] | None) -> tuple[tuple[str, ...], bool]:
     """The log's action names and whether it has propensity columns; checks them against ``action_names``."""
     logged = [c[len("propensity_") :] for c in frame.columns if isinstance(c, str) and c.startswith("propensity_")]
     recorded = list(frame.attrs.get("journeygym", {}).get("action_names", []))
@@ -164,7 +215,7 @@ def _action_names(frame: pd.DataFrame, action_names: Sequence[str] | None) -> tu
     return names, bool(logged)
 
 
-def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
+def _require_columns(frame: LogColumns, names: tuple[str, ...]) -> list[str]:
     if missing := [c for c in ("customer_id", "week", "action", "reward") if c not in frame.columns]:
         raise OPEInputError(
             f"log: missing columns {missing}; expected at least customer_id, week, the observation columns, action and "
@@ -190,28 +241,30 @@ def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
             f"log: missing columns {missing}; expected at least {required} (the logged-data schema; "
             f"propensity_<action> columns are optional).{hint}"
         )
-    not_numeric = [c for c in required if not pd.api.types.is_numeric_dtype(frame[c])]
+    not_numeric = [c for c in required if not pd.api.types.is_numeric_dtype(frame.dtype(c))]
     if not_numeric:
         raise OPEInputError(
-            f"log: columns {not_numeric} are not numeric (dtypes {[str(frame[c].dtype) for c in not_numeric]}); "
+            f"log: columns {not_numeric} are not numeric (dtypes {[str(frame.dtype(c)) for c in not_numeric]}); "
             "expected numbers."
         )
     return obs_names
 
 
-def _check_finite(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    for column in columns:
-        values = frame[column].to_numpy()
-        if values.dtype.kind in "iub":
-            continue  # integers and booleans are finite
-        values = values if values.dtype.kind == "f" else values.astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            row = frame.iloc[int(bad[0])]
-            raise OPEInputError(
-                f"log: column {column!r} has {bad.size} non-finite values (first {values[bad[0]]!r} at customer_id "
-                f"{int(row['customer_id'])}, week {int(row['week'])}); expected finite numbers. Repair or drop those rows."
-            )
+def _checked_finite(frame: LogColumns, column: str, values: np.ndarray | None = None) -> np.ndarray:
+    """The column's values (read unless given), checked finite."""
+    values = frame.values(column) if values is None else values
+    if values.dtype.kind in "iub":
+        return values  # integers and booleans are finite
+    finite = np.isfinite(values if values.dtype.kind == "f" else values.astype(np.float64))
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        row = int(bad[0])
+        raise OPEInputError(
+            f"log: column {column!r} has {bad.size} non-finite values (first {values[row]!r} at customer_id "
+            f"{int(frame.values('customer_id')[row])}, week {int(frame.values('week')[row])}); expected finite numbers. "
+            "Repair or drop those rows."
+        )
+    return values
 
 
 #: Rows of a log copied at once into the episode arrays: the temporaries of a large log stay this size.
@@ -246,16 +299,20 @@ class _Layout:
     def horizon(self) -> int:
         return int(self.lengths.max())
 
-    def fill(self, out: np.ndarray, columns: Sequence[np.ndarray]) -> None:
-        """``out[episode, position] =`` the rows of ``columns`` (stacked on the last axis when several), by chunks."""
-        rows = columns[0].shape[0]
-        flat = out.reshape(-1, *out.shape[2:]) if self.episode is None else None
-        for start in range(0, rows, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, rows)
+    def fill(self, out: np.ndarray, values: np.ndarray) -> None:
+        """``out[episode, position] =`` the rows of a column's ``values``, by chunks.
+
+        ``out`` may be a strided view (one action's probabilities of an ``(N, H, A)`` array).
+        """
+        rows = values.shape[0]
+        # Every customer has H rows when episode is None: chunks of whole customers then fill out[customers].
+        step = CHUNK_ROWS if self.episode is not None else max(1, CHUNK_ROWS // self.horizon) * self.horizon
+        for start in range(0, rows, step):
+            stop = min(start + step, rows)
             take = slice(start, stop) if self.order is None else self.order[start:stop]
-            block = columns[0][take] if len(columns) == 1 else np.stack([c[take] for c in columns], axis=-1)
-            if flat is not None:
-                flat[start:stop] = block
+            block = values[take]
+            if self.episode is None:
+                out[start // self.horizon : stop // self.horizon] = block.reshape(-1, self.horizon, *block.shape[1:])
             else:
                 out[self.episode[start:stop], self.position[start:stop]] = block
 
@@ -326,10 +383,19 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
         )
     if frame.empty:
         raise OPEInputError(f"log: received an empty table (shape {frame.shape}); expected one row per customer and week.")
+    return episodes_from_columns(FrameColumns(frame), action_names)
+
+
+def episodes_from_columns(frame: LogColumns, action_names: Sequence[str] | None = None) -> LoggedEpisodes:
+    """:func:`episodes_from_frame` of a log's :class:`LogColumns`, read a column at a time.
+
+    Only a few columns of the log are in memory at once beside the episodes, so a log read from a Parquet
+    file (:func:`journeygym.ope.parquet_log.episodes_from_parquet`) is never held whole.  Parameters,
+    result and errors as :func:`episodes_from_frame`.
+    """
     names, has_propensities = _action_names(frame, action_names)
     obs_names = _require_columns(frame, names)
-    _check_finite(frame, [*obs_names, "action", "reward"])
-    action = frame["action"].to_numpy()
+    action = _checked_finite(frame, "action")
     integral = action.dtype.kind in "iub" or bool(np.all(action == np.round(action)))
     if not integral or action.min() < 0 or action.max() >= len(names):
         bad = np.unique(action[(action != np.round(action)) | (action < 0) | (action >= len(names))])[:5]
@@ -337,30 +403,23 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
             f"log: column 'action' holds {bad.tolist()}; expected integers in [0, {len(names) - 1}] for the actions "
             f"{list(names)}. A log from another action set cannot be evaluated with these policies."
         )
-    customer = frame["customer_id"].to_numpy()
-    layout = _layout(customer, frame["week"].to_numpy())
+    customer = frame.values("customer_id")
+    layout = _layout(customer, frame.values("week"))
     n, horizon = layout.n_customers, layout.horizon
-
-    observations = np.empty((n, horizon, len(obs_names)), dtype=np.float32)
-    layout.fill(observations, [frame[c].to_numpy() for c in obs_names])
-    short = np.flatnonzero(layout.lengths < horizon)
-    if short.size:
-        # Padding repeats the last logged observation, so a stateful policy sees a plausible row.
-        fill = np.minimum(np.arange(horizon)[None, :], layout.lengths[short, None] - 1)
-        observations[short] = np.take_along_axis(observations[short], fill[:, :, None], axis=1)
     if layout.episode is None:
         mask = np.ones((n, horizon), dtype=bool)
     else:
         mask = np.zeros((n, horizon), dtype=bool)
         mask[layout.episode, layout.position] = True
     actions = np.zeros((n, horizon), dtype=action_dtype(len(names)))
-    layout.fill(actions, [action])
+    layout.fill(actions, action)
+    del action
     rewards = np.zeros((n, horizon))
-    layout.fill(rewards, [frame["reward"].to_numpy()])
+    layout.fill(rewards, _checked_finite(frame, "reward"))
     first_rows = layout.starts if layout.order is None else layout.order[layout.starts]
 
     episodes = LoggedEpisodes(
-        observations=observations,
+        observations=_observations(frame, obs_names, layout),
         actions=actions,
         rewards=rewards,
         behavior_probabilities=None,
@@ -370,11 +429,46 @@ def episodes_from_frame(frame: Any, action_names: Sequence[str] | None = None) -
         customer_ids=customer[first_rows].astype(np.int64),
         metadata=dict(frame.attrs.get("journeygym", {})),
     )
+    del customer
     if not has_propensities:
         return episodes
-    columns = propensity_columns(names)
-    _check_finite(frame, columns)
     probabilities = np.zeros((n, horizon, len(names)))
     probabilities[:, :, 0] = 1.0
-    layout.fill(probabilities, [frame[c].to_numpy() for c in columns])
+    for index, column in enumerate(propensity_columns(names)):
+        layout.fill(probabilities[:, :, index], _checked_finite(frame, column))
     return episodes.with_behavior(probabilities, estimated=False)
+
+
+def _observation_column(layout: _Layout, values: np.ndarray) -> np.ndarray:
+    """``(N, H)`` float32 values of one observation column; padding repeats the customer's last logged week."""
+    column = np.empty((layout.n_customers, layout.horizon), dtype=np.float32)
+    layout.fill(column, values)
+    short = np.flatnonzero(layout.lengths < layout.horizon)
+    if short.size:  # a stateful policy then sees a plausible row
+        fill = np.minimum(np.arange(layout.horizon)[None, :], layout.lengths[short, None] - 1)
+        column[short] = np.take_along_axis(column[short], fill, axis=1)
+    return column
+
+
+def _observations(frame: LogColumns, obs_names: Sequence[str], layout: _Layout) -> WeeklyObservations:
+    """The log's observations, its columns constant over each customer's weeks stored once per customer.
+
+    Read in two passes of one column at a time: the first keeps the constant columns' values and finds the
+    others, the second fills those in.  A million customers' 23 float32 columns are then 2.0 GiB, not 4.5, and
+    no more than two columns are held beside them.
+    """
+    per_customer: list[np.ndarray] = []
+    customer_columns: list[int] = []
+    for index, name in enumerate(obs_names):
+        column = _observation_column(layout, _checked_finite(frame, name))
+        bits = column.view(np.uint32)  # bit for bit: -0.0 is not 0.0
+        if bool(np.all(bits == bits[:, :1])):
+            per_customer.append(column[:, 0].copy())
+            customer_columns.append(index)
+        del column, bits
+    week_columns = [index for index in range(len(obs_names)) if index not in customer_columns]
+    per_week = np.empty((layout.n_customers, layout.horizon, len(week_columns)), dtype=np.float32)
+    for position, index in enumerate(week_columns):
+        per_week[:, :, position] = _observation_column(layout, frame.values(obs_names[index]))
+    stacked = np.stack(per_customer, axis=1) if per_customer else np.empty((layout.n_customers, 0), dtype=np.float32)
+    return WeeklyObservations(stacked, per_week, customer_columns)

@@ -317,7 +317,9 @@ def _with_state_features(episodes: LoggedEpisodes, state_features: Any) -> np.nd
             f"fitted-Q: received state_features of dtype {extra.dtype} and shape {extra.shape}, expected finite numbers "
             f"of shape ({expected[0]}, {expected[1]}, K) (customers, weeks, features), e.g. journeygym.ope.belief_features(episodes)."
         )
-    return np.concatenate([episodes.observations, extra.astype(episodes.observations.dtype)], axis=2)
+    # np.asarray: the observations may be a compact WeeklyObservations; the concatenation is a full array anyway.
+    observations = np.asarray(episodes.observations)
+    return np.concatenate([observations, extra.astype(observations.dtype)], axis=2)
 
 
 def _check_common(episodes: Any, gamma: Any, seed: Any, n_threads: Any, max_fit_rows: Any = None) -> None:

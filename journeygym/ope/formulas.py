@@ -59,10 +59,13 @@ __all__ = [
     "MARGINAL_ESTIMATORS",
     "MEAN_ESTIMATORS",
     "MODEL_ESTIMATORS",
+    "ColumnMoments",
     "EstimatorTerms",
     "ReweightedLog",
     "cumulative_ratios",
+    "distinct_truncations",
     "estimator_terms",
+    "magic_blend",
     "magic_weights",
     "truncated_doubly_robust",
     "ratio_of_sums",
@@ -117,6 +120,10 @@ class EstimatorTerms:
         """The estimate on the log itself (every customer counted once)."""
         normalizer_sums = None if self.normalizers is None else self.normalizers.sum(axis=0)
         return float(ratio_of_sums(self.numerators.sum(axis=0), normalizer_sums, self.numerators.shape[0]))
+
+    def block(self, customers: slice) -> EstimatorTerms:
+        """The terms of a block of customers (views)."""
+        return EstimatorTerms(self.numerators[customers], None if self.normalizers is None else self.normalizers[customers])
 
 
 def ratio_of_sums(numerator_sums: np.ndarray, normalizer_sums: np.ndarray | None, n_customers: int) -> np.ndarray:
@@ -265,10 +272,64 @@ def truncated_doubly_robust(log: ReweightedLog) -> np.ndarray:
     return truncated
 
 
+@dataclass(frozen=True)
+class ColumnMoments:
+    """The means and sample covariance of the columns of an ``(n, K)`` array, mergeable over blocks of rows.
+
+    Attributes
+    ----------
+    count
+        The rows n.
+    means
+        ``(K,)`` the columns' means.
+    covariance
+        ``(K, K)`` their sample covariance (``numpy.cov``, divisor ``n - 1``; zeros for one row).
+    """
+
+    count: int
+    means: np.ndarray
+    covariance: np.ndarray
+
+    @classmethod
+    def of(cls, columns: np.ndarray) -> ColumnMoments:
+        """The moments of the rows of ``columns``."""
+        n, k = columns.shape
+        covariance = np.atleast_2d(np.cov(columns, rowvar=False)) if n > 1 else np.zeros((k, k))
+        return cls(n, columns.mean(axis=0), covariance)
+
+    def merged(self, other: ColumnMoments) -> ColumnMoments:
+        """The moments of both blocks' rows together (the pairwise update of Chan, Golub & LeVeque 1979)."""
+        count = self.count + other.count
+        delta = other.means - self.means
+        comoments = (
+            self.covariance * (self.count - 1)
+            + other.covariance * (other.count - 1)
+            + np.outer(delta, delta) * (self.count * other.count / count)
+        )
+        return ColumnMoments(count, self.means + delta * (other.count / count), comoments / (count - 1))
+
+    def columns(self, keep: np.ndarray) -> ColumnMoments:
+        """The moments of the columns ``keep`` (a boolean mask or an index)."""
+        return ColumnMoments(self.count, self.means[keep], self.covariance[np.ix_(keep, keep)])
+
+
+def distinct_truncations(truncated: np.ndarray) -> np.ndarray:
+    """``(H + 1,)`` bool: the truncations that differ from the one before for some customer (the first always).
+
+    A truncation equal to the one before adds nothing to MAGIC's blend (no weight, or padding, that far).
+    """
+    return np.concatenate([[True], np.any(truncated[:, 1:] != truncated[:, :-1], axis=0)])
+
+
 def magic_weights(truncated: np.ndarray) -> np.ndarray:
+    """MAGIC's blend of the columns of ``truncated``: :func:`magic_blend` of their :class:`ColumnMoments`."""
+    return magic_blend(ColumnMoments.of(truncated))
+
+
+def magic_blend(moments: ColumnMoments) -> np.ndarray:
     """MAGIC's blend (Thomas & Brunskill 2016) of the truncated estimators: weights on the simplex.
 
-    With ``g`` the means of the columns of ``truncated`` (:func:`truncated_doubly_robust`),
+    With ``g`` the means of the truncations' per-customer terms (:func:`truncated_doubly_robust`),
     ``Omega`` their covariance (the columns' sample covariance over customers,
     divided by N) and ``b_j`` the distance of ``g_j`` to the central
     :data:`MAGIC_INTERVAL` normal interval of the full estimate ``g_H`` (an
@@ -280,9 +341,9 @@ def magic_weights(truncated: np.ndarray) -> np.ndarray:
     from scipy.optimize import minimize
     from scipy.stats import norm
 
-    n, k = truncated.shape
-    means = truncated.mean(axis=0)
-    covariance = np.atleast_2d(np.cov(truncated, rowvar=False)) / n
+    n, k = moments.count, moments.means.size
+    means = moments.means
+    covariance = moments.covariance / n
     half_width = float(norm.ppf(0.5 + MAGIC_INTERVAL / 2.0)) * float(np.sqrt(max(covariance[-1, -1], 0.0)))
     bias = np.maximum(means[-1] - half_width - means, 0.0) + np.maximum(means - means[-1] - half_width, 0.0)
     objective = covariance + np.outer(bias, bias)
@@ -352,8 +413,7 @@ def estimator_terms(name: str, log: ReweightedLog) -> EstimatorTerms:
         return EstimatorTerms(numerators, np.concatenate([log.cumulative, _previous(log.cumulative)], axis=1))
     if name == "magic":
         truncated = truncated_doubly_robust(log)
-        # A truncation equal to the one before adds nothing (no weight, or padding, that far): keep the first.
-        distinct = np.concatenate([[True], np.any(truncated[:, 1:] != truncated[:, :-1], axis=0)])
+        distinct = distinct_truncations(truncated)
         if not distinct.all():
             truncated = truncated[:, distinct]
         return EstimatorTerms((truncated @ magic_weights(truncated))[:, None], None)

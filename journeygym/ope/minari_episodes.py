@@ -64,7 +64,8 @@ def episode_buffers(episodes: LoggedEpisodes) -> list[Any]:
     n, horizon = episodes.n_customers, episodes.horizon
     last = lengths - 1
     final_repeated = np.minimum(np.arange(horizon + 1)[None, :], last[:, None])
-    observations = np.take_along_axis(episodes.observations, final_repeated[:, :, None], axis=1).astype(np.float32)
+    full = np.asarray(episodes.observations)  # a compact WeeklyObservations too (journeygym.ope.observation_store)
+    observations = np.take_along_axis(full, final_repeated[:, :, None], axis=1).astype(np.float32)
     actions = episodes.actions.astype(np.int64)
     rewards = episodes.rewards.astype(np.float64)
     terminations = np.zeros((n, horizon), dtype=bool)

@@ -122,7 +122,8 @@ def checked_target_array(target: Any, episodes: LoggedEpisodes, label: str = "ta
             f"{label}: received non-finite or negative values; expected probabilities in [0, 1] "
             "(journeygym.ope.target_probabilities returns them)."
         )
-    wrong = (np.abs(sums - 1.0) > _SUM_TOLERANCE) & episodes.mask
+    sums -= 1.0
+    wrong = (np.abs(sums, out=sums) > _SUM_TOLERANCE) & episodes.mask
     if wrong.any():
         raise OPEInputError(
             f"{label}: {int(wrong.sum())} logged weeks have probabilities that do not sum to 1 (first: "

@@ -101,9 +101,10 @@ def effective_sample_size(weights: np.ndarray, mask: np.ndarray | None = None) -
     """
     weights = np.asarray(weights, dtype=np.float64)
     counted = np.ones(weights.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    kept = np.where(counted, weights, 0.0)
-    largest = kept.max(axis=0, initial=0.0)
-    scaled = kept / np.where(largest > 0, largest, 1.0)
-    total, total_sq = scaled.sum(axis=0), np.square(scaled).sum(axis=0)
+    scaled = np.where(counted, weights, 0.0)
+    largest = scaled.max(axis=0, initial=0.0)
+    scaled /= np.where(largest > 0, largest, 1.0)
+    total = scaled.sum(axis=0)
+    total_sq = np.square(scaled, out=scaled).sum(axis=0)  # in place: one (N, H) temporary for a large log
     ess = np.divide(np.square(total), total_sq, out=np.zeros_like(total, dtype=np.float64), where=total_sq > 0)
     return float(ess) if ess.ndim == 0 else ess

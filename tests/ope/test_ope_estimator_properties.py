@@ -68,7 +68,10 @@ def test_estimates_do_not_depend_on_customer_order(log, gamma: float) -> None:
     for name in ESTIMATORS:
         assert np.isclose(found[name].value, shuffled[name].value, rtol=1e-10, atol=1e-10)
         if found[name].lower_bound_t is not None:
-            assert np.isclose(found[name].lower_bound_t, shuffled[name].lower_bound_t, rtol=1e-10, atol=1e-10)
+            # MAGIC's t bound takes its blend's deviation from the truncations' covariance (w' S w): near a
+            # deviation of 0 the square root keeps about half the digits.
+            tolerance = 1e-6 if name == "magic" else 1e-10
+            assert np.isclose(found[name].lower_bound_t, shuffled[name].lower_bound_t, rtol=tolerance, atol=tolerance)
 
 
 @settings(max_examples=60, deadline=None)

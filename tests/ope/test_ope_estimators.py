@@ -214,6 +214,31 @@ def test_episodes_of_different_lengths_average_their_own_terms(tiny_target) -> N
         assert alone[name].high == pytest.approx(shorter[name].high, rel=1e-12), name
 
 
+def test_estimates_by_blocks_of_customers_equal_the_whole_log_s(tiny_target, monkeypatch) -> None:
+    from journeygym.ope import bootstrap
+    from journeygym.ope.formulas import estimator_terms, reweighted_log
+
+    episodes = simulate(403, seed=11)
+    target = target_probabilities(tiny_target, episodes)
+    q_values = q_values_from(exact_q_table(tiny_target.table, 0.9) - 0.2, episodes)
+    options = dict(policy_name="tiny", gamma=0.9, n_bootstrap=40, reward_lower_bound=-4.0, state_ratios=0.5 + states(episodes))
+    whole = estimate_all(episodes, target, q_values, **options)
+    assert len(bootstrap.customer_blocks(403, 40)) == 1
+    # MAGIC on one block is its formula on the whole log.
+    log = reweighted_log(episodes, target, q_values, 0.9)
+    assert whole["magic"].value == pytest.approx(estimator_terms("magic", log).value(), rel=1e-12)
+    monkeypatch.setattr(bootstrap, "BLOCK_ELEMENTS", 40 * 50)  # 9 blocks, the last of 3 customers
+    assert len(bootstrap.customer_blocks(403, 40)) == 9
+    blocked = estimate_all(episodes, target, q_values, **options)
+    for name in ESTIMATORS:
+        a, b = whole[name], blocked[name]
+        for field in ("value", "low", "high", "standard_error", "lower_bound_t", "lower_bound_concentration"):
+            if getattr(a, field) is None:
+                assert getattr(b, field) is None, (name, field)
+            else:
+                assert getattr(b, field) == pytest.approx(getattr(a, field), rel=1e-10, abs=1e-12), (name, field)
+
+
 def test_same_seed_same_numbers_and_estimate_matches_estimate_all(tiny_target) -> None:
     episodes = simulate(400, seed=9)
     target = target_probabilities(tiny_target, episodes)

@@ -276,7 +276,7 @@ def test_a_dataset_of_another_action_set_or_observation_is_refused(log, tmp_path
 def test_bad_export_input_is_refused(log, tmp_path):
     episodes = episodes_from_frame(log)
     with pytest.raises(OPEInputError, match="received ndarray; expected LoggedEpisodes or a pandas DataFrame"):
-        export_minari(episodes.observations, "journeygym/log-v0", data_path=tmp_path)
+        export_minari(episodes.actions, "journeygym/log-v0", data_path=tmp_path)
     with pytest.raises(OPEInputError, match=r"does not fit the log's 23 observation columns"):
         export_minari(episodes, "log-v0", data_path=tmp_path, observation_space=observation_space(default_observation_columns(("a", "b"))))
     with pytest.raises(OPEInputError, match=r"expected Discrete\(3\)"):
