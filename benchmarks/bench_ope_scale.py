@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing
 import resource
 import sys
 import time
@@ -161,8 +162,8 @@ def simulated_table(customers: int, block: int, seed: int, artifact: Any) -> pd.
     return frame
 
 
-def write_parquet(customers: int, block: int, seed: int, artifact: Any, path: Path, memory: Memory) -> None:
-    """The log written block by block to one Parquet file."""
+def write_parquet(customers: int, block: int, seed: int, artifact: Any, path: Path) -> None:
+    """The log written block by block to one Parquet file (run in a child process: see ``main``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -174,8 +175,8 @@ def write_parquet(customers: int, block: int, seed: int, artifact: Any, path: Pa
         writer.write_table(table)
     if writer is not None:
         writer.close()
-    print(f"parquet: {path.stat().st_size / GIB:.2f} GiB written in {time.perf_counter() - started:.1f} s; "
-          f"{memory.stage('simulating')}")
+    print(f"parquet: {path.stat().st_size / GIB:.2f} GiB written in {time.perf_counter() - started:.1f} s (in a child "
+          "process, so the simulator's memory is not counted here)", flush=True)
 
 
 def episodes_bytes(episodes: Any) -> int:
@@ -199,6 +200,9 @@ def main() -> None:
     parser.add_argument("--estimator-policies", type=int, default=8, help="policies whose estimators are timed (0: none)")
     parser.add_argument("--ratio-policies", type=int, default=1, help="policies whose state-ratio learner is timed")
     parser.add_argument("--parquet", type=Path, default=None, help="write the log to this Parquet file and read it back")
+    parser.add_argument(
+        "--reuse-parquet", action="store_true", help="read the --parquet file a previous run wrote instead of writing it"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--trace", action="store_true", help="also report each stage's peak of traced allocations (tracemalloc)")
     artifact_argument(parser)
@@ -217,10 +221,21 @@ def main() -> None:
         del frame
         gc.collect()
     else:
-        write_parquet(args.customers, args.block, args.seed, args.artifact, args.parquet, memory)
+        if not args.reuse_parquet:
+            # In a child process: this one then holds what `journeygym ope` holds reading the file, not the simulator.
+            writer = multiprocessing.get_context("spawn").Process(
+                target=write_parquet, args=(args.customers, args.block, args.seed, args.artifact, args.parquet)
+            )
+            writer.start()
+            writer.join()
+            if writer.exitcode != 0:
+                raise SystemExit(f"writing {args.parquet} failed (exit code {writer.exitcode})")
+        memory.stage("simulating")
         table = "from the Parquet file a column at a time, as journeygym ope reads it"
         started = time.perf_counter()
         episodes = read_episodes(args.parquet)
+        if episodes.n_customers != args.customers:
+            raise SystemExit(f"{args.parquet} holds {episodes.n_customers:,} customers, not --customers {args.customers:,}")
     size = episodes_bytes(episodes) / GIB
     print(f"episodes: {episodes.n_customers:,} x {episodes.horizon} weeks, {size:.2f} GiB, read in "
           f"{time.perf_counter() - started:.1f} s ({table}); {memory.stage('reading', size)}")

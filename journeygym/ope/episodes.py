@@ -36,6 +36,7 @@ from journeygym.baselines.logged_data.schema import (
     propensity_columns,
 )
 from journeygym.envs.parameters import DEFAULT_ACTION_NAMES
+from journeygym.ope.coded_probabilities import CodedProbabilities, encode_probabilities
 from journeygym.ope.observation_store import WeeklyObservations
 
 __all__ = [
@@ -73,7 +74,10 @@ class LoggedEpisodes:
         ``(N, H)`` float64 rewards; 0 in padding.
     behavior_probabilities
         ``(N, H, A)`` probability of each action under the behavior policy
-        (logged or estimated); one-hot on action 0 in padding.
+        (logged or estimated); one-hot on action 0 in padding.  Read from a log
+        whose propensities take few distinct rows (a deployed policy's), a
+        :class:`~journeygym.ope.coded_probabilities.CodedProbabilities`, which
+        indexes like the array.
     mask
         ``(N, H)`` bool, True where a week was logged.
     action_names
@@ -93,7 +97,7 @@ class LoggedEpisodes:
     observations: np.ndarray | WeeklyObservations
     actions: np.ndarray
     rewards: np.ndarray
-    behavior_probabilities: np.ndarray | None
+    behavior_probabilities: np.ndarray | CodedProbabilities | None
     mask: np.ndarray
     action_names: tuple[str, ...]
     observation_names: tuple[str, ...]
@@ -130,11 +134,14 @@ class LoggedEpisodes:
                 "these episodes carry no behavior propensities; estimate them with "
                 "journeygym.ope.estimate_behavior_policy(episodes) first."
             )
+        if isinstance(self.behavior_probabilities, CodedProbabilities):
+            return self.behavior_probabilities.chosen(self.actions)
         return np.take_along_axis(self.behavior_probabilities, self.actions[:, :, None], axis=2)[:, :, 0]
 
-    def with_behavior(self, probabilities: np.ndarray, *, estimated: bool) -> LoggedEpisodes:
+    def with_behavior(self, probabilities: np.ndarray | CodedProbabilities, *, estimated: bool) -> LoggedEpisodes:
         """The same episodes with ``(N, H, A)`` behavior probabilities (checked against the logged actions)."""
-        probabilities = np.asarray(probabilities, dtype=np.float64)
+        if not isinstance(probabilities, CodedProbabilities):
+            probabilities = np.asarray(probabilities, dtype=np.float64)
         expected = (self.n_customers, self.horizon, self.n_actions)
         if probabilities.shape != expected:
             raise OPEInputError(f"behavior probabilities: received shape {probabilities.shape}, expected {expected} (N, H, A).")
@@ -436,7 +443,7 @@ def episodes_from_columns(frame: LogColumns, action_names: Sequence[str] | None 
     probabilities[:, :, 0] = 1.0
     for index, column in enumerate(propensity_columns(names)):
         layout.fill(probabilities[:, :, index], _checked_finite(frame, column))
-    return episodes.with_behavior(probabilities, estimated=False)
+    return episodes.with_behavior(encode_probabilities(probabilities), estimated=False)
 
 
 def _observation_column(layout: _Layout, values: np.ndarray) -> np.ndarray:

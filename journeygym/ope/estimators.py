@@ -160,7 +160,7 @@ def reward_floor(episodes: Any) -> float:
     is minus the cost of an e-mail, which is the true floor once any e-mail
     went without a purchase.
     """
-    return float(episodes.rewards[episodes.mask].min())
+    return float(np.min(episodes.rewards, where=episodes.mask, initial=np.inf))  # no copy of the logged rewards
 
 
 def check_estimators(names: Sequence[str] | None) -> tuple[str, ...]:
