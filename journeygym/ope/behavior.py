@@ -44,8 +44,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from journeygym.envs.actions import NO_ACTION
 from journeygym.ope.episodes import CHUNK_ROWS, LoggedEpisodes, OPEInputError
-from journeygym.ope.target import target_probabilities
-from journeygym.ope.weights import cumulative_weights, effective_sample_size, importance_ratios
+from journeygym.ope.target import checked_target_array, target_probabilities
+from journeygym.ope.weights import cumulative_weights, effective_sample_size, ratios_of_checked_target
 
 __all__ = [
     "DEFAULT_MIN_PROPENSITY",
@@ -344,31 +344,37 @@ def overlap_diagnostics(
     """
     if not isinstance(target, np.ndarray):
         target = target_probabilities(target, episodes)
-    # Each (N, H) array is dropped once read: a large log's diagnostics hold about two at a time.
-    ratios = importance_ratios(episodes, target)
-    max_ratio = float(np.max(ratios, where=episodes.mask, initial=-np.inf))
-    with np.errstate(over="ignore"):  # overflowing weights are reported as such; the estimators refuse them
-        weights = cumulative_weights(ratios)
-    del ratios
+    target = checked_target_array(target, episodes, "target probabilities")
+    n, horizon = episodes.n_customers, episodes.horizon
+    # A block of customers at a time: a large log's diagnostics hold its (N, H) weights and one block's temporaries.
+    step = max(1, CHUNK_ROWS // max(horizon, 1))
+    weights = np.empty((n, horizon))
+    max_ratio, exploration = -np.inf, 0.0
+    n_decisions = n_low = n_violations = 0
+    for block in (slice(start, min(start + step, n)) for start in range(0, n, step)):
+        part, part_target = episodes.subset(block), target[block]
+        ratios = ratios_of_checked_target(part, part_target)
+        max_ratio = max(max_ratio, float(np.max(ratios, where=part.mask, initial=-np.inf)))
+        with np.errstate(over="ignore"):  # overflowing weights are reported as such; the estimators refuse them
+            weights[block] = cumulative_weights(ratios)
+        decisions = _decision_rows(part)
+        behavior = part.behavior_probabilities
+        violation = np.zeros(decisions.shape, dtype=bool)
+        for action in range(behavior.shape[2]):  # an action at a time: no (N, H, A) temporaries
+            violation |= (part_target[:, :, action] > 0) & (behavior[:, :, action] == 0)
+        n_violations += int(np.count_nonzero(violation & decisions))
+        n_low += int(np.count_nonzero((part.logged_propensities < low_propensity) & decisions))
+        exploration += float(behavior.min(axis=2)[decisions].sum())
+        n_decisions += int(np.count_nonzero(decisions))
     trajectory = weights[:, -1].copy()
-    n = episodes.n_customers
     ess_trajectory = effective_sample_size(trajectory)
     logged_per_week = episodes.mask.sum(axis=0)
     ess_per_week = effective_sample_size(weights, episodes.mask)
     del weights
     share_per_week = ess_per_week / np.maximum(logged_per_week, 1)
 
-    decisions = _decision_rows(episodes)
-    n_decisions = int(decisions.sum())
-    behavior = episodes.behavior_probabilities
-    target = np.asarray(target)
-    violation = np.zeros(decisions.shape, dtype=bool)
-    for action in range(behavior.shape[2]):  # an action at a time: no (N, H, A) temporaries
-        violation |= (target[:, :, action] > 0) & (behavior[:, :, action] == 0)
-    low = episodes.logged_propensities < low_propensity
-
-    def share(flags: np.ndarray) -> float:
-        return float(flags[decisions].mean()) if n_decisions else float("nan")
+    def share(count: int) -> float:
+        return count / n_decisions if n_decisions else float("nan")
 
     return OverlapDiagnostics(
         n_customers=n,
@@ -381,9 +387,9 @@ def overlap_diagnostics(
         mean_trajectory_weight=float(trajectory.mean()),
         max_trajectory_weight=float(trajectory.max()),
         max_ratio=max_ratio,
-        low_propensity_share=share(low),
-        support_violation_share=share(violation),
+        low_propensity_share=share(n_low),
+        support_violation_share=share(n_violations),
         propensities_estimated=episodes.propensities_estimated,
         low_propensity=float(low_propensity),
-        exploration=float(behavior.min(axis=2)[decisions].mean()) if n_decisions else float("nan"),
+        exploration=share(exploration),
     )

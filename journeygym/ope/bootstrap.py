@@ -35,10 +35,11 @@ __all__ = [
 #: (replicate, customer) counts drawn by one call of the generator.  The draws depend on it (the bounded
 #: integer generator discards a half-used 32-bit word at the end of each call), so it is fixed.
 DRAW_ELEMENTS = 1 << 22
-#: (replicate, customer) counts multiplied with the terms at once, as float64 (64 MiB): the customers of a
-#: block (:func:`customer_blocks`) are as many as fit with every replicate's counts, 41,943 for 200 replicates.
-#: The estimators' terms are computed a block at a time too, so a block's temporaries stay small.
-BLOCK_ELEMENTS = 1 << 23
+#: (replicate, customer) counts multiplied with the terms at once, as float64 (32 MiB): the customers of a
+#: block (:func:`customer_blocks`) are as many as fit with every replicate's counts, 20,971 for 200 replicates.
+#: The estimators' terms are computed a block at a time too, so a block's temporaries stay small (about 8 MiB
+#: per ``(block, 52)`` array).
+BLOCK_ELEMENTS = 1 << 22
 
 
 @numba.njit(cache=True, nogil=True)

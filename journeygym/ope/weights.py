@@ -82,6 +82,10 @@ def cumulative_weights(ratios: np.ndarray) -> np.ndarray:
     return np.cumprod(ratios, axis=1)
 
 
+#: Weights scaled at once by :func:`effective_sample_size` (8 MiB of float64).
+_ESS_BLOCK_ELEMENTS = 1 << 20
+
+
 def effective_sample_size(weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | float:
     """Kish's effective sample size ``(sum w)^2 / sum w^2`` over axis 0 (customers).
 
@@ -101,10 +105,15 @@ def effective_sample_size(weights: np.ndarray, mask: np.ndarray | None = None) -
     """
     weights = np.asarray(weights, dtype=np.float64)
     counted = np.ones(weights.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    scaled = np.where(counted, weights, 0.0)
-    largest = scaled.max(axis=0, initial=0.0)
-    scaled /= np.where(largest > 0, largest, 1.0)
-    total = scaled.sum(axis=0)
-    total_sq = np.square(scaled, out=scaled).sum(axis=0)  # in place: one (N, H) temporary for a large log
+    largest = np.max(weights, axis=0, where=counted, initial=0.0)
+    divisor = np.where(largest > 0, largest, 1.0)
+    total = np.zeros(weights.shape[1:])
+    total_sq = np.zeros(weights.shape[1:])
+    step = max(1, _ESS_BLOCK_ELEMENTS // max(1, int(np.prod(weights.shape[1:]))))
+    for start in range(0, weights.shape[0], step):  # blocks of customers: no (N, H) temporary for a large log
+        scaled = np.where(counted[start : start + step], weights[start : start + step], 0.0)
+        scaled /= divisor
+        total += scaled.sum(axis=0)
+        total_sq += np.square(scaled, out=scaled).sum(axis=0)
     ess = np.divide(np.square(total), total_sq, out=np.zeros_like(total, dtype=np.float64), where=total_sq > 0)
     return float(ess) if ess.ndim == 0 else ess
