@@ -29,8 +29,9 @@ allocator's reuse of freed pages blurs the resident figures; ``--trace`` adds
 each stage's peak of the allocations themselves (``tracemalloc``).
 
 Run: ``python benchmarks/bench_ope_scale.py [--customers 1000000] [--bootstrap 200] [--fqe-policies 8]
-[--ratio-policies 1] [--parquet FILE]``; ``--customers 20000 --fqe-policies 1 --ratio-policies 0`` checks it
-in under a minute.
+[--ratio-policies 1] [--parquet FILE [--reuse-parquet]]``; ``--customers 20000 --fqe-policies 1 --ratio-policies 0``
+checks it in under a minute.  The memory target (8 GB at a million customers) is for a log read from a
+file, ``--parquet``: without it the simulated table is held beside the episodes while they are read.
 """
 
 from __future__ import annotations
