@@ -109,3 +109,12 @@ def test_reward_lower_bound_must_hold_on_the_log(tiny_target) -> None:
     assert found["is"].lower_bound_concentration is not None and np.isfinite(found["is"].lower_bound_concentration)
     with pytest.raises(OPEInputError, match="padding weeks, which count as reward 0"):
         estimate_all(positive, target, policy_name="t", reward_lower_bound=0.5)
+
+
+def test_the_clip_is_chosen_the_same_a_few_candidates_at_a_time(monkeypatch) -> None:
+    from journeygym.ope import bounds
+
+    terms = np.random.default_rng(12).exponential(size=3_000) ** 2
+    whole = bounds.concentration_lower_bound(terms, 0.95, np.random.default_rng(13))
+    monkeypatch.setattr(bounds, "_CLIPPED_ELEMENTS", 7 * 600)  # 7 of the 256 candidates at a time
+    assert bounds.concentration_lower_bound(terms, 0.95, np.random.default_rng(13)) == whole
