@@ -53,13 +53,14 @@ class CustomerJourneyEnv(NamedActionsAndObservations, gym.Env[np.ndarray, np.int
 
     ## Action Space
 
-    ``Discrete(A)``; with the default parameters A = 3:
+    ``Discrete(A)``: action 0 is no action, actions 1 .. A-1 are the artifact's arms
+    (``env.unwrapped.action_names``); the shipped artifact's are the built-in trial's two e-mails
+    (:mod:`journeygym.datasets.hillstrom_columns`), so A = 3:
 
-    | Num | Action         | Cost (default)  |
-    |-----|----------------|-----------------|
-    | 0   | no action      | $0              |
-    | 1   | mens e-mail    | $0.05           |
-    | 2   | womens e-mail  | $0.05           |
+    | Num     | Action                 | Cost (default)  |
+    |---------|------------------------|-----------------|
+    | 0       | no action              | $0              |
+    | 1 .. A-1| an arm (an e-mail)     | $0.05           |
 
     An e-mail to an unsubscribed customer is not delivered: it costs nothing
     and has no effect.
@@ -74,14 +75,7 @@ class CustomerJourneyEnv(NamedActionsAndObservations, gym.Env[np.ndarray, np.int
 
     | Index | Name                    | Range  |
     |-------|-------------------------|--------|
-    | 0     | recency                 | [0, 1] |
-    | 1     | log_history             | [0, 1] |
-    | 2     | mens                    | {0, 1} |
-    | 3     | womens                  | {0, 1} |
-    | 4     | newbie                  | {0, 1} |
-    | 5-7   | zip_urban, zip_surburban, zip_rural | one-hot |
-    | 8-10  | channel_phone, channel_web, channel_multichannel | one-hot |
-    | 11    | history_segment         | [0, 1] |
+    | 0-11  | the covariates          | [0, 1] (scaled), {0, 1} or one-hot; the built-in trial's are named in :mod:`journeygym.datasets.hillstrom_columns` |
     | 12    | week_fraction           | [0, 1] |
     | 13    | weeks_since_purchase    | [0, 1] |
     | 14    | weeks_since_visit       | [0, 1] |

@@ -52,6 +52,7 @@ from journeygym.ope.formulas import (
     MARGINAL_ESTIMATORS,
     MEAN_ESTIMATORS,
     MODEL_ESTIMATORS,
+    discount_factors,
 )
 from journeygym.ope.ratios import StateRatios
 from journeygym.ope.target import checked_target_array
@@ -258,10 +259,6 @@ def _check_reward_lower_bound(reward_lower_bound: Any, episodes: LoggedEpisodes)
     return float(reward_lower_bound)
 
 
-def _discount(gamma: float, horizon: int) -> np.ndarray:
-    return gamma ** np.arange(horizon, dtype=np.float64)
-
-
 def estimate_all(
     episodes: LoggedEpisodes,
     target: np.ndarray,
@@ -354,7 +351,7 @@ def estimate_all(
         magic_value, replicates["magic"], magic_bound = sums.magic(confidence)
     concentration: dict[str, float] = {}
     if shift is not None:
-        offset = shift * float(_discount(float(gamma), episodes.horizon).sum())
+        offset = shift * float(discount_factors(float(gamma), episodes.horizon).sum())
         for name in CONCENTRATION_ESTIMATORS:
             if name in names:
                 split_rng = np.random.default_rng(split_stream)  # the same split for every estimator

@@ -63,6 +63,7 @@ __all__ = [
     "EstimatorTerms",
     "ReweightedLog",
     "cumulative_ratios",
+    "discount_factors",
     "distinct_truncations",
     "estimator_terms",
     "magic_blend",
@@ -202,6 +203,11 @@ class ReweightedLog:
         return replace(self, discounted_rewards=self.discounted_rewards - reward_lower_bound * self.discount)
 
 
+def discount_factors(gamma: float, horizon: int) -> np.ndarray:
+    """``(H,)`` ``gamma^t`` for ``t = 0 .. H-1``."""
+    return gamma ** np.arange(horizon, dtype=np.float64)
+
+
 def reweighted_log(
     episodes: LoggedEpisodes,
     target: np.ndarray,
@@ -214,7 +220,7 @@ def reweighted_log(
     ``state_ratios`` are the ``(N, H)`` per-week state-distribution ratios ``w_t(s_t)``
     (:mod:`journeygym.ope.ratios`), needed by :data:`MARGINAL_ESTIMATORS` only.
     """
-    discount = gamma ** np.arange(episodes.horizon, dtype=np.float64)
+    discount = discount_factors(gamma, episodes.horizon)
     logged_q = state_values = marginal = None
     if q_values is not None:
         # Masked after the reduction over actions: no (N, H, A) copy of Q-hat.
