@@ -6,7 +6,7 @@ practitioner would: :func:`logged_data` simulates the behavior policy
 seed), and caches it on disk for the other cells; :func:`fit_on_logged_data`
 fits a policy on it and tunes its operating point.  The offline benchmark
 (:mod:`journeygym.experiments.offline`) simulates its logs with the same
-settings and reads them back with :func:`read_cached_log`.
+settings and reads them back as episodes, a column at a time.
 """
 
 from __future__ import annotations

@@ -182,3 +182,51 @@ def test_the_policy_the_logs_follow_is_trained_once_for_every_epsilon(monkeypatc
     narrow = offline._behavior(None, offline.LoggingPolicy("ltv_uplift", 0.05, 100), trained)
     assert calls == ["ltv_uplift"] and wide.policy is narrow.policy
     assert (wide.epsilon, narrow.epsilon) == (0.2, 0.05)
+
+
+def _offline_config(tiny, policies):
+    return load_config(
+        tiny(
+            policies=policies,
+            seeds=[0],
+            evaluation={"customers": 100, "draws": 1},
+            offline={"customers": 300, "logging_seeds": 1, "bootstrap": 20, "estimators": ["dm", "pdis", "mdr"]},
+        )
+    )
+
+
+def _records_by_policy(result) -> dict[str, list]:
+    records = [json.loads(cell)["records"] for cell in result.table["offline"].dropna()]
+    policies = [p for p, cell in zip(result.table["policy"], result.table["offline"]) if isinstance(cell, str)]
+    return dict(zip(policies, records))
+
+
+def test_cells_read_the_cached_log_as_episodes_with_the_numbers_of_the_simulated_one(tiny, tmp_path, monkeypatch):
+    from journeygym.ope import parquet_log
+
+    reads = []
+    read = parquet_log.episodes_from_parquet
+    monkeypatch.setattr(parquet_log, "episodes_from_parquet", lambda path, *a: reads.append(path) or read(path, *a))
+    forward = run_experiment(_offline_config(tiny, ["never", "random", "always_mens", "oracle"]), tmp_path / "forward", progress=False)
+    # The first cell simulates the log; the other three read it back a column at a time, never as a table.
+    assert len(reads) == 3
+    backward = run_experiment(_offline_config(tiny, ["oracle", "always_mens", "random", "never"]), tmp_path / "backward", progress=False)
+    # Each policy's records are the same whether its cell simulated the log or read it from the cache.
+    assert _records_by_policy(forward) == _records_by_policy(backward)
+
+
+def test_a_cached_log_that_does_not_read_back_is_named_and_simulated_again(tiny, tmp_path, monkeypatch):
+    from journeygym.baselines import logged_data
+    from journeygym.experiments.store import ResultsWarning
+
+    config = _offline_config(tiny, ["never", "random", "oracle"])
+    sound = run_experiment(config, tmp_path / "sound", progress=False)
+
+    def write_garbage(frame, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not parquet")
+
+    monkeypatch.setattr(logged_data, "write_logged_data", write_garbage)
+    with pytest.warns(ResultsWarning, match=r"cached offline log .*offline-setting0-seed0-log0.* does not read back"):
+        broken = run_experiment(config, tmp_path / "broken", progress=False)
+    assert _records_by_policy(broken) == _records_by_policy(sound)
