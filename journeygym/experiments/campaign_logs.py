@@ -12,6 +12,7 @@ settings and reads them back as episodes, a column at a time.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +29,19 @@ __all__ = ["MAX_TUNING_DRAWS", "campaign_settings", "fit_on_logged_data", "logge
 MAX_TUNING_DRAWS = 4
 
 
-def read_cached_log(path: Path) -> Any:
-    """A cached campaign log, or None (with a :class:`ResultsWarning` naming it) when it does not read back."""
+def read_cached_log(path: Path, read: Callable[[Path], Any] | None = None, kind: str = "campaign") -> Any:
+    """A cached log read by ``read`` (default: as a table), or None when it does not read back.
+
+    A file that does not read back is named, with the ``kind`` of log, in a :class:`ResultsWarning`.
+    """
     import pyarrow as pa
 
     from journeygym.baselines.logged_data import read_logged_data
 
     try:
-        return read_logged_data(path)
+        return (read_logged_data if read is None else read)(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        warnings.warn(f"cached campaign log {str(path)!r} does not read back ({describe_error(exc)}); simulating it again.", ResultsWarning, stacklevel=3)
+        warnings.warn(f"cached {kind} log {str(path)!r} does not read back ({describe_error(exc)}); simulating it again.", ResultsWarning, stacklevel=3)
         return None
 
 

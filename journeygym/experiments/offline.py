@@ -20,16 +20,14 @@ regret.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from journeygym.baselines.base import Policy
-from journeygym.experiments.campaign_logs import campaign_settings, fit_on_logged_data
+from journeygym.experiments.campaign_logs import campaign_settings, fit_on_logged_data, read_cached_log
 from journeygym.experiments.cell_spec import OFFLINE, CellSpec, derived_seed
-from journeygym.experiments.store import ResultsWarning, describe_error
 from journeygym.records import config_hash
 
 if TYPE_CHECKING:
@@ -119,8 +117,6 @@ def offline_episodes(
     ``trained`` keeps the policies the behaviors follow, trained once for all the logs a cell simulates.
     A cached file that does not read back is named in a :class:`ResultsWarning` and simulated again.
     """
-    import pyarrow as pa
-
     from journeygym.baselines.logged_data import simulate_logged_data, write_logged_data
     from journeygym.ope.episodes import episodes_from_frame
     from journeygym.ope.parquet_log import episodes_from_parquet
@@ -132,13 +128,9 @@ def offline_episodes(
     ]
     path = Path(spec.log_cache_dir) / f"offline-setting{spec.setting_index}-seed{spec.seed}-log{index}-{config_hash({'offline': identity})[:10]}.parquet"
     if path.is_file():
-        try:
-            return episodes_from_parquet(path)
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            warnings.warn(
-                f"cached offline log {str(path)!r} does not read back ({describe_error(exc)}); simulating it again.",
-                ResultsWarning, stacklevel=2,
-            )
+        cached = read_cached_log(path, episodes_from_parquet, kind="offline")
+        if cached is not None:
+            return cached
     settings = {**campaign_settings(spec), "behavior": _behavior(spec, logging, {} if trained is None else trained)}
     frame = simulate_logged_data(logging.customers, derived_seed(spec.seed, OFFLINE, index), **settings)
     write_logged_data(frame, path)
